@@ -1,0 +1,71 @@
+using Microsoft.CodeAnalysis;
+
+namespace Differentiable.Generator.Diagnostics
+{
+    /// <summary>Every diagnostic the generator reports. Documented in docs/diagnostics.md.</summary>
+    internal static class DiagnosticDescriptors
+    {
+        private const string Category = "Differentiable";
+        private const string HelpLink = "https://github.com/differentiable-dotnet/differentiable/blob/main/docs/diagnostics.md#";
+
+        private static DiagnosticDescriptor Error(string id, string title, string message) =>
+            new DiagnosticDescriptor(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true,
+                helpLinkUri: HelpLink + id.ToLowerInvariant());
+
+        public static readonly DiagnosticDescriptor InternalError = Error("DIFF0000",
+            "Internal generator error",
+            "The Differentiable generator failed on '{0}': {1}. Please report this bug.");
+
+        public static readonly DiagnosticDescriptor TypeNotPartial = Error("DIFF0001",
+            "Containing type must be partial",
+            "Type '{0}' must be declared 'partial' so that the generated members of '{1}' can be added to it");
+
+        public static readonly DiagnosticDescriptor MethodNotStatic = Error("DIFF0002",
+            "Differentiable method must be static",
+            "Method '{0}' must be 'static' to be differentiated");
+
+        public static readonly DiagnosticDescriptor UnsupportedParameterType = Error("DIFF0003",
+            "Unsupported parameter type",
+            "Parameter '{0}' has type '{1}', which cannot be differentiated; use double, float, an integer or bool, or mark it [NoDiff]");
+
+        public static readonly DiagnosticDescriptor UnsupportedReturnType = Error("DIFF0004",
+            "Unsupported return type",
+            "Method '{0}' returns '{1}'; a differentiable method returns double, float or void");
+
+        public static readonly DiagnosticDescriptor RefParameter = Error("DIFF0005",
+            "ref, out and in parameters are not supported",
+            "Parameter '{0}' is passed by '{1}'; pass it by value (return the result instead of writing it through a reference)");
+
+        public static readonly DiagnosticDescriptor WriteToOuterState = Error("DIFF0006",
+            "Write to state outside the method",
+            "'{0}' writes to {1} outside the method; a differentiable method may only assign its own locals and parameters");
+
+        public static readonly DiagnosticDescriptor UnsupportedStatement = Error("DIFF0007",
+            "Unsupported statement",
+            "{0} is not supported in a differentiable method; rewrite it, or move it into a [NoDiff] helper");
+
+        public static readonly DiagnosticDescriptor UnsupportedExpression = Error("DIFF0008",
+            "Unsupported expression",
+            "{0} '{1}' is not supported in a differentiable method; wrap it in Grad.Stop(...) if it needs no derivative");
+
+        public static readonly DiagnosticDescriptor NoDerivative = Error("DIFF0009",
+            "Call has no derivative",
+            "'{0}' is called with an active argument but has no derivative; mark it [Differentiable], register one with [DerivativeOf], or wrap the call in Grad.Stop(...)");
+
+        public static readonly DiagnosticDescriptor LoopNotSupported = Error("DIFF0010",
+            "Loops are not supported yet",
+            "The '{0}' loop cannot be differentiated yet: loops come in a later release; unroll it or move it into a method with a [DerivativeOf] rule");
+
+        public static readonly DiagnosticDescriptor CalleeNotDifferentiable = Error("DIFF0011",
+            "Called differentiable method cannot be differentiated",
+            "'{0}' cannot be differentiated, so neither can this call: {1} (while differentiating call to '{0}' from '{2}')");
+
+        public static readonly DiagnosticDescriptor UnsupportedLocalType = Error("DIFF0012",
+            "Unsupported local variable type",
+            "Local '{0}' has type '{1}'; a differentiable method may use double, float, integer and bool locals");
+
+        public static readonly DiagnosticDescriptor GenericMethod = Error("DIFF0013",
+            "Generic methods are not supported",
+            "Method '{0}' is generic; differentiate a non-generic method (write one per element type)");
+    }
+}

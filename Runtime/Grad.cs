@@ -1,0 +1,27 @@
+using System.Runtime.CompilerServices;
+
+namespace Differentiable
+{
+    /// <summary>Helpers used inside differentiable code and by the generated adjoints.</summary>
+    public static class Grad
+    {
+        /// <summary>Identity on the value, zero derivative: cuts gradient flow through <paramref name="x"/>.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static double Stop(double x) => x;
+
+        /// <summary>Identity on the value, zero derivative: cuts gradient flow through <paramref name="x"/>.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static float Stop(float x) => x;
+
+        /// <summary>
+        /// Checked multiply used by generated adjoints (Enzyme's convention): a zero adjoint times any
+        /// partial derivative, even an infinite or NaN one, is zero. An inactive path cannot poison a gradient.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static double Mul(double adjoint, double partial) => adjoint == 0.0 ? 0.0 : adjoint * partial;
+
+        /// <inheritdoc cref="Mul(double, double)"/>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static float Mul(float adjoint, float partial) => adjoint == 0f ? 0f : adjoint * partial;
+    }
+}
