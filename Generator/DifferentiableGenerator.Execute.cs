@@ -1,0 +1,78 @@
+using System;
+using System.Threading;
+using Differentiable.Generator.Diagnostics;
+using Differentiable.Generator.Emit;
+using Differentiable.Generator.Ir;
+using Differentiable.Generator.Parsing;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Text;
+
+namespace Differentiable.Generator
+{
+    /// <summary>The names the incremental tests look for.</summary>
+    internal static class StepNames
+    {
+        public const string Options = nameof(Options);
+        public const string Parse = nameof(Parse);
+        public const string Model = nameof(Model);
+        public const string Emit = nameof(Emit);
+        public const string Diagnostics = nameof(Diagnostics);
+    }
+
+    /// <summary>Generated text for one method, or the internal error that stopped it.</summary>
+    internal sealed record GeneratedSource(string HintName, string? Text, string MethodName, string? Error);
+
+    public sealed partial class DifferentiableGenerator
+    {
+        /// <summary>The internal switch the tests use: <c>build_property.DifferentiableAnalyses = off</c> turns every analysis off.</summary>
+        internal const string AnalysesOption = "build_property.DifferentiableAnalyses";
+
+        private static bool ReadAnalysesEnabled(AnalyzerConfigOptionsProvider options) =>
+            !(options.GlobalOptions.TryGetValue(AnalysesOption, out var value) &&
+              string.Equals(value?.Trim(), "off", StringComparison.OrdinalIgnoreCase));
+
+        private static Result<MethodModel> Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
+        {
+            var method = (IMethodSymbol)context.TargetSymbol;
+            var declaration = (MethodDeclarationSyntax)context.TargetNode;
+            try
+            {
+                return MethodParser.Parse(method, declaration, context.SemanticModel, cancellationToken);
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException)
+            {
+                var error = DiagnosticInfo.Create(DiagnosticDescriptors.InternalError, LocationInfo.From(declaration.Identifier),
+                    method.Name, exception.GetType().Name + ": " + exception.Message);
+                return new Result<MethodModel>(null, new EquatableArray<DiagnosticInfo>(new[] { error }));
+            }
+        }
+
+        private static GeneratedSource Emit(MethodModel model, CancellationToken cancellationToken)
+        {
+            try
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                return new GeneratedSource(model.HintName, CSharpEmitter.Emit(model), model.Function.Name, null);
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException)
+            {
+                return new GeneratedSource(model.HintName, null, model.Function.Name, exception.GetType().Name + ": " + exception.Message);
+            }
+        }
+
+        private static void AddSource(SourceProductionContext context, GeneratedSource source)
+        {
+            if (source.Text is not null)
+                context.AddSource(source.HintName, SourceText.From(source.Text, System.Text.Encoding.UTF8));
+            else
+                context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.InternalError, Location.None, source.MethodName, source.Error));
+        }
+
+        private static void Report(SourceProductionContext context, EquatableArray<DiagnosticInfo> diagnostics)
+        {
+            foreach (var diagnostic in diagnostics) context.ReportDiagnostic(diagnostic.ToDiagnostic());
+        }
+    }
+}

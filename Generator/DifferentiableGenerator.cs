@@ -1,0 +1,49 @@
+using Differentiable.Generator.Diagnostics;
+using Differentiable.Generator.Parsing;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+
+namespace Differentiable.Generator
+{
+    /// <summary>
+    /// Writes <c>{M}Gradient</c> and <c>{M}Backward</c> for every <c>[Differentiable]</c> method. The
+    /// pipeline, top to bottom: find the methods; parse and lower each to an equatable model plus its
+    /// diagnostics; differentiate and emit the models; report the diagnostics on their own path, so a
+    /// moved line re-reports them without regenerating code.
+    /// </summary>
+    [Generator(LanguageNames.CSharp)]
+    public sealed partial class DifferentiableGenerator : IIncrementalGenerator
+    {
+        public void Initialize(IncrementalGeneratorInitializationContext context)
+        {
+            var analysesEnabled = context.AnalyzerConfigOptionsProvider
+                .Select(static (options, _) => ReadAnalysesEnabled(options))
+                .WithTrackingName(StepNames.Options);
+
+            var parsed = context.SyntaxProvider
+                .ForAttributeWithMetadataName(
+                    "Differentiable.DifferentiableAttribute",
+                    static (node, _) => node is MethodDeclarationSyntax,
+                    static (context, cancellationToken) => Parse(context, cancellationToken))
+                .WithTrackingName(StepNames.Parse);
+
+            var models = parsed
+                .Where(static result => result.Value is not null)
+                .Select(static (result, _) => result.Value!)
+                .Combine(analysesEnabled)
+                .Select(static (pair, _) => pair.Left with { AnalysesEnabled = pair.Right })
+                .WithTrackingName(StepNames.Model);
+
+            var sources = models
+                .Select(static (model, cancellationToken) => Emit(model, cancellationToken))
+                .WithTrackingName(StepNames.Emit);
+
+            var diagnostics = parsed
+                .Select(static (result, _) => result.Diagnostics)
+                .WithTrackingName(StepNames.Diagnostics);
+
+            context.RegisterSourceOutput(sources, static (context, source) => AddSource(context, source));
+            context.RegisterSourceOutput(diagnostics, static (context, found) => Report(context, found));
+        }
+    }
+}

@@ -1,0 +1,54 @@
+using System.Collections.Generic;
+using Differentiable.Generator.Ir;
+
+namespace Differentiable.Generator.Differentiation
+{
+    // The reverse sweep as the ReverseModeBuilder writes it and the emitter prints it: statements on
+    // adjoint variables, with expressions over primal values. Every expression of one statement has the
+    // type of the adjoint it updates.
+
+    internal abstract record Expr;
+
+    /// <summary>A primal value (it is still in its local when the reverse sweep runs).</summary>
+    internal sealed record ValueExpr(ValueId Value) : Expr;
+
+    /// <summary>The adjoint of a value.</summary>
+    internal sealed record AdjointExpr(ValueId Value) : Expr;
+
+    /// <summary>The seed: <c>dResult</c> in Backward, 1 in Gradient.</summary>
+    internal sealed record SeedExpr : Expr;
+
+    internal sealed record LiteralExpr(double Value) : Expr;
+
+    internal sealed record NegateExpr(Expr Operand) : Expr;
+
+    internal sealed record BinaryExpr(BinaryOp Op, Expr Left, Expr Right) : Expr;
+
+    /// <summary>A math function, printed as <c>Math.F</c> or <c>MathF.F</c> by the statement's type.</summary>
+    internal sealed record MathExpr(string Function, Expr[] Args) : Expr;
+
+    /// <summary><c>Grad.Mul(adjoint, partial)</c>: zero when the adjoint is zero, whatever the partial.</summary>
+    internal sealed record CheckedMulExpr(Expr Adjoint, Expr Partial) : Expr;
+
+    internal sealed record ConditionalExpr(Expr Condition, Expr WhenTrue, Expr WhenFalse) : Expr;
+
+    /// <summary>Converts an expression of <paramref name="From"/> to the statement's type.</summary>
+    internal sealed record ConvertExpr(Expr Operand, IrType From) : Expr;
+
+    internal abstract record AdjointStatement;
+
+    /// <summary>Names the primal statement the following code reverses.</summary>
+    internal sealed record CommentStatement(string Text) : AdjointStatement;
+
+    /// <summary><c>dV = e</c> declaring dV when <paramref name="Declare"/>, else <c>dV += e</c>.</summary>
+    internal sealed record AccumulateStatement(ValueId Target, Expr Value, bool Declare) : AdjointStatement;
+
+    /// <summary>Reverses a merging branch: the same condition picks the same side.</summary>
+    internal sealed record BranchStatement(ValueId Condition, List<AdjointStatement> Then, List<AdjointStatement> Else) : AdjointStatement;
+
+    /// <summary>
+    /// <c>Callee.MBackward(args, seed, ref adjoints)</c>; a null adjoint is a parameter whose argument is
+    /// inactive here, passed a scratch variable.
+    /// </summary>
+    internal sealed record BackwardCallStatement(CallInstr Call, Expr Seed, ValueId?[] Adjoints) : AdjointStatement;
+}

@@ -1,0 +1,244 @@
+using System.Collections.Generic;
+using System.Linq;
+using Differentiable.Generator.Analysis;
+using Differentiable.Generator.Ir;
+
+namespace Differentiable.Generator.Differentiation
+{
+    // The body of a generated method: the primal runs forward, then the reverse sweep. A split (an if
+    // with returns inside) puts the rest of the body in both branches, so each path ends with the
+    // reverse of everything it ran, innermost first, and then returns.
+    internal abstract record BodyNode;
+
+    internal sealed record PrimalNode(Block Block) : BodyNode;
+
+    internal sealed record ReverseNode(List<AdjointStatement> Statements) : BodyNode;
+
+    internal sealed record SplitNode(ValueId Condition, List<BodyNode> Then, List<BodyNode> Else) : BodyNode;
+
+    internal sealed record ReturnNode(ValueId? Value) : BodyNode;
+
+    /// <summary>
+    /// Builds the reverse sweep from the IR and the activity analysis. Each adjoint is declared at its
+    /// first contribution (the value's last use), accumulated at the others, and read once, when the
+    /// instruction that defined the value is reversed:
+    /// <code>
+    /// // y = a * b        da += dy * b;  db += dy * a
+    /// </code>
+    /// </summary>
+    internal sealed class ReverseModeBuilder
+    {
+        private readonly IrFunction _function;
+        private readonly ActivityResult _activity;
+        private readonly HashSet<ValueId> _parameterAdjoints;
+
+        private ReverseModeBuilder(IrFunction function, ActivityResult activity)
+        {
+            _function = function;
+            _activity = activity;
+            _parameterAdjoints = new HashSet<ValueId>(function.Parameters.Where(p => p.Active).Select(p => p.Value));
+        }
+
+        public static List<BodyNode> Build(IrFunction function, ActivityResult activity) =>
+            new ReverseModeBuilder(function, activity).BuildPath(function.Body, new List<Block>());
+
+        private List<BodyNode> BuildPath(Block block, List<Block> enclosing)
+        {
+            var nodes = new List<BodyNode> { new PrimalNode(block) };
+            switch (block.Terminator)
+            {
+                case ReturnTerminator ret:
+                    var scope = new Scope(new HashSet<ValueId>());
+                    var statements = new List<AdjointStatement>();
+                    if (ret.Value is { } value && IsActive(value))
+                    {
+                        statements.Add(new CommentStatement(ret.Origin));
+                        Add(value, new SeedExpr(), statements, scope);
+                    }
+                    ReverseInstructions(block.Instructions, statements, scope);
+                    for (int i = enclosing.Count - 1; i >= 0; i--) ReverseInstructions(enclosing[i].Instructions, statements, scope);
+                    if (statements.Count > 0) nodes.Add(new ReverseNode(statements));
+                    nodes.Add(new ReturnNode(ret.Value));
+                    break;
+
+                case SplitTerminator split:
+                    var inner = new List<Block>(enclosing) { block };
+                    nodes.Add(new SplitNode(split.Condition, BuildPath(split.Then, inner), BuildPath(split.Else, inner)));
+                    break;
+            }
+            return nodes;
+        }
+
+        /// <summary>The adjoints declared so far in the C# scope being written.</summary>
+        private sealed class Scope
+        {
+            public Scope(HashSet<ValueId> declared) => Declared = declared;
+
+            public HashSet<ValueId> Declared { get; }
+
+            public Scope Nested() => new Scope(new HashSet<ValueId>(Declared));
+        }
+
+        private bool IsActive(ValueId value) => _activity.IsActive(value);
+
+        private bool HasAdjoint(ValueId value, Scope scope) => _parameterAdjoints.Contains(value) || scope.Declared.Contains(value);
+
+        /// <summary>dv += e (declaring dv on its first contribution).</summary>
+        private void Add(ValueId target, Expr value, List<AdjointStatement> into, Scope scope)
+        {
+            if (!IsActive(target)) return;
+            bool declare = !HasAdjoint(target, scope);
+            if (declare) scope.Declared.Add(target);
+            into.Add(new AccumulateStatement(target, value, declare));
+        }
+
+        /// <summary>Makes sure dv exists in this scope (as zero), for a branch or a ref argument to write into.</summary>
+        private void Declare(ValueId target, List<AdjointStatement> into, Scope scope)
+        {
+            if (HasAdjoint(target, scope)) return;
+            scope.Declared.Add(target);
+            into.Add(new AccumulateStatement(target, new LiteralExpr(0), Declare: true));
+        }
+
+        /// <summary>The contribution adjoint × partial, simplified for ±1 and checked where the partial may be infinite.</summary>
+        private static Expr Times(Expr adjoint, Expr partial, bool isChecked) => partial switch
+        {
+            LiteralExpr { Value: 1 } => adjoint,
+            LiteralExpr { Value: -1 } => new NegateExpr(adjoint),
+            ConditionalExpr c => new ConditionalExpr(c.Condition, Times(adjoint, c.WhenTrue, isChecked), Times(adjoint, c.WhenFalse, isChecked)),
+            LiteralExpr { Value: 0 } => partial,
+            _ => isChecked ? new CheckedMulExpr(adjoint, partial) : new BinaryExpr(BinaryOp.Multiply, adjoint, partial),
+        };
+
+        private void ReverseInstructions(EquatableArray<Instruction> instructions, List<AdjointStatement> into, Scope scope)
+        {
+            string? lastComment = null;
+            for (int i = instructions.Count - 1; i >= 0; i--)
+            {
+                var instruction = instructions[i];
+                int before = into.Count;
+                if (instruction.Origin != lastComment) into.Add(new CommentStatement(instruction.Origin));
+                Reverse(instruction, into, scope);
+                if (into.Count == before + 1 && instruction.Origin != lastComment)
+                    into.RemoveAt(before); // nothing to reverse: no comment either
+                else if (into.Count > before)
+                    lastComment = instruction.Origin;
+            }
+        }
+
+        private void Reverse(Instruction instruction, List<AdjointStatement> into, Scope scope)
+        {
+            if (instruction is IfInstr branch)
+            {
+                ReverseBranch(branch, into, scope);
+                return;
+            }
+            var result = IrFacts.Definitions(instruction).FirstOrDefault();
+            if (!IrFacts.Definitions(instruction).Any() || !IsActive(result) || !HasAdjoint(result, scope)) return;
+            Expr dy = new AdjointExpr(result);
+            switch (instruction)
+            {
+                case UnaryInstr { Op: UnaryOp.Negate } u:
+                    Add(u.Operand, new NegateExpr(dy), into, scope);
+                    break;
+
+                case BinaryInstr b:
+                    ReverseBinary(b, dy, into, scope);
+                    break;
+
+                case ConvertInstr c when _function.TypeOf(c.Operand).IsFloating():
+                    Add(c.Operand, new ConvertExpr(dy, _function.TypeOf(c.Result)), into, scope);
+                    break;
+
+                case IntrinsicInstr call:
+                    var rule = DerivativeRules.Find(call.Function, call.Args.Count)!;
+                    var args = call.Args.Select(a => (Expr)new ValueExpr(a)).ToArray();
+                    for (int k = 0; k < rule.Partials.Length; k++)
+                    {
+                        if (!IsActive(call.Args[k])) continue;
+                        var partial = rule.Partials[k](args, new ValueExpr(call.Result));
+                        if (partial is not null) Add(call.Args[k], Times(dy, partial, rule.Checked), into, scope);
+                    }
+                    break;
+
+                case CallInstr { Kind: CallKind.Differentiable } call:
+                    var adjoints = new ValueId?[call.Args.Count];
+                    for (int k = 0; k < call.Args.Count; k++)
+                    {
+                        if (!call.ActiveParameters[k] || !IsActive(call.Args[k])) continue;
+                        Declare(call.Args[k], into, scope);
+                        adjoints[k] = call.Args[k];
+                    }
+                    into.Add(new BackwardCallStatement(call, dy, adjoints));
+                    break;
+            }
+        }
+
+        private void ReverseBinary(BinaryInstr b, Expr dy, List<AdjointStatement> into, Scope scope)
+        {
+            Expr left = new ValueExpr(b.Left), right = new ValueExpr(b.Right);
+            switch (b.Op)
+            {
+                case BinaryOp.Add:                        // y = l + r     dl += dy;  dr += dy
+                    Add(b.Left, dy, into, scope);
+                    Add(b.Right, dy, into, scope);
+                    break;
+                case BinaryOp.Subtract:                   // y = l - r     dl += dy;  dr -= dy
+                    Add(b.Left, dy, into, scope);
+                    Add(b.Right, new NegateExpr(dy), into, scope);
+                    break;
+                case BinaryOp.Multiply:                   // y = l * r     dl += dy * r;  dr += dy * l
+                    Add(b.Left, Times(dy, right, false), into, scope);
+                    Add(b.Right, Times(dy, left, false), into, scope);
+                    break;
+                case BinaryOp.Divide:                     // y = l / r     dl += dy / r;  dr -= dy * y / r
+                    Add(b.Left, new BinaryExpr(BinaryOp.Divide, dy, right), into, scope);
+                    Add(b.Right, new NegateExpr(new BinaryExpr(BinaryOp.Divide, new BinaryExpr(BinaryOp.Multiply, dy, new ValueExpr(b.Result)), right)), into, scope);
+                    break;
+                case BinaryOp.Remainder:                  // y = l - trunc(l / r) * r     dl += dy;  dr -= dy * trunc(l / r)
+                    Add(b.Left, dy, into, scope);
+                    Add(b.Right, new NegateExpr(Times(dy, new MathExpr("Truncate", new Expr[] { new BinaryExpr(BinaryOp.Divide, left, right) }), false)), into, scope);
+                    break;
+            }
+        }
+
+        /// <summary>
+        /// Reverses a merging if: the adjoint of each output flows to the value its branch yielded, then
+        /// the branch's own instructions run backwards. Adjoints of outer values the branch writes into
+        /// are declared before it, so they outlive it.
+        /// </summary>
+        private void ReverseBranch(IfInstr branch, List<AdjointStatement> into, Scope scope)
+        {
+            bool anyOutput = branch.Outputs.Any(o => IsActive(o) && HasAdjoint(o, scope));
+            if (!anyOutput) return;
+
+            var inside = new HashSet<ValueId>();
+            IrFacts.CollectDefinitions(branch.Then, inside);
+            IrFacts.CollectDefinitions(branch.Else, inside);
+            var used = new HashSet<ValueId>();
+            IrFacts.CollectUses(branch.Then, used);
+            IrFacts.CollectUses(branch.Else, used);
+            foreach (var value in used.OrderBy(v => v.Index))
+            {
+                if (!inside.Contains(value) && IsActive(value)) Declare(value, into, scope);
+            }
+
+            into.Add(new BranchStatement(branch.Condition,
+                ReverseSide(branch, branch.Then, scope.Nested()),
+                ReverseSide(branch, branch.Else, scope.Nested())));
+        }
+
+        private List<AdjointStatement> ReverseSide(IfInstr branch, Block side, Scope scope)
+        {
+            var statements = new List<AdjointStatement>();
+            var yielded = ((YieldTerminator)side.Terminator).Values;
+            for (int k = 0; k < branch.Outputs.Count; k++)
+            {
+                if (IsActive(branch.Outputs[k]) && HasAdjoint(branch.Outputs[k], scope))
+                    Add(yielded[k], new AdjointExpr(branch.Outputs[k]), statements, scope);
+            }
+            ReverseInstructions(side.Instructions, statements, scope);
+            return statements;
+        }
+    }
+}

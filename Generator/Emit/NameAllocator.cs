@@ -1,0 +1,68 @@
+using System.Collections.Generic;
+using System.Globalization;
+using Differentiable.Generator.Ir;
+using Microsoft.CodeAnalysis.CSharp;
+
+namespace Differentiable.Generator.Emit
+{
+    /// <summary>
+    /// Deterministic C# names: parameters keep theirs, locals keep their source name (a reassigned
+    /// local gets a suffix per version: s, s1, s2), temporaries are t0, t1, … and each adjoint is
+    /// <c>d</c> + its primal name (dX, dT3). Nothing collides with anything else in the method.
+    /// </summary>
+    internal sealed class NameAllocator
+    {
+        private readonly HashSet<string> _taken = new HashSet<string>();
+        private readonly Dictionary<ValueId, string> _values = new Dictionary<ValueId, string>();
+        private readonly Dictionary<ValueId, string> _adjoints = new Dictionary<ValueId, string>();
+
+        public NameAllocator(IrFunction function)
+        {
+            foreach (var parameter in function.Parameters)
+            {
+                _taken.Add(parameter.Name);
+                _values[parameter.Value] = parameter.Name;
+            }
+            foreach (var parameter in function.Parameters)
+            {
+                if (parameter.Active) _adjoints[parameter.Value] = Reserve(AdjointName(parameter.Name));
+            }
+            _taken.Add("dResult");
+            for (int i = 0; i < function.Values.Count; i++)
+            {
+                var id = new ValueId(i);
+                if (_values.ContainsKey(id)) continue;
+                string hint = function.Values[i].Hint ?? "t" + i.ToString(CultureInfo.InvariantCulture);
+                _values[id] = Reserve(hint);
+            }
+        }
+
+        /// <summary>The name of a parameter's adjoint by the calling convention: x → dX, weights → dWeights.</summary>
+        public static string AdjointName(string name) => "d" + char.ToUpperInvariant(name[0]) + name.Substring(1);
+
+        public string Value(ValueId value) => Escape(_values[value]);
+
+        public string Adjoint(ValueId value)
+        {
+            if (!_adjoints.TryGetValue(value, out var name))
+            {
+                name = Reserve(AdjointName(_values[value]));
+                _adjoints[value] = name;
+            }
+            return Escape(name);
+        }
+
+        /// <summary>A fresh name for a helper local (a scratch adjoint for an inactive argument).</summary>
+        public string Fresh(string stem) => Reserve(stem);
+
+        private string Reserve(string stem)
+        {
+            string name = stem;
+            for (int i = 1; !_taken.Add(name); i++) name = stem + i.ToString(CultureInfo.InvariantCulture);
+            return name;
+        }
+
+        private static string Escape(string name) =>
+            SyntaxFacts.GetKeywordKind(name) != SyntaxKind.None ? "@" + name : name;
+    }
+}

@@ -1,0 +1,88 @@
+using System;
+
+namespace Differentiable.Generator.Ir
+{
+    /// <summary>An SSA value: defined once, by a parameter or an instruction.</summary>
+    internal readonly record struct ValueId(int Index)
+    {
+        public override string ToString() => "%" + Index.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>What the function knows about a value: its type and the source name it came from, if any.</summary>
+    internal sealed record ValueInfo(IrType Type, string? Hint);
+
+    internal enum UnaryOp { Negate, Plus, Not, BitwiseNot }
+
+    internal enum BinaryOp
+    {
+        Add, Subtract, Multiply, Divide, Remainder,
+        Equal, NotEqual, Less, LessOrEqual, Greater, GreaterOrEqual,
+        And, Or, ExclusiveOr, LeftShift, RightShift,
+    }
+
+    /// <summary>How a call is differentiated.</summary>
+    internal enum CallKind
+    {
+        /// <summary>No derivative known: fine while every argument is inactive (the call is just evaluated).</summary>
+        Opaque,
+
+        /// <summary>A <c>[Differentiable]</c> method: the reverse sweep calls its generated <c>Backward</c>.</summary>
+        Differentiable,
+    }
+
+    /// <summary>
+    /// An IR instruction. <see cref="Origin"/> is the source statement it was lowered from; the reverse
+    /// sweep prints it above the code that reverses it.
+    /// </summary>
+    internal abstract record Instruction(string Origin);
+
+    /// <summary><c>Result = Text</c>: a literal, or a constant the source reads (a const or static field), in C# form.</summary>
+    internal sealed record ConstInstr(ValueId Result, string Text, string Origin) : Instruction(Origin);
+
+    internal sealed record UnaryInstr(ValueId Result, UnaryOp Op, ValueId Operand, string Origin) : Instruction(Origin);
+
+    internal sealed record BinaryInstr(ValueId Result, BinaryOp Op, ValueId Left, ValueId Right, string Origin) : Instruction(Origin);
+
+    /// <summary>A numeric conversion to the result's type.</summary>
+    internal sealed record ConvertInstr(ValueId Result, ValueId Operand, string Origin) : Instruction(Origin);
+
+    /// <summary>A math function with a rule in the derivative table (<see cref="Function"/> is the rule's name).</summary>
+    internal sealed record IntrinsicInstr(ValueId Result, string Function, string Spelling, EquatableArray<ValueId> Args, string Origin) : Instruction(Origin);
+
+    /// <summary><c>Grad.Stop(x)</c>: the value of x, no derivative.</summary>
+    internal sealed record StopInstr(ValueId Result, ValueId Operand, string Origin) : Instruction(Origin);
+
+    /// <summary>
+    /// A call of a static method. <see cref="Method"/> is the fully qualified callee (<c>global::N.T.M</c>).
+    /// For a <see cref="CallKind.Differentiable"/> callee, <see cref="ActiveParameters"/> says which of its
+    /// parameters have adjoints in its <c>Backward</c>. <see cref="Result"/> is null for a void call.
+    /// </summary>
+    internal sealed record CallInstr(ValueId? Result, string Method, CallKind Kind, EquatableArray<ValueId> Args,
+        EquatableArray<bool> ActiveParameters, string Origin) : Instruction(Origin);
+
+    /// <summary>A two-way branch that merges: each branch yields one value per output.</summary>
+    internal sealed record IfInstr(ValueId Condition, Block Then, Block Else, EquatableArray<ValueId> Outputs, string Origin) : Instruction(Origin);
+
+    /// <summary>How a block ends.</summary>
+    internal abstract record Terminator;
+
+    /// <summary>Leaves the function (with a value unless the method is void).</summary>
+    internal sealed record ReturnTerminator(ValueId? Value, string Origin) : Terminator;
+
+    /// <summary>Ends a branch of an <see cref="IfInstr"/>, giving the values of its outputs.</summary>
+    internal sealed record YieldTerminator(EquatableArray<ValueId> Values) : Terminator;
+
+    /// <summary>A branch whose both sides leave the function (an <c>if</c> with a <c>return</c> inside).</summary>
+    internal sealed record SplitTerminator(ValueId Condition, Block Then, Block Else, string Origin) : Terminator;
+
+    /// <summary>A straight run of instructions and how it ends.</summary>
+    internal sealed record Block(EquatableArray<Instruction> Instructions, Terminator Terminator);
+
+    internal sealed record IrParameter(ValueId Value, string Name, IrType Type, bool Active);
+
+    /// <summary>A lowered method: parameters, body, and the table of every value's type.</summary>
+    internal sealed record IrFunction(string Name, EquatableArray<IrParameter> Parameters, IrType? ReturnType, Block Body, EquatableArray<ValueInfo> Values)
+    {
+        public IrType TypeOf(ValueId value) => Values[value.Index].Type;
+    }
+}

@@ -1,0 +1,112 @@
+using System.Collections.Generic;
+
+namespace Differentiable.Generator.Ir
+{
+    /// <summary>What each instruction reads and defines, in one place for every analysis.</summary>
+    internal static class IrFacts
+    {
+        /// <summary>The values an instruction reads directly (not those read inside an If's branches).</summary>
+        public static IEnumerable<ValueId> Operands(Instruction instruction)
+        {
+            switch (instruction)
+            {
+                case UnaryInstr u: yield return u.Operand; break;
+                case BinaryInstr b: yield return b.Left; yield return b.Right; break;
+                case ConvertInstr c: yield return c.Operand; break;
+                case StopInstr s: yield return s.Operand; break;
+                case IntrinsicInstr i: foreach (var a in i.Args) yield return a; break;
+                case CallInstr c: foreach (var a in c.Args) yield return a; break;
+                case IfInstr f: yield return f.Condition; break;
+            }
+        }
+
+        /// <summary>The values an instruction defines (an If defines its outputs).</summary>
+        public static IEnumerable<ValueId> Definitions(Instruction instruction)
+        {
+            switch (instruction)
+            {
+                case ConstInstr c: yield return c.Result; break;
+                case UnaryInstr u: yield return u.Result; break;
+                case BinaryInstr b: yield return b.Result; break;
+                case ConvertInstr c: yield return c.Result; break;
+                case StopInstr s: yield return s.Result; break;
+                case IntrinsicInstr i: yield return i.Result; break;
+                case CallInstr c when c.Result is { } r: yield return r; break;
+                case IfInstr f: foreach (var o in f.Outputs) yield return o; break;
+            }
+        }
+
+        /// <summary>Every value read anywhere in a block, nested branches and terminators included.</summary>
+        public static void CollectUses(Block block, HashSet<ValueId> into)
+        {
+            foreach (var instruction in block.Instructions)
+            {
+                foreach (var operand in Operands(instruction)) into.Add(operand);
+                if (instruction is IfInstr f)
+                {
+                    CollectUses(f.Then, into);
+                    CollectUses(f.Else, into);
+                }
+            }
+            switch (block.Terminator)
+            {
+                case ReturnTerminator { Value: { } v }: into.Add(v); break;
+                case YieldTerminator y: foreach (var v in y.Values) into.Add(v); break;
+                case SplitTerminator s:
+                    into.Add(s.Condition);
+                    CollectUses(s.Then, into);
+                    CollectUses(s.Else, into);
+                    break;
+            }
+        }
+
+        /// <summary>Every value defined anywhere in a block, nested branches included.</summary>
+        public static void CollectDefinitions(Block block, HashSet<ValueId> into)
+        {
+            foreach (var instruction in block.Instructions)
+            {
+                foreach (var d in Definitions(instruction)) into.Add(d);
+                if (instruction is IfInstr f)
+                {
+                    CollectDefinitions(f.Then, into);
+                    CollectDefinitions(f.Else, into);
+                }
+            }
+            if (block.Terminator is SplitTerminator s)
+            {
+                CollectDefinitions(s.Then, into);
+                CollectDefinitions(s.Else, into);
+            }
+        }
+
+        public static string Symbol(this BinaryOp op) => op switch
+        {
+            BinaryOp.Add => "+",
+            BinaryOp.Subtract => "-",
+            BinaryOp.Multiply => "*",
+            BinaryOp.Divide => "/",
+            BinaryOp.Remainder => "%",
+            BinaryOp.Equal => "==",
+            BinaryOp.NotEqual => "!=",
+            BinaryOp.Less => "<",
+            BinaryOp.LessOrEqual => "<=",
+            BinaryOp.Greater => ">",
+            BinaryOp.GreaterOrEqual => ">=",
+            BinaryOp.And => "&",
+            BinaryOp.Or => "|",
+            BinaryOp.ExclusiveOr => "^",
+            BinaryOp.LeftShift => "<<",
+            _ => ">>",
+        };
+
+        public static string Symbol(this UnaryOp op) => op switch
+        {
+            UnaryOp.Negate => "-",
+            UnaryOp.Plus => "+",
+            UnaryOp.Not => "!",
+            _ => "~",
+        };
+
+        public static bool IsComparison(this BinaryOp op) => op >= BinaryOp.Equal && op <= BinaryOp.GreaterOrEqual;
+    }
+}

@@ -1,0 +1,96 @@
+using System.Collections.Generic;
+using System.Linq;
+using Differentiable.Generator.Diagnostics;
+using Differentiable.Generator.Differentiation;
+using Differentiable.Generator.Ir;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace Differentiable.Generator.Lowering
+{
+    internal sealed partial class IrLowering
+    {
+        private static readonly string[] MathTypes = { "System.Math", "System.MathF", "System.Double", "System.Single" };
+
+        /// <summary>
+        /// A call becomes, in this order of preference: <c>Grad.Stop</c>; a math function with a rule in
+        /// <see cref="DerivativeRules"/>; a call of another <c>[Differentiable]</c> method; an opaque call,
+        /// which is fine as long as no argument is active (checked after activity analysis).
+        /// </summary>
+        private ValueId? LowerInvocation(IInvocationOperation invocation, List<Instruction> into, Environment environment)
+        {
+            var method = invocation.TargetMethod;
+            if (!method.IsStatic || invocation.Instance is not null)
+            {
+                Unsupported(invocation, "An instance method call");
+                return null;
+            }
+            if (method.IsGenericMethod && method.TypeArguments.Any(t => t.TypeKind == TypeKind.TypeParameter))
+            {
+                Unsupported(invocation, "A call of an open generic method");
+                return null;
+            }
+
+            var args = LowerArguments(invocation, into, environment);
+            if (args is null) return null;
+            var resultType = method.ReturnsVoid ? (IrType?)null : LoweringFacts.IrTypeOf(method.ReturnType);
+            if (!method.ReturnsVoid && resultType is null)
+            {
+                Unsupported(invocation, "A call returning '" + method.ReturnType.ToDisplayString() + "'");
+                return null;
+            }
+
+            string owner = method.ContainingType.ToDisplayString();
+            if (owner == "Differentiable.Grad" && method.Name == "Stop" && args.Length == 1 && resultType is { } stopType)
+            {
+                var stopped = NewValue(stopType, null);
+                into.Add(new StopInstr(stopped, args[0], _origin));
+                return stopped;
+            }
+
+            bool floatingSignature = resultType is { } r && r.IsFloating() && method.Parameters.All(p => LoweringFacts.IrTypeOf(p.Type) is not null);
+            if (floatingSignature && MathTypes.Contains(owner) && DerivativeRules.Find(method.Name, args.Length) is { } rule)
+            {
+                var result = NewValue(resultType!.Value, null);
+                into.Add(new IntrinsicInstr(result, rule.Name, LoweringFacts.FullyQualified(method.ContainingType) + "." + method.Name,
+                    args.ToEquatableArray(), _origin));
+                return result;
+            }
+
+            string callee = LoweringFacts.FullyQualified(method.ContainingType) + "." + method.Name;
+            ValueId? value = resultType is { } t ? NewValue(t, null) : (ValueId?)null;
+            if (LoweringFacts.IsDifferentiable(method) && resultType is { } dt && dt.IsFloating())
+            {
+                var active = method.Parameters.Select(p => LoweringFacts.IrTypeOf(p.Type) is { } pt && pt.IsFloating() && !LoweringFacts.IsNoDiff(p));
+                into.Add(new CallInstr(value, callee, CallKind.Differentiable, args.ToEquatableArray(), active.ToEquatableArray(), _origin));
+                DifferentiableCallees.Add((method.OriginalDefinition, LocationInfo.From(invocation.Syntax)));
+                return value;
+            }
+
+            into.Add(new CallInstr(value, callee, CallKind.Opaque, args.ToEquatableArray(), EquatableArray<bool>.Empty, _origin));
+            if (value is { } v) OpaqueCalls[v] = (LocationInfo.From(invocation.Syntax), method.ContainingType.Name + "." + method.Name);
+            return value;
+        }
+
+        /// <summary>Lowers the arguments in evaluation order and returns them in parameter order.</summary>
+        private ValueId[]? LowerArguments(IInvocationOperation invocation, List<Instruction> into, Environment environment)
+        {
+            var method = invocation.TargetMethod;
+            var result = new ValueId[method.Parameters.Length];
+            foreach (var argument in invocation.Arguments)
+            {
+                var parameter = argument.Parameter;
+                if (parameter is null || parameter.RefKind != RefKind.None || argument.ArgumentKind == ArgumentKind.ParamArray)
+                {
+                    Unsupported(argument.Value, "A ref, out, in or params argument");
+                    return null;
+                }
+                var type = LoweringFacts.IrTypeOf(parameter.Type);
+                result[parameter.Ordinal] = type is { } t
+                    ? LowerConverted(argument.Value, t, into, environment)
+                    : LowerExpression(argument.Value, into, environment);
+            }
+            return result;
+        }
+    }
+}

@@ -1,0 +1,20 @@
+using Differentiable.Generator.Ir;
+
+namespace Differentiable.Generator.Parsing
+{
+    /// <summary>A type the generated members are nested in, as its partial declaration is written (<c>class</c>, <c>Model&lt;T&gt;</c>).</summary>
+    internal sealed record ContainingType(string Keyword, string Name);
+
+    /// <summary>
+    /// Everything the code generation needs for one <c>[Differentiable]</c> method, and nothing from
+    /// Roslyn: strings, enums, <see cref="EquatableArray{T}"/> and the IR. Equal inputs give equal
+    /// models, so the incremental pipeline skips the emit when a change does not touch the method.
+    /// </summary>
+    internal sealed record MethodModel(
+        string? Namespace,
+        EquatableArray<ContainingType> ContainingTypes,
+        string Accessibility,
+        string HintName,
+        IrFunction Function,
+        bool AnalysesEnabled);
+}

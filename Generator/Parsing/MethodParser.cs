@@ -1,0 +1,212 @@
+using System.Collections.Generic;
+using System.Linq;
+using System.Text;
+using System.Threading;
+using Differentiable.Generator.Analysis;
+using Differentiable.Generator.Diagnostics;
+using Differentiable.Generator.Ir;
+using Differentiable.Generator.Lowering;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+
+namespace Differentiable.Generator.Parsing
+{
+    /// <summary>
+    /// Turns one <c>[Differentiable]</c> method into a <see cref="MethodModel"/>: checks its declaration
+    /// and signature, lowers its body, and runs the checks that need the IR (a call without a derivative
+    /// on an active value, a callee that cannot be differentiated).
+    /// </summary>
+    internal static class MethodParser
+    {
+        private const int MaxCalleeDepth = 8;
+
+        public static Result<MethodModel> Parse(IMethodSymbol method, MethodDeclarationSyntax declaration, SemanticModel semanticModel, CancellationToken cancellationToken)
+        {
+            var diagnostics = new List<DiagnosticInfo>();
+            var model = ParseCore(method, declaration, semanticModel, diagnostics, new HashSet<IMethodSymbol>(SymbolEqualityComparer.Default), 0, cancellationToken);
+            return new Result<MethodModel>(diagnostics.Count == 0 ? model : null, diagnostics.ToEquatableArray());
+        }
+
+        private static MethodModel? ParseCore(IMethodSymbol method, MethodDeclarationSyntax declaration, SemanticModel semanticModel,
+            List<DiagnosticInfo> diagnostics, HashSet<IMethodSymbol> visiting, int depth, CancellationToken cancellationToken)
+        {
+            visiting.Add(method);
+            CheckDeclaration(method, declaration, diagnostics);
+            IrType? returnType = CheckReturnType(method, declaration, diagnostics);
+            var parameters = CheckParameters(method, declaration, diagnostics);
+            if (diagnostics.Count > 0) return null;
+
+            var (function, lowering) = IrLowering.Lower(method, declaration, parameters, returnType, semanticModel, cancellationToken);
+            diagnostics.AddRange(lowering.Diagnostics);
+            if (function is null) return null;
+
+            CheckOpaqueCalls(function, lowering, diagnostics);
+            CheckCallees(method, lowering, semanticModel.Compilation, diagnostics, visiting, depth, cancellationToken);
+            if (diagnostics.Count > 0) return null;
+
+            return new MethodModel(
+                method.ContainingNamespace is { IsGlobalNamespace: false } ns ? ns.ToDisplayString() : null,
+                ContainingTypes(method.ContainingType).ToEquatableArray(),
+                Accessibility(method.DeclaredAccessibility),
+                HintName(method),
+                function,
+                AnalysesEnabled: true);
+        }
+
+        private static void CheckDeclaration(IMethodSymbol method, MethodDeclarationSyntax declaration, List<DiagnosticInfo> diagnostics)
+        {
+            for (var type = method.ContainingType; type is not null; type = type.ContainingType)
+            {
+                var declarations = type.DeclaringSyntaxReferences.Select(r => r.GetSyntax()).OfType<TypeDeclarationSyntax>().ToList();
+                if (declarations.Count > 0 && !declarations.Any(d => d.Modifiers.Any(SyntaxKind.PartialKeyword)))
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.TypeNotPartial, LocationInfo.From(declarations[0].Identifier),
+                        type.Name, method.Name));
+                    break;
+                }
+            }
+            if (!method.IsStatic)
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.MethodNotStatic, LocationInfo.From(declaration.Identifier), method.Name));
+            if (method.IsGenericMethod)
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.GenericMethod, LocationInfo.From(declaration.Identifier), method.Name));
+        }
+
+        private static IrType? CheckReturnType(IMethodSymbol method, MethodDeclarationSyntax declaration, List<DiagnosticInfo> diagnostics)
+        {
+            if (method.ReturnsVoid) return null;
+            var type = LoweringFacts.IrTypeOf(method.ReturnType);
+            if (type is { } t && t.IsFloating() && !method.ReturnsByRef && !method.ReturnsByRefReadonly) return t;
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedReturnType, LocationInfo.From(declaration.ReturnType),
+                method.Name, method.ReturnType.ToDisplayString()));
+            return null;
+        }
+
+        private static List<(IParameterSymbol, IrType, bool)> CheckParameters(IMethodSymbol method, MethodDeclarationSyntax declaration, List<DiagnosticInfo> diagnostics)
+        {
+            var result = new List<(IParameterSymbol, IrType, bool)>();
+            foreach (var parameter in method.Parameters)
+            {
+                var syntax = declaration.ParameterList.Parameters[parameter.Ordinal];
+                if (parameter.RefKind != RefKind.None || parameter.IsParams)
+                {
+                    string kind = parameter.IsParams ? "params" : parameter.RefKind.ToString().ToLowerInvariant().Replace("refreadonlyparameter", "ref readonly");
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.RefParameter, LocationInfo.From(syntax), parameter.Name, kind));
+                    continue;
+                }
+                var type = LoweringFacts.IrTypeOf(parameter.Type);
+                if (type is null)
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedParameterType,
+                        LocationInfo.From((SyntaxNode?)syntax.Type ?? syntax), parameter.Name, parameter.Type.ToDisplayString()));
+                    continue;
+                }
+                result.Add((parameter, type.Value, type.Value.IsFloating() && !LoweringFacts.IsNoDiff(parameter)));
+            }
+            return result;
+        }
+
+        /// <summary>DIFF0009: a call with no derivative is fine unless an argument is active (varied) and its result floating.</summary>
+        private static void CheckOpaqueCalls(IrFunction function, IrLowering lowering, List<DiagnosticInfo> diagnostics)
+        {
+            if (lowering.OpaqueCalls.Count == 0) return;
+            var activity = ActivityAnalysis.Run(function, enabled: true);
+            foreach (var call in AllCalls(function.Body))
+            {
+                if (call.Kind != CallKind.Opaque || call.Result is not { } result || !function.TypeOf(result).IsFloating()) continue;
+                if (!call.Args.Any(a => function.TypeOf(a).IsFloating() && activity.IsVaried(a))) continue;
+                if (!lowering.OpaqueCalls.TryGetValue(result, out var site)) continue;
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NoDerivative, site.Location, site.Callee));
+            }
+        }
+
+        private static IEnumerable<CallInstr> AllCalls(Block block)
+        {
+            foreach (var instruction in block.Instructions)
+            {
+                if (instruction is CallInstr call) yield return call;
+                if (instruction is IfInstr branch)
+                {
+                    foreach (var c in AllCalls(branch.Then)) yield return c;
+                    foreach (var c in AllCalls(branch.Else)) yield return c;
+                }
+            }
+            if (block.Terminator is SplitTerminator split)
+            {
+                foreach (var c in AllCalls(split.Then)) yield return c;
+                foreach (var c in AllCalls(split.Else)) yield return c;
+            }
+        }
+
+        /// <summary>
+        /// DIFF0011: a differentiable callee in this compilation must itself be differentiable (checked
+        /// recursively, the chain in the message); one from a referenced assembly must have its Backward.
+        /// </summary>
+        private static void CheckCallees(IMethodSymbol caller, IrLowering lowering, Compilation compilation, List<DiagnosticInfo> diagnostics,
+            HashSet<IMethodSymbol> visiting, int depth, CancellationToken cancellationToken)
+        {
+            foreach (var (callee, location) in lowering.DifferentiableCallees)
+            {
+                if (visiting.Contains(callee) || depth >= MaxCalleeDepth) continue; // recursion is fine: its Backward calls itself
+                string? problem = null;
+                var declaration = callee.DeclaringSyntaxReferences.Select(r => r.GetSyntax(cancellationToken)).OfType<MethodDeclarationSyntax>().FirstOrDefault();
+                if (declaration is not null)
+                {
+                    var calleeDiagnostics = new List<DiagnosticInfo>();
+                    ParseCore(callee, declaration, compilation.GetSemanticModel(declaration.SyntaxTree), calleeDiagnostics,
+                        new HashSet<IMethodSymbol>(visiting, SymbolEqualityComparer.Default), depth + 1, cancellationToken);
+                    if (calleeDiagnostics.Count > 0)
+                    {
+                        var first = calleeDiagnostics[0];
+                        problem = first.Descriptor.Id + ": " + string.Format(System.Globalization.CultureInfo.InvariantCulture,
+                            first.Descriptor.MessageFormat.ToString(System.Globalization.CultureInfo.InvariantCulture), first.Arguments.Cast<object>().ToArray());
+                    }
+                }
+                else if (callee.ContainingType.GetMembers(callee.Name + "Backward").IsEmpty)
+                {
+                    problem = "its generated '" + callee.Name + "Backward' was not found in '" + callee.ContainingAssembly.Name + "' (was that assembly built with the Differentiable generator?)";
+                }
+                if (problem is not null)
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.CalleeNotDifferentiable, location, callee.Name, problem, caller.Name));
+            }
+        }
+
+        private static IEnumerable<ContainingType> ContainingTypes(INamedTypeSymbol type)
+        {
+            var chain = new List<ContainingType>();
+            for (var t = type; t is not null; t = t.ContainingType)
+            {
+                string keyword = t.TypeKind switch
+                {
+                    TypeKind.Struct => t.IsRecord ? "record struct" : "struct",
+                    TypeKind.Interface => "interface",
+                    _ => t.IsRecord ? "record" : "class",
+                };
+                string name = t.TypeParameters.Length == 0 ? t.Name : t.Name + "<" + string.Join(", ", t.TypeParameters.Select(p => p.Name)) + ">";
+                chain.Insert(0, new ContainingType(keyword, name));
+            }
+            return chain;
+        }
+
+        private static string Accessibility(Accessibility accessibility) => accessibility switch
+        {
+            Microsoft.CodeAnalysis.Accessibility.Public => "public",
+            Microsoft.CodeAnalysis.Accessibility.Internal => "internal",
+            Microsoft.CodeAnalysis.Accessibility.Protected => "protected",
+            Microsoft.CodeAnalysis.Accessibility.ProtectedOrInternal => "protected internal",
+            Microsoft.CodeAnalysis.Accessibility.ProtectedAndInternal => "private protected",
+            _ => "private",
+        };
+
+        /// <summary>A file name unique per method, overloads included: <c>N.Model.F_double_double.g.cs</c>.</summary>
+        private static string HintName(IMethodSymbol method)
+        {
+            var text = new StringBuilder();
+            text.Append(method.ContainingType.ToDisplayString()).Append('.').Append(method.Name);
+            foreach (var parameter in method.Parameters) text.Append('_').Append(parameter.Type.ToDisplayString());
+            var clean = new StringBuilder();
+            foreach (char c in text.ToString()) clean.Append(char.IsLetterOrDigit(c) || c == '.' || c == '_' ? c : '_');
+            return clean.Append(".g.cs").ToString();
+        }
+    }
+}
