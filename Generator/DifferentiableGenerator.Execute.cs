@@ -65,7 +65,7 @@ namespace Differentiable.Generator
         private static void AddSource(SourceProductionContext context, GeneratedSource source)
         {
             if (source.Text is not null)
-                context.AddSource(source.HintName, SourceText.From(source.Text, System.Text.Encoding.UTF8));
+                context.AddSource(source.HintName, SourceText.From(source.Text, new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: false)));
             else
                 context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.InternalError, Location.None, source.MethodName, source.Error));
         }

@@ -50,13 +50,15 @@ namespace Differentiable.Generator.Differentiation
                 case ReturnTerminator ret:
                     var scope = new Scope(new HashSet<ValueId>());
                     var statements = new List<AdjointStatement>();
+                    string? comment = null;
                     if (ret.Value is { } value && IsActive(value))
                     {
-                        statements.Add(new CommentStatement(ret.Origin));
+                        comment = ret.Origin;
+                        statements.Add(new CommentStatement(comment));
                         Add(value, new SeedExpr(), statements, scope);
                     }
-                    ReverseInstructions(block.Instructions, statements, scope);
-                    for (int i = enclosing.Count - 1; i >= 0; i--) ReverseInstructions(enclosing[i].Instructions, statements, scope);
+                    comment = ReverseInstructions(block.Instructions, statements, scope, comment);
+                    for (int i = enclosing.Count - 1; i >= 0; i--) comment = ReverseInstructions(enclosing[i].Instructions, statements, scope, comment);
                     if (statements.Count > 0) nodes.Add(new ReverseNode(statements));
                     nodes.Add(new ReturnNode(ret.Value));
                     break;
@@ -110,9 +112,9 @@ namespace Differentiable.Generator.Differentiation
             _ => isChecked ? new CheckedMulExpr(adjoint, partial) : new BinaryExpr(BinaryOp.Multiply, adjoint, partial),
         };
 
-        private void ReverseInstructions(EquatableArray<Instruction> instructions, List<AdjointStatement> into, Scope scope)
+        /// <summary>Reverses instructions last to first; returns the last comment written, so a statement is named once.</summary>
+        private string? ReverseInstructions(EquatableArray<Instruction> instructions, List<AdjointStatement> into, Scope scope, string? lastComment)
         {
-            string? lastComment = null;
             for (int i = instructions.Count - 1; i >= 0; i--)
             {
                 var instruction = instructions[i];
@@ -124,6 +126,7 @@ namespace Differentiable.Generator.Differentiation
                 else if (into.Count > before)
                     lastComment = instruction.Origin;
             }
+            return lastComment;
         }
 
         private void Reverse(Instruction instruction, List<AdjointStatement> into, Scope scope)
@@ -237,7 +240,7 @@ namespace Differentiable.Generator.Differentiation
                 if (IsActive(branch.Outputs[k]) && HasAdjoint(branch.Outputs[k], scope))
                     Add(yielded[k], new AdjointExpr(branch.Outputs[k]), statements, scope);
             }
-            ReverseInstructions(side.Instructions, statements, scope);
+            ReverseInstructions(side.Instructions, statements, scope, branch.Origin);
             return statements;
         }
     }

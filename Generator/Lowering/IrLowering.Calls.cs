@@ -51,10 +51,9 @@ namespace Differentiable.Generator.Lowering
             bool floatingSignature = resultType is { } r && r.IsFloating() && method.Parameters.All(p => LoweringFacts.IrTypeOf(p.Type) is not null);
             if (floatingSignature && MathTypes.Contains(owner) && DerivativeRules.Find(method.Name, args.Length) is { } rule)
             {
-                var result = NewValue(resultType!.Value, null);
-                into.Add(new IntrinsicInstr(result, rule.Name, LoweringFacts.FullyQualified(method.ContainingType) + "." + method.Name,
-                    args.ToEquatableArray(), _origin));
-                return result;
+                string spelling = LoweringFacts.FullyQualified(method.ContainingType) + "." + method.Name;
+                return Pure(spelling + "(" + string.Join(", ", args) + ")", resultType!.Value,
+                    result => new IntrinsicInstr(result, rule.Name, spelling, args.ToEquatableArray(), _origin), into);
             }
 
             string callee = LoweringFacts.FullyQualified(method.ContainingType) + "." + method.Name;

@@ -20,9 +20,7 @@ namespace Differentiable.Generator.Lowering
         private ValueId Convert(ValueId value, IrType type, List<Instruction> into)
         {
             if (TypeOf(value) == type) return value;
-            var result = NewValue(type, null);
-            into.Add(new ConvertInstr(result, value, _origin));
-            return result;
+            return Pure("convert " + value, type, result => new ConvertInstr(result, value, _origin), into);
         }
 
         /// <summary>A placeholder after an error, so lowering goes on and reports every problem at once.</summary>
@@ -34,12 +32,8 @@ namespace Differentiable.Generator.Lowering
             return Poison(LoweringFacts.IrTypeOf(operation.Type) ?? IrType.F64);
         }
 
-        private ValueId Constant(string text, IrType type, List<Instruction> into)
-        {
-            var result = NewValue(type, null);
-            into.Add(new ConstInstr(result, text, _origin));
-            return result;
-        }
+        private ValueId Constant(string text, IrType type, List<Instruction> into) =>
+            Pure("const " + text, type, result => new ConstInstr(result, text, _origin), into);
 
         private ValueId LowerExpression(IOperation operation, List<Instruction> into, Environment environment)
         {
@@ -70,7 +64,10 @@ namespace Differentiable.Generator.Lowering
                     return Constant(LoweringFacts.FullyQualified(field.Field.ContainingType) + "." + field.Field.Name, type.Value, into);
 
                 case IPropertyReferenceOperation property when property.Property.IsStatic && property.Arguments.Length == 0 && type is not null:
-                    return Constant(LoweringFacts.FullyQualified(property.Property.ContainingType) + "." + property.Property.Name, type.Value, into);
+                    // A getter may compute something: each read is its own value.
+                    var read = NewValue(type.Value, null);
+                    into.Add(new ConstInstr(read, LoweringFacts.FullyQualified(property.Property.ContainingType) + "." + property.Property.Name, _origin));
+                    return read;
 
                 case IBinaryOperation binary:
                     return LowerBinary(binary, into, environment);
@@ -161,9 +158,7 @@ namespace Differentiable.Generator.Lowering
 
             var left = LowerExpression(binary.LeftOperand, into, environment);
             var right = LowerExpression(binary.RightOperand, into, environment);
-            var result = NewValue(type.Value, null);
-            into.Add(new BinaryInstr(result, op.Value, left, right, _origin));
-            return result;
+            return Pure(left + " " + op + " " + right, type.Value, result => new BinaryInstr(result, op.Value, left, right, _origin), into);
         }
 
         /// <summary><c>a &amp;&amp; b</c> is <c>a ? b : false</c>, and <c>a || b</c> is <c>a ? true : b</c>: b runs only when C# would run it.</summary>
@@ -174,10 +169,10 @@ namespace Differentiable.Generator.Lowering
 
             var evaluated = new List<Instruction>();
             var evaluatedEnvironment = environment.Copy();
-            var right = LowerConverted(binary.RightOperand, IrType.Bool, evaluated, evaluatedEnvironment);
+            var right = InBranch(() => LowerConverted(binary.RightOperand, IrType.Bool, evaluated, evaluatedEnvironment));
 
             var fixedInstructions = new List<Instruction>();
-            var fixedValue = Constant(isAnd ? "false" : "true", IrType.Bool, fixedInstructions);
+            var fixedValue = InBranch(() => Constant(isAnd ? "false" : "true", IrType.Bool, fixedInstructions));
 
             return isAnd
                 ? Merge(condition, evaluated, evaluatedEnvironment, fixedInstructions, environment.Copy(), environment, into, _origin, (right, fixedValue, IrType.Bool))!.Value
@@ -199,9 +194,7 @@ namespace Differentiable.Generator.Lowering
             if (type is null || op is null) return Unsupported(unary, "The operator '" + unary.OperatorKind + "'");
             var operand = LowerExpression(unary.Operand, into, environment);
             if (op == UnaryOp.Plus) return operand;
-            var result = NewValue(type.Value, null);
-            into.Add(new UnaryInstr(result, op.Value, operand, _origin));
-            return result;
+            return Pure(op + " " + operand, type.Value, result => new UnaryInstr(result, op.Value, operand, _origin), into);
         }
 
         private ValueId LowerConditionalExpression(IConditionalOperation conditional, IrType type, List<Instruction> into, Environment environment)
@@ -209,10 +202,10 @@ namespace Differentiable.Generator.Lowering
             var condition = LowerConverted(conditional.Condition, IrType.Bool, into, environment);
             var thenInstructions = new List<Instruction>();
             var thenEnvironment = environment.Copy();
-            var whenTrue = LowerConverted(conditional.WhenTrue, type, thenInstructions, thenEnvironment);
+            var whenTrue = InBranch(() => LowerConverted(conditional.WhenTrue, type, thenInstructions, thenEnvironment));
             var elseInstructions = new List<Instruction>();
             var elseEnvironment = environment.Copy();
-            var whenFalse = LowerConverted(conditional.WhenFalse!, type, elseInstructions, elseEnvironment);
+            var whenFalse = InBranch(() => LowerConverted(conditional.WhenFalse!, type, elseInstructions, elseEnvironment));
             return Merge(condition, thenInstructions, thenEnvironment, elseInstructions, elseEnvironment, environment, into, _origin,
                 (whenTrue, whenFalse, type))!.Value;
         }
@@ -280,8 +273,7 @@ namespace Differentiable.Generator.Lowering
             if (op is BinaryOp.LeftShift or BinaryOp.RightShift) operationType = targetType;
             var left = Convert(current, operationType, into);
             if (op is not (BinaryOp.LeftShift or BinaryOp.RightShift)) right = Convert(right, operationType, into);
-            var combined = NewValue(operationType, null);
-            into.Add(new BinaryInstr(combined, op.Value, left, right, _origin));
+            var combined = Pure(left + " " + op + " " + right, operationType, result => new BinaryInstr(result, op.Value, left, right, _origin), into);
             var result = Named(Convert(combined, targetType, into), symbol.Name, into);
             environment.Set(symbol, result);
             return result;
@@ -304,8 +296,8 @@ namespace Differentiable.Generator.Lowering
             environment.TryGet(symbol, out var current);
             var type = TypeOf(current);
             var one = Constant(LoweringFacts.Literal(1, type)!, type, into);
-            var updated = NewValue(type, symbol.Name);
-            into.Add(new BinaryInstr(updated, increment.Kind == OperationKind.Increment ? BinaryOp.Add : BinaryOp.Subtract, current, one, _origin));
+            var op = increment.Kind == OperationKind.Increment ? BinaryOp.Add : BinaryOp.Subtract;
+            var updated = Named(Pure(current + " " + op + " " + one, type, result => new BinaryInstr(result, op, current, one, _origin), into), symbol.Name, into);
             environment.Set(symbol, updated);
             return increment.IsPostfix ? current : updated;
         }

@@ -25,6 +25,10 @@ namespace Differentiable.Generator.Lowering
         private readonly IrType? _returnType;
         private string _origin = "";
 
+        // Pure values already computed on this path, by what computes them: "x * x" written twice is
+        // computed once. A branch sees what was computed before it; what it computes stays inside.
+        private Dictionary<string, ValueId> _available = new Dictionary<string, ValueId>();
+
         private IrLowering(SemanticModel semanticModel, IMethodSymbol method, IrType? returnType, CancellationToken cancellationToken)
         {
             _semanticModel = semanticModel;
@@ -113,6 +117,32 @@ namespace Differentiable.Generator.Lowering
 
         private IrType TypeOf(ValueId value) => _values[value.Index].Type;
 
+        /// <summary>Emits a pure instruction, or reuses the value an identical one computed earlier on this path.</summary>
+        private ValueId Pure(string key, IrType type, System.Func<ValueId, Instruction> make, List<Instruction> into)
+        {
+            key = key + ":" + type;
+            if (_available.TryGetValue(key, out var existing)) return existing;
+            var result = NewValue(type, null);
+            into.Add(make(result));
+            _available[key] = result;
+            return result;
+        }
+
+        /// <summary>Runs <paramref name="lower"/> for one branch: what it computes is not available after it.</summary>
+        private T InBranch<T>(System.Func<T> lower)
+        {
+            var saved = _available;
+            _available = new Dictionary<string, ValueId>(saved);
+            try
+            {
+                return lower();
+            }
+            finally
+            {
+                _available = saved;
+            }
+        }
+
         private void Report(DiagnosticDescriptor descriptor, SyntaxNodeOrToken syntax, params string[] arguments) =>
             _diagnostics.Add(DiagnosticInfo.Create(descriptor, LocationInfo.From(syntax.GetLocation()), arguments));
 
@@ -166,8 +196,8 @@ namespace Differentiable.Generator.Lowering
             _origin = "if (" + LoweringFacts.OriginText(branch.Condition.Syntax) + ")";
             string origin = _origin;
             var condition = LowerConverted(branch.Condition, IrType.Bool, into, environment);
-            var thenBlock = LowerLeavingBranch(Prepend(branch.WhenTrue, rest), environment.Copy(), branch);
-            var elseBlock = LowerLeavingBranch(Prepend(branch.WhenFalse, rest), environment.Copy(), branch);
+            var thenBlock = InBranch(() => LowerLeavingBranch(Prepend(branch.WhenTrue, rest), environment.Copy(), branch));
+            var elseBlock = InBranch(() => LowerLeavingBranch(Prepend(branch.WhenFalse, rest), environment.Copy(), branch));
             return new SplitTerminator(condition, thenBlock, elseBlock, origin);
         }
 
@@ -254,10 +284,10 @@ namespace Differentiable.Generator.Lowering
             var condition = LowerConverted(branch.Condition, IrType.Bool, into, environment);
             var thenEnvironment = environment.Copy();
             var thenInstructions = new List<Instruction>();
-            LowerSequence(Prepend(branch.WhenTrue, new List<IOperation>()), thenInstructions, thenEnvironment);
+            InBranch(() => LowerSequence(Prepend(branch.WhenTrue, new List<IOperation>()), thenInstructions, thenEnvironment));
             var elseEnvironment = environment.Copy();
             var elseInstructions = new List<Instruction>();
-            LowerSequence(Prepend(branch.WhenFalse, new List<IOperation>()), elseInstructions, elseEnvironment);
+            InBranch(() => LowerSequence(Prepend(branch.WhenFalse, new List<IOperation>()), elseInstructions, elseEnvironment));
             Merge(condition, thenInstructions, thenEnvironment, elseInstructions, elseEnvironment, environment, into, origin, null);
         }
 
