@@ -33,12 +33,17 @@ namespace Differentiable.Generator
             !(options.GlobalOptions.TryGetValue(AnalysesOption, out var value) &&
               string.Equals(value?.Trim(), "off", StringComparison.OrdinalIgnoreCase));
 
+        /// <summary>Test hook: throws inside the per-method work, to check that a crash becomes DIFF0000.</summary>
+        [ThreadStatic]
+        internal static Action<string>? FaultInjection;
+
         private static Result<MethodModel> Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
         {
             var method = (IMethodSymbol)context.TargetSymbol;
             var declaration = (MethodDeclarationSyntax)context.TargetNode;
             try
             {
+                FaultInjection?.Invoke(method.Name);
                 return MethodParser.Parse(method, declaration, context.SemanticModel, cancellationToken);
             }
             catch (Exception exception) when (exception is not OperationCanceledException)

@@ -1,0 +1,174 @@
+using Differentiable.Generator.Tests.Infrastructure;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Text;
+
+namespace Differentiable.Generator.Tests;
+
+/// <summary>Each diagnostic: its ID, its exact span (marked [| |] in the source), and no generated members.</summary>
+public class DiagnosticTests
+{
+    private const string Usings = "using System;\nusing Differentiable;\n";
+
+    private static void AssertDiagnostic(string id, string markup, string? messageContains = null)
+    {
+        int start = markup.IndexOf("[|", StringComparison.Ordinal);
+        int end = markup.IndexOf("|]", StringComparison.Ordinal) - 2;
+        Assert.True(start >= 0 && end >= start, "markup needs [| |]");
+        string source = Usings + markup.Replace("[|", "").Replace("|]", "");
+        var expected = new TextSpan(start + Usings.Length, end - start);
+
+        var result = TestCompiler.Run(source);
+        var found = result.GeneratorDiagnostics.Where(d => d.Id == id).ToList();
+        Assert.True(found.Count == 1, $"expected one {id}, got: {string.Join("\n", result.GeneratorDiagnostics)}");
+        var diagnostic = found[0];
+        Assert.Equal(DiagnosticSeverity.Error, diagnostic.Severity);
+        Assert.Equal(expected, diagnostic.Location.SourceSpan);
+        Assert.Equal("Test.cs", diagnostic.Location.GetLineSpan().Path);
+        if (messageContains is not null) Assert.Contains(messageContains, diagnostic.GetMessage());
+        Assert.EndsWith("diagnostics.md#" + id.ToLowerInvariant(), diagnostic.Descriptor.HelpLinkUri);
+        // A method with an error gets no generated members, never wrong code.
+        Assert.DoesNotContain(result.Driver.GetRunResult().GeneratedTrees, t => t.ToString().Contains("F" + "Gradient("));
+    }
+
+    [Fact]
+    public void DIFF0001_type_not_partial() => AssertDiagnostic("DIFF0001", """
+        public static class [|Model|] { [Differentiable] public static double F(double x) => x * x; }
+        """, "'Model' must be declared 'partial'");
+
+    [Fact]
+    public void DIFF0001_enclosing_type_not_partial() => AssertDiagnostic("DIFF0001", """
+        public class [|Outer|] { public static partial class Inner { [Differentiable] public static double F(double x) => x * x; } }
+        """, "'Outer'");
+
+    [Fact]
+    public void DIFF0002_method_not_static() => AssertDiagnostic("DIFF0002", """
+        public partial class Model { [Differentiable] public double [|F|](double x) => x * x; }
+        """);
+
+    [Fact]
+    public void DIFF0003_unsupported_parameter_type() => AssertDiagnostic("DIFF0003", """
+        public static partial class Model { [Differentiable] public static double F(double x, [|string|] s) => x * x; }
+        """, "'s' has type 'string'");
+
+    [Fact]
+    public void DIFF0004_unsupported_return_type() => AssertDiagnostic("DIFF0004", """
+        public static partial class Model { [Differentiable] public static [|decimal|] F(double x) => (decimal)x; }
+        """);
+
+    [Fact]
+    public void DIFF0005_ref_parameter() => AssertDiagnostic("DIFF0005", """
+        public static partial class Model { [Differentiable] public static double F([|ref double x|]) => x * x; }
+        """, "passed by 'ref'");
+
+    [Fact]
+    public void DIFF0006_write_to_field() => AssertDiagnostic("DIFF0006", """
+        public static partial class Model
+        {
+            static double last;
+            [Differentiable] public static double F(double x) { [|last = x|]; return x * x; }
+        }
+        """, "the field 'last'");
+
+    [Fact]
+    public void DIFF0006_write_to_property() => AssertDiagnostic("DIFF0006", """
+        public static partial class Model
+        {
+            static double Last { get; set; }
+            [Differentiable] public static double F(double x) { [|Last += x|]; return x * x; }
+        }
+        """, "the property 'Last'");
+
+    [Fact]
+    public void DIFF0007_unsupported_statement() => AssertDiagnostic("DIFF0007", """
+        public static partial class Model
+        {
+            [Differentiable] public static double F(double x) { if (x < 0) [|throw new ArgumentException("negative");|] return x * x; }
+        }
+        """, "'throw' statement");
+
+    [Fact]
+    public void DIFF0008_unsupported_expression() => AssertDiagnostic("DIFF0008", """
+        public static partial class Model
+        {
+            [Differentiable] public static double F(double x) => [|x switch { > 0 => x, _ => -x }|];
+        }
+        """);
+
+    [Fact]
+    public void DIFF0009_call_without_derivative_on_active_value() => AssertDiagnostic("DIFF0009", """
+        public static partial class Model
+        {
+            static double Helper(double v) => v * 3;
+            [Differentiable] public static double F(double x) => [|Helper(x * 2)|] + 1;
+        }
+        """, "mark it [Differentiable], register one with [DerivativeOf], or wrap the call in Grad.Stop");
+
+    [Fact]
+    public void DIFF0009_is_not_reported_for_a_call_on_inactive_values()
+    {
+        var result = TestCompiler.Run(Usings + """
+            public static partial class Model
+            {
+                static double Helper(double v) => v * 3;
+                [Differentiable] public static double F(double x, [NoDiff] double c, int n) => x * Helper(c + n) + Helper(Grad.Stop(x));
+            }
+            """);
+        Assert.Empty(result.GeneratorDiagnostics);
+        Assert.Empty(result.Output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning));
+    }
+
+    [Fact]
+    public void DIFF0010_loop_not_supported_yet() => AssertDiagnostic("DIFF0010", """
+        public static partial class Model
+        {
+            [Differentiable] public static double F(double x) { double s = 0; [|for|] (int i = 0; i < 3; i++) s += x; return s; }
+        }
+        """, "'for' loop");
+
+    [Fact]
+    public void DIFF0011_callee_cannot_be_differentiated() => AssertDiagnostic("DIFF0011", """
+        public static partial class Model
+        {
+            [Differentiable] public static double G(double x) { double s = 0; while (s < x) s += 1; return s; }
+            [Differentiable] public static double F(double x) => [|G(x)|] * 2;
+        }
+        """, "while differentiating call to 'G' from 'F'");
+
+    [Fact]
+    public void DIFF0012_unsupported_local_type() => AssertDiagnostic("DIFF0012", """
+        public static partial class Model
+        {
+            [Differentiable] public static double F(double x) { decimal [|d = 1m|]; return x * x; }
+        }
+        """, "'d' has type 'decimal'");
+
+    [Fact]
+    public void DIFF0013_generic_method() => AssertDiagnostic("DIFF0013", """
+        public static partial class Model { [Differentiable] public static double [|F|]<T>(double x) => x * x; }
+        """);
+
+    [Fact]
+    public void DIFF0000_an_exception_inside_the_generator_is_reported_per_method()
+    {
+        DifferentiableGenerator.FaultInjection = name => { if (name == "F") throw new InvalidOperationException("injected"); };
+        try
+        {
+            var result = TestCompiler.Run(Usings + """
+                public static partial class Model
+                {
+                    [Differentiable] public static double F(double x) => x * x;
+                    [Differentiable] public static double G(double x) => x * 3;
+                }
+                """);
+            var error = Assert.Single(result.GeneratorDiagnostics);
+            Assert.Equal("DIFF0000", error.Id);
+            Assert.Contains("injected", error.GetMessage());
+            Assert.Contains("GGradient(", result.GeneratedText);   // the other method is unaffected
+            Assert.DoesNotContain("FGradient(", result.GeneratedText);
+        }
+        finally
+        {
+            DifferentiableGenerator.FaultInjection = null;
+        }
+    }
+}

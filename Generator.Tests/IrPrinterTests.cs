@@ -1,0 +1,106 @@
+using Differentiable.Generator.Analysis;
+using Differentiable.Generator.Ir;
+using Differentiable.Generator.Tests.Infrastructure;
+
+namespace Differentiable.Generator.Tests;
+
+/// <summary>Lowering and activity analysis, each read through its printed form.</summary>
+public class IrPrinterTests
+{
+    private const string Source = """
+        using System;
+        using Differentiable;
+        public static partial class M
+        {
+            [Differentiable]
+            public static double Straight(double x, [NoDiff] double c, int n)
+            {
+                double unused = Math.Sin(x) * c;
+                double y = x * x + c;
+                y *= n;
+                return y + Grad.Stop(x);
+            }
+
+            [Differentiable]
+            public static double Branches(double x, double y)
+            {
+                double s = x;
+                if (y > 0) s = s * y;
+                if (s > 4) return s;
+                return x > 1 && y < 2 ? s : -s;
+            }
+        }
+        """;
+
+    private static void AssertText(string expected, string actual) =>
+        Assert.True(expected.Replace("\r\n", "\n") == actual, "Actual:\n" + actual);
+
+    [Fact]
+    public void Straight_line_code_lowers_to_ssa_with_activity()
+    {
+        var function = ModelHelper.ParseValid(Source, "Straight").Function;
+        var activity = ActivityAnalysis.Run(function, enabled: true);
+        AssertText("""
+            func Straight(%0 x: f64 [active], %1 c: f64 const [useful], %2 n: i32 const [const]) -> f64
+              %3 = intrinsic Sin(%0) : f64 [varied]
+              %4 = binary %3 * %1 : f64 [varied]
+              %5 = binary %0 * %0 : f64 [active]
+              %6 = binary %5 + %1 : f64 [active]
+              %7 = convert %2 : f64 [useful]
+              %8 = binary %6 * %7 : f64 [active]
+              %9 = stop %0 : f64 [useful]
+              %10 = binary %8 + %9 : f64 [active]
+              return %10
+
+            """, IrPrinter.Print(function, v => activity.Annotate(v)));
+    }
+
+    [Fact]
+    public void Analyses_off_makes_every_floating_value_active_except_language_constants()
+    {
+        var function = ModelHelper.ParseValid(Source, "Straight").Function;
+        var activity = ActivityAnalysis.Run(function, enabled: false);
+        Assert.True(activity.IsActive(new ValueId(4)));   // Sin(x) * c: unused, active with the analysis off
+        Assert.True(activity.IsActive(new ValueId(7)));   // (double)n
+        Assert.False(activity.IsActive(new ValueId(1)));  // [NoDiff] c has no adjoint
+        Assert.False(activity.IsActive(new ValueId(9)));  // Grad.Stop(x)
+    }
+
+    [Fact]
+    public void Branches_merge_or_split_and_short_circuit_becomes_a_branch()
+    {
+        var function = ModelHelper.ParseValid(Source, "Branches").Function;
+        var activity = ActivityAnalysis.Run(function, enabled: true);
+        AssertText("""
+            func Branches(%0 x: f64 [active], %1 y: f64 [active]) -> f64
+              %2 = const 0d : f64 [const]
+              %3 = binary %1 > %2 : bool [const]
+              %5: f64 [active] = if %3
+                %4 = binary %0 * %1 : f64 [active]
+                yield %4
+              else
+                yield %0
+              %6 = const 4d : f64 [const]
+              %7 = binary %5 > %6 : bool [const]
+              split %7
+                return %5
+              otherwise
+                %8 = const 1d : f64 [const]
+                %9 = binary %0 > %8 : bool [const]
+                %13: bool [const] = if %9
+                  %10 = const 2d : f64 [const]
+                  %11 = binary %1 < %10 : bool [const]
+                  yield %11
+                else
+                  %12 = const false : bool [const]
+                  yield %12
+                %15: f64 [active] = if %13
+                  yield %5
+                else
+                  %14 = unary - %5 : f64 [active]
+                  yield %14
+                return %15
+
+            """, IrPrinter.Print(function, v => activity.Annotate(v)));
+    }
+}
