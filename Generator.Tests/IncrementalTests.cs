@@ -1,0 +1,127 @@
+using System.Collections;
+using System.Reflection;
+using Differentiable.Generator.Parsing;
+using Differentiable.Generator.Tests.Infrastructure;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+
+namespace Differentiable.Generator.Tests;
+
+/// <summary>The pipeline caches: an edit that does not touch a method leaves its steps Cached or Unchanged.</summary>
+public class IncrementalTests
+{
+    private const string Model = """
+        using System;
+        using Differentiable;
+        public static partial class Model
+        {
+            [Differentiable]
+            public static double F(double x, double y) => Math.Sin(x) * y + x * x;
+
+            [Differentiable]
+            public static double G(double x) { double s = x * 2; if (s > 1) return F(s, x); return s; }
+        }
+        """;
+
+    private const string Other = """
+        public static class Unrelated
+        {
+            public static int Count() => 1;
+        }
+        """;
+
+    private static (GeneratorDriver Driver, CSharpCompilation Compilation) RunOnce(params string[] sources)
+    {
+        var compilation = CSharpCompilation.Create("Incremental",
+            sources.Select((s, i) => CSharpSyntaxTree.ParseText(s, new CSharpParseOptions(LanguageVersion.Latest), path: $"File{i}.cs")),
+            TestCompiler.DefaultReferences, new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary));
+        GeneratorDriver driver = CSharpGeneratorDriver.Create(
+            new[] { new DifferentiableGenerator().AsSourceGenerator() },
+            driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
+        driver = driver.RunGenerators(compilation);
+        return (driver, compilation);
+    }
+
+    private static IEnumerable<IncrementalStepRunReason> Reasons(GeneratorDriver driver, string step) =>
+        driver.GetRunResult().Results[0].TrackedSteps[step].SelectMany(s => s.Outputs).Select(o => o.Reason);
+
+    [Fact]
+    public void An_edit_in_another_file_leaves_every_step_cached()
+    {
+        var (driver, compilation) = RunOnce(Model, Other);
+        var edited = compilation.ReplaceSyntaxTree(compilation.SyntaxTrees[1],
+            CSharpSyntaxTree.ParseText(Other.Replace("=> 1", "=> 2"), new CSharpParseOptions(LanguageVersion.Latest), path: "File1.cs"));
+        driver = driver.RunGenerators(edited);
+
+        Assert.All(Reasons(driver, StepNames.Parse), r => Assert.True(r is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, r.ToString()));
+        Assert.All(Reasons(driver, StepNames.Model), r => Assert.True(r is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, r.ToString()));
+        Assert.All(Reasons(driver, StepNames.Emit), r => Assert.Equal(IncrementalStepRunReason.Cached, r));
+        Assert.NotEmpty(Reasons(driver, StepNames.Emit));
+    }
+
+    [Fact]
+    public void Moving_a_method_down_a_line_does_not_regenerate_code()
+    {
+        var (driver, compilation) = RunOnce(Model);
+        var moved = Model.Replace("public static partial class Model\n{", "public static partial class Model\n{\n\n    // a comment moves everything down\n");
+        Assert.NotEqual(Model, moved);
+        driver = driver.RunGenerators(compilation.ReplaceSyntaxTree(compilation.SyntaxTrees[0],
+            CSharpSyntaxTree.ParseText(moved, new CSharpParseOptions(LanguageVersion.Latest), path: "File0.cs")));
+
+        Assert.All(Reasons(driver, StepNames.Model), r => Assert.True(r is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, r.ToString()));
+        Assert.All(Reasons(driver, StepNames.Emit), r => Assert.Equal(IncrementalStepRunReason.Cached, r));
+    }
+
+    [Fact]
+    public void Editing_a_method_regenerates_it()
+    {
+        var (driver, compilation) = RunOnce(Model);
+        driver = driver.RunGenerators(compilation.ReplaceSyntaxTree(compilation.SyntaxTrees[0],
+            CSharpSyntaxTree.ParseText(Model.Replace("x * x", "x * x * x"), new CSharpParseOptions(LanguageVersion.Latest), path: "File0.cs")));
+        Assert.Contains(IncrementalStepRunReason.Modified, Reasons(driver, StepNames.Emit));
+    }
+
+    [Fact]
+    public void The_same_source_parsed_twice_gives_equal_models_with_equal_hashes()
+    {
+        var a = ModelHelper.ParseValid(Model, "G");
+        var b = ModelHelper.ParseValid(Model, "G");
+        Assert.NotSame(a, b);
+        Assert.Equal(a, b);
+        Assert.Equal(a.GetHashCode(), b.GetHashCode());
+        Assert.NotEqual(a, ModelHelper.ParseValid(Model.Replace("x * 2", "x * 3"), "G"));
+    }
+
+    [Fact]
+    public void The_model_holds_no_roslyn_object()
+    {
+        var model = ModelHelper.ParseValid(Model, "G");
+        var forbidden = new[] { typeof(ISymbol), typeof(SyntaxNode), typeof(IOperation), typeof(Compilation), typeof(SemanticModel), typeof(SyntaxTree), typeof(Location) };
+        var seen = new HashSet<object>(ReferenceEqualityComparer.Instance);
+        int visited = Walk(model, "model", forbidden, seen);
+        Assert.True(visited > 20, $"the walk saw only {visited} objects");
+    }
+
+    private static int Walk(object? value, string path, Type[] forbidden, HashSet<object> seen)
+    {
+        if (value is null || value is string || value.GetType().IsPrimitive || value.GetType().IsEnum) return 0;
+        var type = value.GetType();
+        foreach (var f in forbidden) Assert.False(f.IsAssignableFrom(type), $"{path} is a {type.Name}");
+        if (!type.IsValueType && !seen.Add(value)) return 0;
+        int count = 1;
+        if (value is IEnumerable items)
+        {
+            int i = 0;
+            foreach (var item in items) count += Walk(item, $"{path}[{i++}]", forbidden, seen);
+        }
+        for (var t = type; t is not null && t != typeof(object); t = t.BaseType)
+        {
+            foreach (var field in t.GetFields(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly))
+            {
+                if (field.FieldType == typeof(Type)) continue;
+                count += Walk(field.GetValue(value), path + "." + field.Name, forbidden, seen);
+            }
+        }
+        return count;
+    }
+}
