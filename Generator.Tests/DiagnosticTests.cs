@@ -110,7 +110,7 @@ public class DiagnosticTests
             public static partial class Model
             {
                 static double Helper(double v) => v * 3;
-                [Differentiable] public static double F(double x, [NoDiff] double c, int n) => x * Helper(c + n) + Helper(Grad.Stop(x));
+                [Differentiable] public static double F(double x, [NoDiff] double c, int n) => x * Helper(c + n) + Helper(Grad.Stop(x)) + Math.Round(x, MidpointRounding.AwayFromZero) + Math.Sign(x);
             }
             """);
         Assert.Empty(result.GeneratorDiagnostics);

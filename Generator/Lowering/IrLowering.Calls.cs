@@ -48,12 +48,16 @@ namespace Differentiable.Generator.Lowering
                 return stopped;
             }
 
-            bool floatingSignature = resultType is { } r && r.IsFloating() && method.Parameters.All(p => LoweringFacts.IrTypeOf(p.Type) is not null);
-            if (floatingSignature && MathTypes.Contains(owner) && DerivativeRules.Find(method.Name, args.Length) is { } rule)
+            // A rule applies to a math function returning double or float; a zero-derivative one (Round with
+            // a MidpointRounding, say) also takes arguments of other types, passed through as they are.
+            var rule = MathTypes.Contains(owner) ? DerivativeRules.Find(method.Name, args.Length) : null;
+            bool applies = rule is not null && resultType is { } r && r.IsFloating() &&
+                (rule.IsZero || method.Parameters.All(p => LoweringFacts.IrTypeOf(p.Type) is not null));
+            if (applies)
             {
                 string spelling = LoweringFacts.FullyQualified(method.ContainingType) + "." + method.Name;
                 return Pure(spelling + "(" + string.Join(", ", args) + ")", resultType!.Value,
-                    result => new IntrinsicInstr(result, rule.Name, spelling, args.ToEquatableArray(), _origin), into);
+                    result => new IntrinsicInstr(result, rule!.Name, spelling, args.ToEquatableArray(), _origin), into);
             }
 
             string callee = LoweringFacts.FullyQualified(method.ContainingType) + "." + method.Name;
