@@ -497,6 +497,18 @@ internal static class ScalarCorpus
             [Differentiable]
             public static double CallInBranchCondition(double x) => Square(x) > 2 ? x * 3 : -x;
             """, "Square");
+        yield return M("PlainHelper", """
+            // Not differentiable: fine to call on constants, or under Grad.Stop.
+            public static double PlainHelper(double v) => v * 2 + 1;
+            """);
+        yield return M("CallOnInactiveArguments", """
+            [Differentiable]
+            public static double CallOnInactiveArguments(double x, [NoDiff] double k, int n) => x * PlainHelper(k) + PlainHelper(n) * x * x;
+            """, "PlainHelper");
+        yield return M("StopAroundPlainCall", """
+            [Differentiable]
+            public static double StopAroundPlainCall(double x, double y) => Grad.Stop(PlainHelper(x * y)) * x + y;
+            """, "PlainHelper");
         yield return O("OtherClassCallsBack", """
             [Differentiable]
             public static double OtherClassCallsBack(double x) => Scalar.Square(x) + Cube(x);
@@ -636,6 +648,16 @@ internal static class ScalarCorpus
             },
         },
         new CorpusCase("CallInBranchCondition", new[] { P(-2.0), P(0.5), P(1.8) }),
+        new CorpusCase("CallOnInactiveArguments", new[] { P(1.5, 2.0, 3), P(-0.5, 0.3, -1), P(2.5, -1.0, 0) })
+        {
+            Hand = a => new[] { (a[1] * 2 + 1) + 2 * a[0] * (a[2] * 2 + 1) },
+        },
+        new CorpusCase("StopAroundPlainCall", new[] { P(1.5, 2.0), P(-0.5, 0.3), P(2.5, -1.0) })
+        {
+            // d/dx = Stop(...) = 2xy + 1 (the stopped factor is a constant), d/dy = 1.
+            FiniteDifferences = false,
+            Hand = a => new[] { a[0] * a[1] * 2 + 1, 1.0 },
+        },
         new CorpusCase("OtherClassCallsBack", new[] { P(-1.5), P(0.3), P(2.0) })
         {
             Hand = a => new[] { 2 * a[0] + 3 * a[0] * a[0] },

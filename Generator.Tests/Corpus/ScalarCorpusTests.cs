@@ -61,6 +61,15 @@ public class ScalarCorpusTests
         GradientAssert.Compile(Set.FullSource, analysesOff: true);
     }
 
+    [Fact]
+    public void The_analyses_off_switch_changes_the_generated_code()
+    {
+        // Otherwise the on/off comparisons below would compare a thing with itself.
+        string on = TestCompiler.Run(Set.FullSource, analysesOff: false).GeneratedText;
+        string off = TestCompiler.Run(Set.FullSource, analysesOff: true).GeneratedText;
+        Assert.NotEqual(on, off);
+    }
+
     [Theory, MemberData(nameof(Names))]
     public void Gradient_and_backward_match_finite_differences(string name) => CheckAllPoints(name, analysesOff: false);
 
