@@ -27,6 +27,9 @@ namespace Differentiable.Generator.Analysis
         /// <summary>True when the value depends on an active parameter (whether or not the analysis is on).</summary>
         public bool IsVaried(ValueId value) => _varied.Contains(value);
 
+        /// <summary>True when the value reaches the result through operations with a derivative.</summary>
+        public bool IsUseful(ValueId value) => _useful.Contains(value);
+
         public bool IsActive(ValueId value) => _varied.Contains(value) && (!_enabled || _useful.Contains(value));
 
         /// <summary>The annotation <see cref="IrPrinter"/> prints next to each value.</summary>

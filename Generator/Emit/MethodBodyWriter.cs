@@ -20,6 +20,7 @@ namespace Differentiable.Generator.Emit
         private readonly NameAllocator _names;
         private readonly Dictionary<ValueId, string> _inline = new Dictionary<ValueId, string>();
         private readonly HashSet<ValueId> _hoisted = new HashSet<ValueId>();
+        private readonly HashSet<ValueId> _hoistedDeclared = new HashSet<ValueId>();
 
         public MethodBodyWriter(IrFunction function, List<BodyNode> body, bool gradientMode)
         {
@@ -213,7 +214,7 @@ namespace Differentiable.Generator.Emit
             IrFacts.CollectDefinitions(branch.Else, inside);
             foreach (var value in inside.Where(_hoisted.Contains).OrderBy(v => v.Index))
             {
-                if (!_hoisted.Contains(value) || _inline.ContainsKey(value)) continue;
+                if (_inline.ContainsKey(value) || !_hoistedDeclared.Add(value)) continue; // declared once, before the outermost branch
                 writer.Line(_function.TypeOf(value).Keyword() + " " + _names.Value(value) + " = default;");
             }
             WriteSide(writer, "if (" + Operand(branch.Condition) + ")", branch, branch.Then);

@@ -40,7 +40,8 @@ namespace Differentiable.Generator.Lowering
                 return null;
             }
 
-            string owner = method.ContainingType.ToDisplayString();
+            // Metadata names: ToDisplayString would say "double" for System.Double.
+            string owner = method.ContainingType.ContainingNamespace.ToDisplayString() + "." + method.ContainingType.MetadataName;
             if (owner == "Differentiable.Grad" && method.Name == "Stop" && args.Length == 1 && resultType is { } stopType)
             {
                 var stopped = NewValue(stopType, null);

@@ -106,14 +106,17 @@ namespace Differentiable.Generator.Parsing
             return result;
         }
 
-        /// <summary>DIFF0009: a call with no derivative is fine unless an argument is active (varied) and its result floating.</summary>
+        /// <summary>
+        /// DIFF0009: a call with no derivative is fine unless it is on an active value: an argument varies
+        /// with the inputs and the floating result reaches the output (so <c>Grad.Stop(f(x))</c> is fine).
+        /// </summary>
         private static void CheckOpaqueCalls(IrFunction function, IrLowering lowering, List<DiagnosticInfo> diagnostics)
         {
             if (lowering.OpaqueCalls.Count == 0) return;
             var activity = ActivityAnalysis.Run(function, enabled: true);
             foreach (var call in AllCalls(function.Body))
             {
-                if (call.Kind != CallKind.Opaque || call.Result is not { } result || !function.TypeOf(result).IsFloating()) continue;
+                if (call.Kind != CallKind.Opaque || call.Result is not { } result || !function.TypeOf(result).IsFloating() || !activity.IsUseful(result)) continue;
                 if (!call.Args.Any(a => function.TypeOf(a).IsFloating() && activity.IsVaried(a))) continue;
                 if (!lowering.OpaqueCalls.TryGetValue(result, out var site)) continue;
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NoDerivative, site.Location, site.Callee));
