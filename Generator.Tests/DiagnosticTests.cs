@@ -148,6 +148,11 @@ public class DiagnosticTests
         """);
 
     [Fact]
+    public void DIFF0014_parameter_named_like_an_adjoint() => AssertDiagnostic("DIFF0014", """
+        public static partial class Model { [Differentiable] public static double F(double rate, double [|dRate|]) => rate * dRate; }
+        """, "the adjoint of 'rate'");
+
+    [Fact]
     public void DIFF0000_an_exception_inside_the_generator_is_reported_per_method()
     {
         DifferentiableGenerator.FaultInjection = name => { if (name == "F") throw new InvalidOperationException("injected"); };

@@ -67,5 +67,9 @@ namespace Differentiable.Generator.Diagnostics
         public static readonly DiagnosticDescriptor GenericMethod = Error("DIFF0013",
             "Generic methods are not supported",
             "Method '{0}' is generic; differentiate a non-generic method (write one per element type)");
+
+        public static readonly DiagnosticDescriptor AdjointNameConflict = Error("DIFF0014",
+            "Parameter name clashes with a generated adjoint",
+            "Parameter '{0}' has the name the calling convention gives to {1}; rename the parameter");
     }
 }

@@ -103,6 +103,21 @@ namespace Differentiable.Generator.Parsing
                 }
                 result.Add((parameter, type.Value, type.Value.IsFloating() && !LoweringFacts.IsNoDiff(parameter)));
             }
+
+            // The generated signatures add dResult and d + Name for each active parameter: a parameter
+            // already called that would make them ambiguous.
+            var taken = new Dictionary<string, string>();
+            if (!method.ReturnsVoid) taken["dResult"] = "the seed of Backward";
+            foreach (var (parameter, _, active) in result)
+            {
+                if (active) taken[Emit.NameAllocator.AdjointName(parameter.Name)] = "the adjoint of '" + parameter.Name + "'";
+            }
+            foreach (var (parameter, _, _) in result)
+            {
+                if (taken.TryGetValue(parameter.Name, out var owner))
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.AdjointNameConflict,
+                        LocationInfo.From(declaration.ParameterList.Parameters[parameter.Ordinal].Identifier), parameter.Name, owner));
+            }
             return result;
         }
 

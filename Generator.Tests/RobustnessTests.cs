@@ -1,0 +1,84 @@
+using Differentiable.Generator.Tests.Infrastructure;
+using Microsoft.CodeAnalysis;
+
+namespace Differentiable.Generator.Tests;
+
+/// <summary>
+/// Odd but legal C#: the generator either differentiates it into code that compiles without a warning,
+/// or reports a precise DIFF error and writes nothing. It never crashes (DIFF0000).
+/// </summary>
+public class RobustnessTests
+{
+    public static TheoryData<string, string?> Cases => new()
+    {
+        { "public static double F(double @in, double @double) => @in * @double;", null },
+        { "public static double F(double x, double dX) => x * dX;", "DIFF0014" },
+        { "public static double F(double x, [NoDiff] double dResult) => x * dResult;", "DIFF0014" },
+        { "public static double F(double x) { double dX = x * 2; double dResult = dX + 1; return dResult * x; }", null },
+        { "public static double F(double x, double y = 2) => x * y;", null },
+        { "public static void F(double x) { if (x > 0) return; double y = x * 2; }", null },
+        { "public static double F(double x) { var y = x * 2; var z = y; z += 1; return z * y; }", null },
+        { "public static double F(double x) { double y; if (x > 0) y = x; else y = -x; return y; }", null },
+        { "public static double F(double x) { double y = 0; if (x > 0) { if (x > 1) { y = x * x; } else { y = x; } } return y * 3; }", null },
+        { "public static double F(double x) { if (x > 0) { if (x > 1) return x * x; } else if (x < -1) return -x; return x * 0.5; }", null },
+        { "public static double F(double x) => x > 0 ? x > 1 ? x * x : x : -x;", null },
+        { "public static double F(double x) { double a = x, b = a * a; a = b = a + b; return a * b; }", null },
+        { "public static double F(double x) { int k = (int)x; k++; k *= 2; return x * k + (k % 3); }", null },
+        { "public static double F(double x, bool flip) => !flip && (x > 0 || x < -3) ? x : -x;", null },
+        { "public static float F(float x) { double d = x; d *= d; return (float)d + x; }", null },
+        { "public static double F(double x) => Math.PI * x + double.Epsilon + Math.E;", null },
+        { "public static double F(double x) => Math.Max(x, 0) + Math.Min(0, x) + Math.Clamp(x, 0, 1);", null },
+        { "public static double F(double x) { double y = x; y++; ++y; y--; return y * y; }", null },
+        { "public static double F(double x) { long n = 3L; n <<= 2; return x * n; }", null },
+        { "public static double F(double x) { double s = x; { double t = s * 2; s = t; } return s; }", null },
+        { "public static double F(double x) => Math.Round(x * 10, 2, MidpointRounding.ToEven) + x;", null },
+        { "public static double F(double x) => F2(x) + F2(F2(x));\n[Differentiable] public static double F2(double x) => x * x;", null },
+        { "public static double F(double x) => x > 1 ? F(x - 1) * x : x;", null },
+        { "public static double F(double x) { string s = \"a\"; return x; }", "DIFF0012" },
+        { "public static double F(double x) { var t = (x, x); return t.Item1; }", "DIFF0012" },
+        { "public static double F(double x) { switch (x) { case 1: return 2; } return x; }", "DIFF0007" },
+        { "public static double F(double x) { try { return x; } finally { } }", "DIFF0007" },
+        { "public static double F(double x) { double Local(double v) => v; return Local(x); }", "DIFF0007" },
+        { "public static double F(double x) => x.CompareTo(1.0) + x;", "DIFF0008" },
+        { "public static double F(double x) => Math.ScaleB(x, 2);", "DIFF0009" },
+        { "public static double F(double x) { do { x *= 2; } while (x < 1); return x; }", "DIFF0010" },
+        { "public static double F(double x) { foreach (var c in \"ab\") x += c; return x; }", "DIFF0010" },
+        { "public static double F(double[] x) => x[0];", "DIFF0003" },
+        { "public static double F(params double[] x) => 1;", "DIFF0005" },
+        { "public static double F(out double x) { x = 1; return x; }", "DIFF0005" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Either_compiles_cleanly_or_reports_a_precise_error(string method, string? expectedId)
+    {
+        string source = "using System;\nusing Differentiable;\npublic static partial class Model\n{\n[Differentiable]\n" + method + "\n}\n";
+        var result = TestCompiler.Run(source);
+        Assert.DoesNotContain(result.GeneratorDiagnostics, d => d.Id == "DIFF0000");
+        var generatedErrors = result.Output.GetDiagnostics()
+            .Where(d => d.Severity >= DiagnosticSeverity.Warning && d.Location.SourceTree?.FilePath.EndsWith(".g.cs") == true).ToList();
+        Assert.True(generatedErrors.Count == 0, "generated code does not compile:\n" + string.Join("\n", generatedErrors) + "\n" + result.GeneratedText);
+        if (expectedId is null)
+        {
+            Assert.Empty(result.GeneratorDiagnostics);
+            Assert.Contains("FBackward(", result.GeneratedText);
+            // Where F returns a value, its gradient must be right too, on both sides of the branches.
+            if (method.StartsWith("public static void", StringComparison.Ordinal) || method.Contains("out double") || method.Contains("double x, bool")) return;
+            var assembly = GradientAssert.Load(source);
+            if (method.Contains("Math.Round"))
+            {
+                // A step function: finite differences see its jumps, the rule says 0, so only "+ x" counts.
+                GradientAssert.CheckExact(assembly, "Model", "F", new object[] { 2.3 }, 1.0);
+                return;
+            }
+            int arity = assembly.GetType("Model")!.GetMethods().First(m => m.Name == "F").GetParameters().Length;
+            foreach (double x in new[] { 2.3, 0.6, -0.45, -1.7 })
+                GradientAssert.Check(assembly, "Model", "F", Enumerable.Range(0, arity).Select(i => (object)(x + 0.1 * i)).ToArray());
+        }
+        else
+        {
+            Assert.Contains(result.GeneratorDiagnostics, d => d.Id == expectedId);
+            Assert.DoesNotContain("FBackward(", result.GeneratedText);
+        }
+    }
+}
