@@ -444,6 +444,63 @@ internal static class ScalarCorpus
             public static double StopInExpression(double x, double y) => x * y + Grad.Stop(x * x) * y + Grad.Stop(y);
             """);
 
+        yield return M("ParameterReassigned", """
+            [Differentiable]
+            public static double ParameterReassigned(double x, double y)
+            {
+                x = x * y;
+                y += x;
+                x++;
+                return x * y;
+            }
+            """);
+        yield return M("TruncatingCast", """
+            [Differentiable]
+            public static double TruncatingCast(double x, double y) => (int)x * y + x;
+            """);
+        yield return M("LongParameter", """
+            [Differentiable]
+            public static double LongParameter(double x, long n) => x * n + Math.Pow(x, n);
+            """);
+        yield return M("TernaryInArguments", """
+            [Differentiable]
+            public static double TernaryInArguments(double x, double y) => Math.Sin(x > 0 ? x : y) * (y > 1 ? x : 2.0);
+            """);
+        yield return M("FanOut", """
+            [Differentiable]
+            public static double FanOut(double x) => x * x * x * x + x * Math.Sin(x) * x - x / (x * x + 1);
+            """);
+        yield return M("EarlyReturnAfterCompound", """
+            [Differentiable]
+            public static double EarlyReturnAfterCompound(double x, double y)
+            {
+                double r = x * y;
+                r += x;
+                if (r > 2)
+                {
+                    r *= y;
+                    if (y > 1) return r;
+                    r -= 1;
+                }
+                else
+                {
+                    return r * r;
+                }
+                return r + y;
+            }
+            """);
+        yield return M("FloatMixedCompound", """
+            [Differentiable]
+            public static float FloatMixedCompound(float x, double d)
+            {
+                float r = x;
+                r += (float)(d * 2);
+                r *= x;
+                double back = r;
+                return (float)(back * d + Math.Cos(back));
+            }
+            """);
+
         // ---------------------------------------------------------------- calls
         yield return M("Square", """
             [Differentiable]
@@ -497,6 +554,10 @@ internal static class ScalarCorpus
             [Differentiable]
             public static double CallInBranchCondition(double x) => Square(x) > 2 ? x * 3 : -x;
             """, "Square");
+        yield return M("PowerRecursive", """
+            [Differentiable]
+            public static double PowerRecursive(double x, int n) => n <= 0 ? 1 : x * PowerRecursive(x, n - 1);
+            """);
         yield return M("PlainHelper", """
             // Not differentiable: fine to call on constants, or under Grad.Stop.
             public static double PlainHelper(double v) => v * 2 + 1;
@@ -626,6 +687,27 @@ internal static class ScalarCorpus
             FiniteDifferences = false,
             Hand = a => new[] { a[1], a[0] + a[0] * a[0] },
         },
+        new CorpusCase("ParameterReassigned", new[] { P(0.5, -1.0), P(-1.3, 0.2), P(2.0, 1.5) })
+        {
+            // (xy + 1)(y + xy)
+            Hand = a =>
+            {
+                double x = a[0], y = a[1];
+                return new[] { y * (y + x * y) + (x * y + 1) * y, x * (y + x * y) + (x * y + 1) * (1 + x) };
+            },
+        },
+        new CorpusCase("TruncatingCast", new[] { P(2.5, 1.5), P(-1.7, 0.4), P(0.3, -2.0) })
+        {
+            Hand = a => new[] { 1.0, Math.Truncate(a[0]) },
+        },
+        new CorpusCase("LongParameter", new[] { P(1.5, 3L), P(-0.8, 2L), P(2.2, -1L) })
+        {
+            Hand = a => new[] { a[1] + a[1] * Math.Pow(a[0], a[1] - 1) },
+        },
+        new CorpusCase("TernaryInArguments", new[] { P(0.5, 1.5), P(-1.3, 0.2), P(2.0, 0.5), P(-0.4, 2.5) }),
+        new CorpusCase("FanOut", new[] { P(-1.3), P(0.4), P(2.0) }),
+        new CorpusCase("EarlyReturnAfterCompound", new[] { P(1.0, 2.0), P(2.0, 0.5), P(0.5, 0.5), P(3.0, -0.5) }),
+        new CorpusCase("FloatMixedCompound", new[] { P(0.5, 1.5), P(-1.25, 0.75), P(2.0, -0.5) }),
         new CorpusCase("Square", new[] { P(-1.5), P(0.3), P(2.0) }) { Hand = a => new[] { 2 * a[0] } },
         new CorpusCase("Logistic", new[] { P(-1.5), P(0.3), P(2.0) }),
         new CorpusCase("CallsSameClass", new[] { P(0.5, -1.0), P(-1.3, 0.2), P(2.0, 1.5) }),
@@ -648,6 +730,10 @@ internal static class ScalarCorpus
             },
         },
         new CorpusCase("CallInBranchCondition", new[] { P(-2.0), P(0.5), P(1.8) }),
+        new CorpusCase("PowerRecursive", new[] { P(1.5, 3), P(-0.8, 2), P(2.2, 0), P(0.7, 5) })
+        {
+            Hand = a => new[] { a[1] <= 0 ? 0 : a[1] * Math.Pow(a[0], a[1] - 1) },
+        },
         new CorpusCase("CallOnInactiveArguments", new[] { P(1.5, 2.0, 3), P(-0.5, 0.3, -1), P(2.5, -1.0, 0) })
         {
             Hand = a => new[] { (a[1] * 2 + 1) + 2 * a[0] * (a[2] * 2 + 1) },
