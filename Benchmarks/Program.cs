@@ -1,0 +1,35 @@
+using System;
+using System.Collections.Generic;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Running;
+
+namespace Differentiable.Benchmarks
+{
+    /// <summary>
+    /// Runs the consistency checks (generated vs hand-written gradients, finite differences, zero allocation), then
+    /// BenchmarkDotNet. <c>--check</c> runs the checks only. Without a <c>--job</c> argument the job is one launch,
+    /// 5 warm-up and 15 measured iterations: enough on a 2-core machine, a few minutes for the whole suite.
+    /// </summary>
+    public static class Program
+    {
+        public static int Main(string[] args)
+        {
+            if (!Consistency.Run(Console.Out)) return 1;
+
+            var rest = new List<string>(args.Length);
+            bool checkOnly = false;
+            foreach (string a in args)
+            {
+                if (a == "--check") checkOnly = true;
+                else rest.Add(a);
+            }
+            if (checkOnly) return 0;
+
+            IConfig config = DefaultConfig.Instance.AddJob(
+                Job.Default.WithLaunchCount(1).WithWarmupCount(5).WithIterationCount(15).AsDefault());
+            BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(rest.ToArray(), config);
+            return 0;
+        }
+    }
+}
