@@ -1,6 +1,5 @@
 using System.Collections.Generic;
 using System.Collections.Immutable;
-using System.Composition;
 using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
@@ -17,7 +16,10 @@ namespace Differentiable.Generator.CodeFixes
     /// type declaration the diagnostic points at and to every enclosing type declaration that lacks it,
     /// since the generated members can only be added when the whole chain of types is partial.
     /// </summary>
-    [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(AddPartialCodeFixProvider)), Shared]
+    // No [Shared]: it would make this assembly reference System.Composition.AttributedModel at the version we
+    // compile against (9.0), which older IDE hosts (Visual Studio with Roslyn 4.8) cannot bind. Without it, the
+    // assembly references only Roslyn 4.8 and netstandard, and the provider is a non-shared MEF part.
+    [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(AddPartialCodeFixProvider))]
     public sealed class AddPartialCodeFixProvider : CodeFixProvider
     {
         /// <summary>The ID of the diagnostic this provider fixes (kept equal to the generator's descriptor).</summary>

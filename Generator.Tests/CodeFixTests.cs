@@ -191,6 +191,29 @@ public class CodeFixTests
     }
 
     /// <summary>
+    /// The generator and the code fix ship in the package's analyzers folder and must load in any host with Roslyn 4.8
+    /// or later (.NET 8 SDK, Visual Studio 17.8): they may reference netstandard, Roslyn up to 4.8, and what Roslyn 4.8
+    /// itself references at no higher version (System.Collections.Immutable 7.0, …), nothing newer.
+    /// </summary>
+    [Theory]
+    [InlineData(typeof(DifferentiableGenerator))]
+    [InlineData(typeof(AddPartialCodeFixProvider))]
+    public void Shipped_analyzer_assemblies_reference_nothing_newer_than_Roslyn_4_8(Type type)
+    {
+        var roslyn = new[] { typeof(Compilation).Assembly, typeof(CSharpCompilation).Assembly, typeof(Workspace).Assembly, typeof(CodeFixProvider).Assembly };
+        Assert.All(roslyn, a => Assert.Equal(new Version(4, 8, 0, 0), a.GetName().Version));
+        var allowed = roslyn.SelectMany(a => a.GetReferencedAssemblies())
+            .GroupBy(r => r.Name!).ToDictionary(g => g.Key, g => g.Min(r => r.Version!)!);
+
+        var unexpected = type.Assembly.GetReferencedAssemblies()
+            .Where(r => !(r.Name == "netstandard"
+                || (r.Name!.StartsWith("Microsoft.CodeAnalysis", StringComparison.Ordinal) && r.Version <= new Version(4, 8, 0, 0))
+                || (allowed.TryGetValue(r.Name!, out var max) && r.Version <= max)))
+            .Select(r => r.FullName).ToList();
+        Assert.True(unexpected.Count == 0, type.Assembly.GetName().Name + " references: " + string.Join(", ", unexpected));
+    }
+
+    /// <summary>
     /// End to end: the generator itself reports DIFF0001 on the identifier of the non-partial type, the fix applied
     /// to that very diagnostic (a generator location: file path and span) makes the type partial, and the fixed
     /// code is then generated without any diagnostic.
