@@ -47,8 +47,8 @@ public class DiagnosticTests
 
     [Fact]
     public void DIFF0003_unsupported_parameter_type() => AssertDiagnostic("DIFF0003", """
-        public static partial class Model { [Differentiable] public static double F(double x, [|string|] s) => x * x; }
-        """, "'s' has type 'string'");
+        public static partial class Model { [Differentiable] public static double F(double x, [|double[]|] s) => x * x; }
+        """, "'s' has type 'double[]'");
 
     [Fact]
     public void DIFF0004_unsupported_return_type() => AssertDiagnostic("DIFF0004", """

@@ -26,7 +26,7 @@ namespace Differentiable.Generator.Diagnostics
 
         public static readonly DiagnosticDescriptor UnsupportedParameterType = Error("DIFF0003",
             "Unsupported parameter type",
-            "Parameter '{0}' has type '{1}', which cannot be differentiated; use double, float, an integer or bool, or mark it [NoDiff]");
+            "Parameter '{0}' has type '{1}', which cannot be differentiated yet; mark it [NoDiff] to use it as a constant");
 
         public static readonly DiagnosticDescriptor UnsupportedReturnType = Error("DIFF0004",
             "Unsupported return type",

@@ -35,7 +35,7 @@ namespace Differentiable.Generator.Emit
         public void Write(SourceWriter writer, string accessibility)
         {
             var f = _function;
-            var primal = f.Parameters.Select(p => p.Type.Keyword() + " " + _names.Value(p.Value));
+            var primal = f.Parameters.Select(p => p.TypeName + " " + _names.Value(p.Value));
             var active = f.Parameters.Where(p => p.Active).ToList();
             string type = f.ReturnType?.Keyword() ?? "void";
             string parameters;

@@ -78,7 +78,8 @@ namespace Differentiable.Generator.Ir
     /// <summary>A straight run of instructions and how it ends.</summary>
     internal sealed record Block(EquatableArray<Instruction> Instructions, Terminator Terminator);
 
-    internal sealed record IrParameter(ValueId Value, string Name, IrType Type, bool Active);
+    /// <summary>A parameter; <see cref="TypeName"/> is its C# type as the generated signature writes it.</summary>
+    internal sealed record IrParameter(ValueId Value, string Name, IrType Type, string TypeName, bool Active);
 
     /// <summary>A lowered method: parameters, body, and the table of every value's type.</summary>
     internal sealed record IrFunction(string Name, EquatableArray<IrParameter> Parameters, IrType? ReturnType, Block Body, EquatableArray<ValueInfo> Values)

@@ -66,7 +66,8 @@ namespace Differentiable.Generator.Lowering
             {
                 var value = NewValue(type, symbol.Name);
                 environment.Set(symbol, value);
-                irParameters.Add(new IrParameter(value, symbol.Name, type, active));
+                string typeName = type == IrType.Opaque ? LoweringFacts.TypeName(symbol.Type) : type.Keyword();
+                irParameters.Add(new IrParameter(value, symbol.Name, type, typeName, active));
             }
 
             SyntaxNode? bodySyntax = (SyntaxNode?)declaration.Body ?? declaration.ExpressionBody;

@@ -96,6 +96,26 @@ namespace Differentiable.Generator.Lowering
 
         public static string FullyQualified(ISymbol symbol) =>
             symbol.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat);
+
+        private static readonly SymbolDisplayFormat TypeFormat = SymbolDisplayFormat.FullyQualifiedFormat
+            .AddMiscellaneousOptions(SymbolDisplayMiscellaneousOptions.IncludeNullableReferenceTypeModifier);
+
+        /// <summary>A type as a generated signature writes it: <c>global::</c> names, nullable annotations kept.</summary>
+        public static string TypeName(ITypeSymbol type) => type.ToDisplayString(TypeFormat);
+
+        /// <summary>Arrays and spans of double or float: active by default, differentiable in a later release.</summary>
+        public static bool IsFloatingBuffer(ITypeSymbol type)
+        {
+            ITypeSymbol? element = type switch
+            {
+                IArrayTypeSymbol array => array.ElementType,
+                INamedTypeSymbol { IsGenericType: true, TypeArguments.Length: 1 } named
+                    when named.ContainingNamespace?.ToDisplayString() == "System" && (named.Name == "Span" || named.Name == "ReadOnlySpan")
+                    => named.TypeArguments[0],
+                _ => null,
+            };
+            return element?.SpecialType is SpecialType.System_Double or SpecialType.System_Single;
+        }
     }
 
     /// <summary>Thrown inside lowering to stop at the first unsupported construct; carries its diagnostic.</summary>

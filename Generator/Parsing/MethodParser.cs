@@ -94,14 +94,23 @@ namespace Differentiable.Generator.Parsing
                     diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.RefParameter, LocationInfo.From(syntax), parameter.Name, kind));
                     continue;
                 }
+                bool noDiff = LoweringFacts.IsNoDiff(parameter);
                 var type = LoweringFacts.IrTypeOf(parameter.Type);
                 if (type is null)
                 {
-                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedParameterType,
-                        LocationInfo.From((SyntaxNode?)syntax.Type ?? syntax), parameter.Name, parameter.Type.ToDisplayString()));
-                    continue;
+                    // Everything but double and float is a constant, passed through unchanged. Buffers of
+                    // double or float are active unless [NoDiff], and buffers come in a later release.
+                    bool unsupported = parameter.Type.TypeKind is TypeKind.Pointer or TypeKind.FunctionPointer or TypeKind.Dynamic
+                        || (LoweringFacts.IsFloatingBuffer(parameter.Type) && !noDiff);
+                    if (unsupported)
+                    {
+                        diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedParameterType,
+                            LocationInfo.From((SyntaxNode?)syntax.Type ?? syntax), parameter.Name, parameter.Type.ToDisplayString()));
+                        continue;
+                    }
+                    type = IrType.Opaque;
                 }
-                result.Add((parameter, type.Value, type.Value.IsFloating() && !LoweringFacts.IsNoDiff(parameter)));
+                result.Add((parameter, type.Value, type.Value.IsFloating() && !noDiff));
             }
 
             // The generated signatures add dResult and d + Name for each active parameter: a parameter
