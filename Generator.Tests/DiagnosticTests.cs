@@ -143,6 +143,18 @@ public class DiagnosticTests
         """, "'d' has type 'decimal'");
 
     [Fact]
+    public void An_unsupported_local_is_reported_once_not_at_each_use()
+    {
+        var result = TestCompiler.Run(Usings + """
+            public static partial class Model
+            {
+                [Differentiable] public static double F(double x) { decimal m = 2m; m += 1m; return x * (double)m; }
+            }
+            """);
+        Assert.Equal(new[] { "DIFF0012" }, result.GeneratorDiagnostics.Select(d => d.Id));
+    }
+
+    [Fact]
     public void DIFF0013_generic_method() => AssertDiagnostic("DIFF0013", """
         public static partial class Model { [Differentiable] public static double [|F|]<T>(double x) => x * x; }
         """);

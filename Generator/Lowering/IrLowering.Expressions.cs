@@ -220,7 +220,9 @@ namespace Differentiable.Generator.Lowering
                 case IParameterReferenceOperation parameter when LoweringFacts.IrTypeOf(parameter.Type) is not null:
                     return parameter.Parameter;
                 case ILocalReferenceOperation or IParameterReferenceOperation:
-                    Report(DiagnosticDescriptors.UnsupportedLocalType, target.Syntax, target.Syntax.ToString(), target.Type?.ToDisplayString() ?? "?");
+                    var symbol = target is ILocalReferenceOperation l ? (ISymbol)l.Local : ((IParameterReferenceOperation)target).Parameter;
+                    if (_reportedLocals.Add(symbol))
+                        Report(DiagnosticDescriptors.UnsupportedLocalType, target.Syntax, target.Syntax.ToString(), target.Type?.ToDisplayString() ?? "?");
                     return null;
                 default:
                     string what = target switch

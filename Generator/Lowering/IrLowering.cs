@@ -24,6 +24,7 @@ namespace Differentiable.Generator.Lowering
         private readonly List<DiagnosticInfo> _diagnostics = new List<DiagnosticInfo>();
         private readonly IrType? _returnType;
         private string _origin = "";
+        private readonly HashSet<ISymbol> _reportedLocals = new HashSet<ISymbol>(SymbolEqualityComparer.Default);
 
         // Pure values already computed on this path, by what computes them: "x * x" written twice is
         // computed once. A branch sees what was computed before it; what it computes stays inside.
@@ -248,6 +249,8 @@ namespace Differentiable.Generator.Lowering
                             if (type is null)
                             {
                                 Report(DiagnosticDescriptors.UnsupportedLocalType, declarator.Syntax, local.Name, local.Type.ToDisplayString());
+                                _reportedLocals.Add(local); // reported once, not again at each use
+                                environment.Set(local, Poison(IrType.Opaque));
                                 continue;
                             }
                             var initializer = declarator.Initializer ?? declaration.Initializer;
