@@ -85,11 +85,6 @@ namespace Differentiable.Benchmarks
             return double.IsNaN(e) ? double.PositiveInfinity : e;
         }
 
-        private static double Uniform(Random r, double lo, double hi) => lo + (hi - lo) * r.NextDouble();
-
-        /// <summary>Uniform magnitude in [lo, hi] with a random sign: keeps a coordinate away from zero.</summary>
-        private static double AwayFromZero(Random r, double lo, double hi) => (r.Next(2) == 0 ? -1 : 1) * Uniform(r, lo, hi);
-
         private abstract class Case
         {
             public abstract string Name { get; }
@@ -124,11 +119,7 @@ namespace Differentiable.Benchmarks
             public override string Name => "Rosenbrock";
             public override int Arity => 2;
 
-            public override void Sample(Random r, double[] p)
-            {
-                p[0] = Uniform(r, -2, 2);
-                p[1] = Uniform(r, -1, 3);
-            }
+            public override void Sample(Random r, double[] p) => InputDomains.Rosenbrock(r, p);
 
             public override double Primal(ReadOnlySpan<double> p) => Functions.Rosenbrock(p[0], p[1]);
 
@@ -146,10 +137,7 @@ namespace Differentiable.Benchmarks
             public override string Name => "Neuron";
             public override int Arity => 6;
 
-            public override void Sample(Random r, double[] p)
-            {
-                for (int i = 0; i < 6; i++) p[i] = Uniform(r, -1.5, 1.5);
-            }
+            public override void Sample(Random r, double[] p) => InputDomains.Neuron(r, p);
 
             public override double Primal(ReadOnlySpan<double> p) => Functions.Neuron(p[0], p[1], p[2], p[3], p[4], p[5]);
 
@@ -171,15 +159,7 @@ namespace Differentiable.Benchmarks
             public override string Name => "Physics";
             public override int Arity => 6;
 
-            public override void Sample(Random r, double[] p)
-            {
-                p[0] = Uniform(r, -2, 2);
-                p[1] = AwayFromZero(r, 0.1, 2);   // away from Atan2's branch cut (y = 0, x < 0) and from r = 0
-                p[2] = AwayFromZero(r, 0.1, 2);   // kinetic energy > 0: Pow(K, 1.5) smooth
-                p[3] = Uniform(r, -2, 2);
-                p[4] = Uniform(r, 0.5, 5);
-                p[5] = Uniform(r, -Math.PI, Math.PI);
-            }
+            public override void Sample(Random r, double[] p) => InputDomains.Physics(r, p);
 
             public override double Primal(ReadOnlySpan<double> p) => Functions.Physics(p[0], p[1], p[2], p[3], p[4], p[5]);
 

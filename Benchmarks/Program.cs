@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.IO;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Running;
@@ -26,8 +27,11 @@ namespace Differentiable.Benchmarks
             }
             if (checkOnly) return 0;
 
-            IConfig config = DefaultConfig.Instance.AddJob(
-                Job.Default.WithLaunchCount(1).WithWarmupCount(5).WithIterationCount(15).AsDefault());
+            // Results go to Benchmarks/BenchmarkDotNet.Artifacts (next to the project, wherever it is run from).
+            string projectDirectory = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", ".."));
+            IConfig config = DefaultConfig.Instance
+                .AddJob(Job.Default.WithLaunchCount(1).WithWarmupCount(5).WithIterationCount(15).AsDefault())
+                .WithArtifactsPath(Path.Combine(projectDirectory, "BenchmarkDotNet.Artifacts"));
             BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(rest.ToArray(), config);
             return 0;
         }

@@ -6,110 +6,193 @@ namespace Differentiable.Benchmarks
     /// <summary>
     /// For each function: the primal alone, the generated <c>{Name}Gradient</c>, the hand-derived gradient (the baseline
     /// of its category, so the Ratio column reads generated / hand-written) and central finite differences.
-    /// Inputs live in instance fields set in <see cref="Setup"/>, so the JIT cannot fold them; every method returns a
-    /// value that depends on all its outputs (value + Σ gradient; finite differences: Σ gradient, as they do not
-    /// produce the value), so nothing is dead code.
+    /// <para>
+    /// Each invocation sweeps the same <see cref="Points"/> fixed random inputs (arrays filled in <see cref="Setup"/>)
+    /// and reports the time per point (<c>OperationsPerInvoke</c>). With a single point held in fields, the JIT
+    /// inlines a function as small as Rosenbrock and hoists it out of the measuring loop, leaving nothing to measure.
+    /// Every method returns a sum that depends on all outputs (value + Σ gradient; for finite differences Σ gradient,
+    /// since they do not produce the value), so nothing is dead code. The loop and the loads cost the same in every
+    /// variant.
+    /// </para>
     /// </summary>
     [MemoryDiagnoser]
     [GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory)]
     [CategoriesColumn]
     public class ScalarGradientBenchmarks
     {
-        private double _rx, _ry;
-        private double _w0, _w1, _w2, _b, _x0, _x1;
-        private double _px, _py, _vx, _vy, _k, _theta;
+        /// <summary>The number of input points each invocation sweeps.</summary>
+        public const int Points = 256;
 
-        /// <summary>Sets the inputs: a generic point of each function, away from every kink and branch cut.</summary>
+        private double[] _rosenbrock = System.Array.Empty<double>();
+        private double[] _neuron = System.Array.Empty<double>();
+        private double[] _physics = System.Array.Empty<double>();
+
+        /// <summary>Draws the inputs (deterministic seeds) from <see cref="InputDomains"/>.</summary>
         [GlobalSetup]
         public void Setup()
         {
-            _rx = -1.2; _ry = 1.0;
-            _w0 = 0.4; _w1 = -0.7; _w2 = 0.3; _b = 0.1; _x0 = 1.2; _x1 = -0.8;
-            _px = 0.8; _py = 0.6; _vx = 0.3; _vy = -0.5; _k = 2.0; _theta = 0.4;
+            _rosenbrock = InputDomains.Points(Points, InputDomains.RosenbrockArity, (r, p) => InputDomains.Rosenbrock(r, p), 1);
+            _neuron = InputDomains.Points(Points, InputDomains.NeuronArity, (r, p) => InputDomains.Neuron(r, p), 2);
+            _physics = InputDomains.Points(Points, InputDomains.PhysicsArity, (r, p) => InputDomains.Physics(r, p), 3);
         }
 
         // ---- Rosenbrock ----
 
-        [Benchmark, BenchmarkCategory("Rosenbrock")]
-        public double Rosenbrock_Primal() => Functions.Rosenbrock(_rx, _ry);
+        [Benchmark(OperationsPerInvoke = Points), BenchmarkCategory("Rosenbrock")]
+        public double Rosenbrock_Primal()
+        {
+            double[] a = _rosenbrock;
+            double sum = 0;
+            for (int i = 0; i + 1 < a.Length; i += 2)
+                sum += Functions.Rosenbrock(a[i], a[i + 1]);
+            return sum;
+        }
 
-        [Benchmark, BenchmarkCategory("Rosenbrock")]
+        [Benchmark(OperationsPerInvoke = Points), BenchmarkCategory("Rosenbrock")]
         public double Rosenbrock_Generated()
         {
-            double v = Functions.RosenbrockGradient(_rx, _ry, out double dX, out double dY);
-            return v + dX + dY;
+            double[] a = _rosenbrock;
+            double sum = 0;
+            for (int i = 0; i + 1 < a.Length; i += 2)
+            {
+                double v = Functions.RosenbrockGradient(a[i], a[i + 1], out double dX, out double dY);
+                sum += v + dX + dY;
+            }
+            return sum;
         }
 
-        [Benchmark(Baseline = true), BenchmarkCategory("Rosenbrock")]
+        [Benchmark(Baseline = true, OperationsPerInvoke = Points), BenchmarkCategory("Rosenbrock")]
         public double Rosenbrock_HandWritten()
         {
-            double v = HandGradients.Rosenbrock(_rx, _ry, out double dX, out double dY);
-            return v + dX + dY;
+            double[] a = _rosenbrock;
+            double sum = 0;
+            for (int i = 0; i + 1 < a.Length; i += 2)
+            {
+                double v = HandGradients.Rosenbrock(a[i], a[i + 1], out double dX, out double dY);
+                sum += v + dX + dY;
+            }
+            return sum;
         }
 
-        [Benchmark, BenchmarkCategory("Rosenbrock")]
+        [Benchmark(OperationsPerInvoke = Points), BenchmarkCategory("Rosenbrock")]
         public double Rosenbrock_FiniteDifferences()
         {
-            FiniteDifferences.Rosenbrock(_rx, _ry, out double dX, out double dY);
-            return dX + dY;
+            double[] a = _rosenbrock;
+            double sum = 0;
+            for (int i = 0; i + 1 < a.Length; i += 2)
+            {
+                FiniteDifferences.Rosenbrock(a[i], a[i + 1], out double dX, out double dY);
+                sum += dX + dY;
+            }
+            return sum;
         }
 
         // ---- Neuron ----
 
-        [Benchmark, BenchmarkCategory("Neuron")]
-        public double Neuron_Primal() => Functions.Neuron(_w0, _w1, _w2, _b, _x0, _x1);
+        [Benchmark(OperationsPerInvoke = Points), BenchmarkCategory("Neuron")]
+        public double Neuron_Primal()
+        {
+            double[] a = _neuron;
+            double sum = 0;
+            for (int i = 0; i + 5 < a.Length; i += 6)
+                sum += Functions.Neuron(a[i], a[i + 1], a[i + 2], a[i + 3], a[i + 4], a[i + 5]);
+            return sum;
+        }
 
-        [Benchmark, BenchmarkCategory("Neuron")]
+        [Benchmark(OperationsPerInvoke = Points), BenchmarkCategory("Neuron")]
         public double Neuron_Generated()
         {
-            double v = Functions.NeuronGradient(_w0, _w1, _w2, _b, _x0, _x1,
-                out double d0, out double d1, out double d2, out double d3, out double d4, out double d5);
-            return v + d0 + d1 + d2 + d3 + d4 + d5;
+            double[] a = _neuron;
+            double sum = 0;
+            for (int i = 0; i + 5 < a.Length; i += 6)
+            {
+                double v = Functions.NeuronGradient(a[i], a[i + 1], a[i + 2], a[i + 3], a[i + 4], a[i + 5],
+                    out double d0, out double d1, out double d2, out double d3, out double d4, out double d5);
+                sum += v + d0 + d1 + d2 + d3 + d4 + d5;
+            }
+            return sum;
         }
 
-        [Benchmark(Baseline = true), BenchmarkCategory("Neuron")]
+        [Benchmark(Baseline = true, OperationsPerInvoke = Points), BenchmarkCategory("Neuron")]
         public double Neuron_HandWritten()
         {
-            double v = HandGradients.Neuron(_w0, _w1, _w2, _b, _x0, _x1,
-                out double d0, out double d1, out double d2, out double d3, out double d4, out double d5);
-            return v + d0 + d1 + d2 + d3 + d4 + d5;
+            double[] a = _neuron;
+            double sum = 0;
+            for (int i = 0; i + 5 < a.Length; i += 6)
+            {
+                double v = HandGradients.Neuron(a[i], a[i + 1], a[i + 2], a[i + 3], a[i + 4], a[i + 5],
+                    out double d0, out double d1, out double d2, out double d3, out double d4, out double d5);
+                sum += v + d0 + d1 + d2 + d3 + d4 + d5;
+            }
+            return sum;
         }
 
-        [Benchmark, BenchmarkCategory("Neuron")]
+        [Benchmark(OperationsPerInvoke = Points), BenchmarkCategory("Neuron")]
         public double Neuron_FiniteDifferences()
         {
-            FiniteDifferences.Neuron(_w0, _w1, _w2, _b, _x0, _x1,
-                out double d0, out double d1, out double d2, out double d3, out double d4, out double d5);
-            return d0 + d1 + d2 + d3 + d4 + d5;
+            double[] a = _neuron;
+            double sum = 0;
+            for (int i = 0; i + 5 < a.Length; i += 6)
+            {
+                FiniteDifferences.Neuron(a[i], a[i + 1], a[i + 2], a[i + 3], a[i + 4], a[i + 5],
+                    out double d0, out double d1, out double d2, out double d3, out double d4, out double d5);
+                sum += d0 + d1 + d2 + d3 + d4 + d5;
+            }
+            return sum;
         }
 
         // ---- Physics ----
 
-        [Benchmark, BenchmarkCategory("Physics")]
-        public double Physics_Primal() => Functions.Physics(_px, _py, _vx, _vy, _k, _theta);
+        [Benchmark(OperationsPerInvoke = Points), BenchmarkCategory("Physics")]
+        public double Physics_Primal()
+        {
+            double[] a = _physics;
+            double sum = 0;
+            for (int i = 0; i + 5 < a.Length; i += 6)
+                sum += Functions.Physics(a[i], a[i + 1], a[i + 2], a[i + 3], a[i + 4], a[i + 5]);
+            return sum;
+        }
 
-        [Benchmark, BenchmarkCategory("Physics")]
+        [Benchmark(OperationsPerInvoke = Points), BenchmarkCategory("Physics")]
         public double Physics_Generated()
         {
-            double v = Functions.PhysicsGradient(_px, _py, _vx, _vy, _k, _theta,
-                out double d0, out double d1, out double d2, out double d3, out double d4, out double d5);
-            return v + d0 + d1 + d2 + d3 + d4 + d5;
+            double[] a = _physics;
+            double sum = 0;
+            for (int i = 0; i + 5 < a.Length; i += 6)
+            {
+                double v = Functions.PhysicsGradient(a[i], a[i + 1], a[i + 2], a[i + 3], a[i + 4], a[i + 5],
+                    out double d0, out double d1, out double d2, out double d3, out double d4, out double d5);
+                sum += v + d0 + d1 + d2 + d3 + d4 + d5;
+            }
+            return sum;
         }
 
-        [Benchmark(Baseline = true), BenchmarkCategory("Physics")]
+        [Benchmark(Baseline = true, OperationsPerInvoke = Points), BenchmarkCategory("Physics")]
         public double Physics_HandWritten()
         {
-            double v = HandGradients.Physics(_px, _py, _vx, _vy, _k, _theta,
-                out double d0, out double d1, out double d2, out double d3, out double d4, out double d5);
-            return v + d0 + d1 + d2 + d3 + d4 + d5;
+            double[] a = _physics;
+            double sum = 0;
+            for (int i = 0; i + 5 < a.Length; i += 6)
+            {
+                double v = HandGradients.Physics(a[i], a[i + 1], a[i + 2], a[i + 3], a[i + 4], a[i + 5],
+                    out double d0, out double d1, out double d2, out double d3, out double d4, out double d5);
+                sum += v + d0 + d1 + d2 + d3 + d4 + d5;
+            }
+            return sum;
         }
 
-        [Benchmark, BenchmarkCategory("Physics")]
+        [Benchmark(OperationsPerInvoke = Points), BenchmarkCategory("Physics")]
         public double Physics_FiniteDifferences()
         {
-            FiniteDifferences.Physics(_px, _py, _vx, _vy, _k, _theta,
-                out double d0, out double d1, out double d2, out double d3, out double d4, out double d5);
-            return d0 + d1 + d2 + d3 + d4 + d5;
+            double[] a = _physics;
+            double sum = 0;
+            for (int i = 0; i + 5 < a.Length; i += 6)
+            {
+                FiniteDifferences.Physics(a[i], a[i + 1], a[i + 2], a[i + 3], a[i + 4], a[i + 5],
+                    out double d0, out double d1, out double d2, out double d3, out double d4, out double d5);
+                sum += d0 + d1 + d2 + d3 + d4 + d5;
+            }
+            return sum;
         }
     }
 }
