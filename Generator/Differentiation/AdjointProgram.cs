@@ -12,6 +12,12 @@ namespace Differentiable.Generator.Differentiation
     /// <summary>A primal value (it is still in its local when the reverse sweep runs).</summary>
     internal sealed record ValueExpr(ValueId Value) : Expr;
 
+    /// <summary>
+    /// The primal result of the instruction a rule differentiates (tanh' = 1 - y²): printed like a
+    /// <see cref="ValueExpr"/>, but it may have overflowed, so a partial that reuses it is checked.
+    /// </summary>
+    internal sealed record ResultExpr(ValueId Value) : Expr;
+
     /// <summary>The adjoint of a value.</summary>
     internal sealed record AdjointExpr(ValueId Value) : Expr;
 

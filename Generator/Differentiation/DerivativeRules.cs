@@ -45,12 +45,25 @@ namespace Differentiable.Generator.Differentiation
 
         public static IEnumerable<DerivativeRule> All => Table.Values;
 
-        // Builders keep the table below close to the math.
+        // Builders keep the table below close to the math. Arguments that are literals arrive as
+        // LiteralExpr, and the builders fold literal arithmetic: Pow(x, 2) differentiates to 2 * x.
         private static Expr L(double v) => new LiteralExpr(v);
-        private static Expr Add(Expr a, Expr b) => new BinaryExpr(BinaryOp.Add, a, b);
-        private static Expr Sub(Expr a, Expr b) => new BinaryExpr(BinaryOp.Subtract, a, b);
-        private static Expr Mul(Expr a, Expr b) => new BinaryExpr(BinaryOp.Multiply, a, b);
+        private static Expr Add(Expr a, Expr b) => a is LiteralExpr x && b is LiteralExpr y ? L(x.Value + y.Value) : new BinaryExpr(BinaryOp.Add, a, b);
+        private static Expr Sub(Expr a, Expr b) => a is LiteralExpr x && b is LiteralExpr y ? L(x.Value - y.Value) : new BinaryExpr(BinaryOp.Subtract, a, b);
+        private static Expr Mul(Expr a, Expr b) => a is LiteralExpr x && b is LiteralExpr y ? L(x.Value * y.Value) : new BinaryExpr(BinaryOp.Multiply, a, b);
         private static Expr Div(Expr a, Expr b) => new BinaryExpr(BinaryOp.Divide, a, b);
+
+        /// <summary>d/da a^c for a literal exponent c, without a call to Pow where a product will do (r = a^c).</summary>
+        private static Expr PowerPartial(Expr a, double c, Expr r) => c switch
+        {
+            0 => L(0),
+            1 => L(1),
+            2 => Mul(L(2), a),
+            3 => Mul(L(3), Mul(a, a)),
+            0.5 => Div(L(0.5), r),
+            -1 => Neg(Mul(r, r)),
+            _ => Mul(L(c), F("Pow", a, L(c - 1))),
+        };
         private static Expr Neg(Expr a) => new NegateExpr(a);
         private static Expr F(string function, params Expr[] args) => new MathExpr(function, args);
         private static Expr If(Expr condition, Expr a, Expr b) => new ConditionalExpr(condition, a, b);
@@ -100,7 +113,7 @@ namespace Differentiable.Generator.Differentiation
             Rule("Cbrt", true, (x, y) => Div(L(1), Mul(L(3), Mul(y, y))));                  // 1/(3∛x²)
             // pow(a, b): ∂a = b a^(b-1); ∂b = a^b ln a, taken as 0 at a = 0 (the limit along b > 0)
             Rule("Pow", true,
-                (x, y) => Mul(x[1], F("Pow", x[0], Sub(x[1], L(1)))),
+                (x, y) => x[1] is LiteralExpr c ? PowerPartial(x[0], c.Value, y) : Mul(x[1], F("Pow", x[0], Sub(x[1], L(1)))),
                 (x, y) => If(Cmp(BinaryOp.Equal, x[0], L(0)), L(0), Mul(y, F("Log", x[0]))));
             // hypot(a, b) = √(a²+b²): ∂a = a/h, ∂b = b/h, both 0 at the origin (a subgradient)
             Rule("Hypot", false,

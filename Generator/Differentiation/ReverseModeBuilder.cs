@@ -31,13 +31,36 @@ namespace Differentiable.Generator.Differentiation
         private readonly IrFunction _function;
         private readonly ActivityResult _activity;
         private readonly HashSet<ValueId> _parameterAdjoints;
+        private readonly Dictionary<ValueId, double> _literals = new Dictionary<ValueId, double>();
 
         private ReverseModeBuilder(IrFunction function, ActivityResult activity)
         {
             _function = function;
             _activity = activity;
             _parameterAdjoints = new HashSet<ValueId>(function.Parameters.Where(p => p.Active).Select(p => p.Value));
+            CollectLiterals(function.Body);
         }
+
+        /// <summary>Numeric literals, so rules can fold them (a constant exponent, say).</summary>
+        private void CollectLiterals(Block block)
+        {
+            foreach (var instruction in block.Instructions)
+            {
+                if (instruction is ConstInstr c && IrFacts.TryParseNumber(c.Text, out double value)) _literals[c.Result] = value;
+                if (instruction is IfInstr branch)
+                {
+                    CollectLiterals(branch.Then);
+                    CollectLiterals(branch.Else);
+                }
+            }
+            if (block.Terminator is SplitTerminator split)
+            {
+                CollectLiterals(split.Then);
+                CollectLiterals(split.Else);
+            }
+        }
+
+        private Expr Operand(ValueId value) => _literals.TryGetValue(value, out double literal) ? new LiteralExpr(literal) : new ValueExpr(value);
 
         public static List<BodyNode> Build(IrFunction function, ActivityResult activity) =>
             new ReverseModeBuilder(function, activity).BuildPath(function.Body, new List<Block>());
@@ -102,14 +125,28 @@ namespace Differentiable.Generator.Differentiation
             into.Add(new AccumulateStatement(target, new LiteralExpr(0), Declare: true));
         }
 
-        /// <summary>The contribution adjoint × partial, simplified for ±1 and checked where the partial may be infinite.</summary>
+        /// <summary>
+        /// The contribution adjoint × partial, simplified for ±1, and checked (<c>Grad.Mul</c>) when the rule
+        /// is and the partial can be infinite or NaN: it divides, calls a function or reuses the result.
+        /// A partial made of +, -, * over finite values (2 * x for Pow(x, 2)) is finite and needs no check.
+        /// </summary>
         private static Expr Times(Expr adjoint, Expr partial, bool isChecked) => partial switch
         {
             LiteralExpr { Value: 1 } => adjoint,
             LiteralExpr { Value: -1 } => new NegateExpr(adjoint),
             ConditionalExpr c => new ConditionalExpr(c.Condition, Times(adjoint, c.WhenTrue, isChecked), Times(adjoint, c.WhenFalse, isChecked)),
             LiteralExpr { Value: 0 } => partial,
-            _ => isChecked ? new CheckedMulExpr(adjoint, partial) : new BinaryExpr(BinaryOp.Multiply, adjoint, partial),
+            _ => isChecked && MayBeNonFinite(partial) ? new CheckedMulExpr(adjoint, partial) : new BinaryExpr(BinaryOp.Multiply, adjoint, partial),
+        };
+
+        private static bool MayBeNonFinite(Expr expr) => expr switch
+        {
+            BinaryExpr { Op: BinaryOp.Divide } => true,
+            BinaryExpr b => MayBeNonFinite(b.Left) || MayBeNonFinite(b.Right),
+            NegateExpr n => MayBeNonFinite(n.Operand),
+            LiteralExpr l => double.IsNaN(l.Value) || double.IsInfinity(l.Value),
+            ValueExpr => false,
+            _ => true,
         };
 
         /// <summary>Reverses instructions last to first; returns the last comment written, so a statement is named once.</summary>
@@ -155,11 +192,11 @@ namespace Differentiable.Generator.Differentiation
 
                 case IntrinsicInstr call:
                     var rule = DerivativeRules.Find(call.Function, call.Args.Count)!;
-                    var args = call.Args.Select(a => (Expr)new ValueExpr(a)).ToArray();
+                    var args = call.Args.Select(Operand).ToArray();
                     for (int k = 0; k < rule.Partials.Length; k++)
                     {
                         if (!IsActive(call.Args[k])) continue;
-                        var partial = rule.Partials[k](args, new ValueExpr(call.Result));
+                        var partial = rule.Partials[k](args, new ResultExpr(call.Result));
                         if (partial is not null) Add(call.Args[k], Times(dy, partial, rule.Checked), into, scope);
                     }
                     break;
@@ -189,6 +226,9 @@ namespace Differentiable.Generator.Differentiation
                 case BinaryOp.Subtract:                   // y = l - r     dl += dy;  dr -= dy
                     Add(b.Left, dy, into, scope);
                     Add(b.Right, new NegateExpr(dy), into, scope);
+                    break;
+                case BinaryOp.Multiply when b.Left == b.Right:  // y = x * x     dx += dy * 2x
+                    Add(b.Left, new BinaryExpr(BinaryOp.Multiply, dy, new BinaryExpr(BinaryOp.Multiply, new LiteralExpr(2), left)), into, scope);
                     break;
                 case BinaryOp.Multiply:                   // y = l * r     dl += dy * r;  dr += dy * l
                     Add(b.Left, Times(dy, right, false), into, scope);

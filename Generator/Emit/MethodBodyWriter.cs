@@ -144,6 +144,7 @@ namespace Differentiable.Generator.Emit
             switch (expr)
             {
                 case ValueExpr v: into.Add(v.Value); break;
+                case ResultExpr r: into.Add(r.Value); break;
                 case NegateExpr n: CollectReferences(n.Operand, into); break;
                 case BinaryExpr b: CollectReferences(b.Left, into); CollectReferences(b.Right, into); break;
                 case MathExpr m: foreach (var a in m.Args) CollectReferences(a, into); break;
@@ -356,6 +357,7 @@ namespace Differentiable.Generator.Emit
             switch (expr)
             {
                 case ValueExpr v: return Operand(v.Value);
+                case ResultExpr r: return Operand(r.Value);
                 case AdjointExpr a: return _names.Adjoint(a.Value);
                 case SeedExpr: return _gradientMode ? Literal(1, type) : "dResult";
                 case LiteralExpr l: return Literal(l.Value, type);

@@ -79,6 +79,13 @@ namespace Differentiable.Generator.Ir
             }
         }
 
+        /// <summary>The value of a numeric literal as lowering writes it (<c>2.5d</c>, <c>1f</c>, <c>3</c>, <c>4L</c>).</summary>
+        public static bool TryParseNumber(string text, out double value)
+        {
+            string digits = text.Length > 0 && (text[text.Length - 1] is 'd' or 'f' or 'L') ? text.Substring(0, text.Length - 1) : text;
+            return double.TryParse(digits, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out value);
+        }
+
         public static string Symbol(this BinaryOp op) => op switch
         {
             BinaryOp.Add => "+",
