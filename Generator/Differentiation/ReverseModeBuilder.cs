@@ -16,7 +16,8 @@ namespace Differentiable.Generator.Differentiation
 
     internal sealed record SplitNode(ValueId Condition, List<BodyNode> Then, List<BodyNode> Else) : BodyNode;
 
-    internal sealed record ReturnNode(ValueId? Value) : BodyNode;
+    /// <summary>Leaves the method; <paramref name="Untouched"/> are the parameter adjoints this path never wrote (Gradient zeroes them).</summary>
+    internal sealed record ReturnNode(ValueId? Value, List<ValueId> Untouched) : BodyNode;
 
     /// <summary>
     /// Builds the reverse sweep from the IR and the activity analysis. Each adjoint is declared at its
@@ -30,14 +31,12 @@ namespace Differentiable.Generator.Differentiation
     {
         private readonly IrFunction _function;
         private readonly ActivityResult _activity;
-        private readonly HashSet<ValueId> _parameterAdjoints;
         private readonly Dictionary<ValueId, double> _literals = new Dictionary<ValueId, double>();
 
         private ReverseModeBuilder(IrFunction function, ActivityResult activity)
         {
             _function = function;
             _activity = activity;
-            _parameterAdjoints = new HashSet<ValueId>(function.Parameters.Where(p => p.Active).Select(p => p.Value));
             CollectLiterals(function.Body);
         }
 
@@ -83,7 +82,8 @@ namespace Differentiable.Generator.Differentiation
                     comment = ReverseInstructions(block.Instructions, statements, scope, comment);
                     for (int i = enclosing.Count - 1; i >= 0; i--) comment = ReverseInstructions(enclosing[i].Instructions, statements, scope, comment);
                     if (statements.Count > 0) nodes.Add(new ReverseNode(statements));
-                    nodes.Add(new ReturnNode(ret.Value));
+                    nodes.Add(new ReturnNode(ret.Value, _function.Parameters
+                        .Where(p => p.Active && !scope.Declared.Contains(p.Value)).Select(p => p.Value).ToList()));
                     break;
 
                 case SplitTerminator split:
@@ -106,7 +106,11 @@ namespace Differentiable.Generator.Differentiation
 
         private bool IsActive(ValueId value) => _activity.IsActive(value);
 
-        private bool HasAdjoint(ValueId value, Scope scope) => _parameterAdjoints.Contains(value) || scope.Declared.Contains(value);
+        /// <summary>
+        /// True once the adjoint has been written in this scope. Parameter adjoints count too: their first
+        /// write on a path assigns in Gradient (its out parameters) and adds in Backward.
+        /// </summary>
+        private bool HasAdjoint(ValueId value, Scope scope) => scope.Declared.Contains(value);
 
         /// <summary>dv += e (declaring dv on its first contribution).</summary>
         private void Add(ValueId target, Expr value, List<AdjointStatement> into, Scope scope)

@@ -21,6 +21,7 @@ namespace Differentiable.Generator.Emit
         private readonly Dictionary<ValueId, string> _inline = new Dictionary<ValueId, string>();
         private readonly HashSet<ValueId> _hoisted = new HashSet<ValueId>();
         private readonly HashSet<ValueId> _hoistedDeclared = new HashSet<ValueId>();
+        private readonly HashSet<ValueId> _parameters;
 
         public MethodBodyWriter(IrFunction function, List<BodyNode> body, bool gradientMode)
         {
@@ -28,6 +29,7 @@ namespace Differentiable.Generator.Emit
             _body = body;
             _gradientMode = gradientMode;
             _names = new NameAllocator(function);
+            _parameters = new HashSet<ValueId>(function.Parameters.Select(p => p.Value));
             FindInlineConstants(function.Body);
             FindHoisted();
         }
@@ -45,7 +47,6 @@ namespace Differentiable.Generator.Emit
                 parameters = string.Join(", ", primal.Concat(active.Select(p => "out " + p.Type.Keyword() + " " + _names.Adjoint(p.Value))));
                 writer.Line(GeneratedCode);
                 writer.Open(accessibility + " static " + type + " " + f.Name + "Gradient(" + parameters + ")");
-                foreach (var p in active) writer.Line(_names.Adjoint(p.Value) + " = " + Literal(0, p.Type) + ";");
             }
             else
             {
@@ -178,7 +179,10 @@ namespace Differentiable.Generator.Emit
                         writer.Close();
                         break;
                     case ReturnNode ret:
-                        if (_gradientMode) writer.Line("return " + (ret.Value is { } v ? Operand(v) : "") + ";");
+                        if (!_gradientMode) break;
+                        foreach (var untouched in ret.Untouched)
+                            writer.Line(_names.Adjoint(untouched) + " = " + Literal(0, _function.TypeOf(untouched)) + ";");
+                        writer.Line("return " + (ret.Value is { } v ? Operand(v) : "") + ";");
                         break;
                 }
             }
@@ -262,7 +266,10 @@ namespace Differentiable.Generator.Emit
                     case AccumulateStatement a:
                         var type = _function.TypeOf(a.Target);
                         string name = _names.Adjoint(a.Target);
-                        if (a.Declare) writer.Line(type.Keyword() + " " + name + " = " + Print(a.Value, type) + ";");
+                        bool parameter = _parameters.Contains(a.Target);
+                        if (a.Declare && parameter && !_gradientMode && a.Value is LiteralExpr { Value: 0 }) break; // += 0
+                        if (a.Declare && parameter && _gradientMode) writer.Line(name + " = " + Print(a.Value, type) + ";");
+                        else if (a.Declare && !parameter) writer.Line(type.Keyword() + " " + name + " = " + Print(a.Value, type) + ";");
                         else if (a.Value is NegateExpr n) writer.Line(name + " -= " + Print(n.Operand, type) + ";");
                         else writer.Line(name + " += " + Print(a.Value, type) + ";");
                         break;
