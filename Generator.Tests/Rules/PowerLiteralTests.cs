@@ -20,6 +20,7 @@ public class PowerLiteralTests
             [Differentiable] public static double EHalf(double x) => Math.Pow(x, 0.5);
             [Differentiable] public static double EMinus1(double x) => Math.Pow(x, -1);
             [Differentiable] public static double EOther(double x) => Math.Pow(x, 1.7);
+            [Differentiable] public static double EThreeHalves(double x) => Math.Pow(x, 1.5);
             [Differentiable] public static float F2(float x) => MathF.Pow(x, 2f);
             [Differentiable] public static float FHalf(float x) => MathF.Pow(x, 0.5f);
         }
@@ -33,6 +34,7 @@ public class PowerLiteralTests
     [InlineData("EHalf", 0.5)]
     [InlineData("EMinus1", -1.0)]
     [InlineData("EOther", 1.7)]
+    [InlineData("EThreeHalves", 1.5)]
     public void Literal_exponents_match_the_formula(string name, double c)
     {
         foreach (bool off in new[] { false, true })

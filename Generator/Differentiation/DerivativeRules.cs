@@ -62,6 +62,7 @@ namespace Differentiable.Generator.Differentiation
             3 => Mul(L(3), Mul(a, a)),
             0.5 => Div(L(0.5), r),
             -1 => Neg(Mul(r, r)),
+            1.5 => Mul(L(1.5), F("Sqrt", a)),
             _ => Mul(L(c), F("Pow", a, L(c - 1))),
         };
         private static Expr Neg(Expr a) => new NegateExpr(a);
