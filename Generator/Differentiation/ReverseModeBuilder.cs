@@ -37,25 +37,10 @@ namespace Differentiable.Generator.Differentiation
         {
             _function = function;
             _activity = activity;
-            CollectLiterals(function.Body);
-        }
-
-        /// <summary>Numeric literals, so rules can fold them (a constant exponent, say).</summary>
-        private void CollectLiterals(Block block)
-        {
-            foreach (var instruction in block.Instructions)
+            // Numeric literals, so rules can fold them (a constant exponent, say).
+            foreach (var instruction in IrFacts.AllInstructions(function.Body))
             {
                 if (instruction is ConstInstr c && IrFacts.TryParseNumber(c.Text, out double value)) _literals[c.Result] = value;
-                if (instruction is IfInstr branch)
-                {
-                    CollectLiterals(branch.Then);
-                    CollectLiterals(branch.Else);
-                }
-            }
-            if (block.Terminator is SplitTerminator split)
-            {
-                CollectLiterals(split.Then);
-                CollectLiterals(split.Else);
             }
         }
 

@@ -30,7 +30,11 @@ namespace Differentiable.Generator.Emit
             _gradientMode = gradientMode;
             _names = new NameAllocator(function);
             _parameters = new HashSet<ValueId>(function.Parameters.Select(p => p.Value));
-            FindInlineConstants(function.Body);
+            foreach (var instruction in IrFacts.AllInstructions(function.Body))
+            {
+                if (instruction is ConstInstr c && !c.Text.StartsWith("global::", System.StringComparison.Ordinal))
+                    _inline[c.Result] = c.Text.StartsWith("-", System.StringComparison.Ordinal) ? "(" + c.Text + ")" : c.Text;
+            }
             FindHoisted();
         }
 
@@ -61,25 +65,6 @@ namespace Differentiable.Generator.Emit
         }
 
         // ---- setup ----
-
-        private void FindInlineConstants(Block block)
-        {
-            foreach (var instruction in block.Instructions)
-            {
-                if (instruction is ConstInstr c && !c.Text.StartsWith("global::", System.StringComparison.Ordinal))
-                    _inline[c.Result] = c.Text.StartsWith("-", System.StringComparison.Ordinal) ? "(" + c.Text + ")" : c.Text;
-                if (instruction is IfInstr branch)
-                {
-                    FindInlineConstants(branch.Then);
-                    FindInlineConstants(branch.Else);
-                }
-            }
-            if (block.Terminator is SplitTerminator split)
-            {
-                FindInlineConstants(split.Then);
-                FindInlineConstants(split.Else);
-            }
-        }
 
         /// <summary>Values computed inside a merging branch that the reverse sweep reads are declared before the branch.</summary>
         private void FindHoisted()

@@ -36,6 +36,25 @@ namespace Differentiable.Generator.Ir
             }
         }
 
+        /// <summary>Every instruction of a block, in order, with those of its branches and splits.</summary>
+        public static IEnumerable<Instruction> AllInstructions(Block block)
+        {
+            foreach (var instruction in block.Instructions)
+            {
+                yield return instruction;
+                if (instruction is IfInstr f)
+                {
+                    foreach (var inner in AllInstructions(f.Then)) yield return inner;
+                    foreach (var inner in AllInstructions(f.Else)) yield return inner;
+                }
+            }
+            if (block.Terminator is SplitTerminator s)
+            {
+                foreach (var inner in AllInstructions(s.Then)) yield return inner;
+                foreach (var inner in AllInstructions(s.Else)) yield return inner;
+            }
+        }
+
         /// <summary>Every value read anywhere in a block, nested branches and terminators included.</summary>
         public static void CollectUses(Block block, HashSet<ValueId> into)
         {

@@ -138,30 +138,12 @@ namespace Differentiable.Generator.Parsing
         {
             if (lowering.OpaqueCalls.Count == 0) return;
             var activity = ActivityAnalysis.Run(function, enabled: true);
-            foreach (var call in AllCalls(function.Body))
+            foreach (var call in IrFacts.AllInstructions(function.Body).OfType<CallInstr>())
             {
                 if (call.Kind != CallKind.Opaque || call.Result is not { } result || !function.TypeOf(result).IsFloating() || !activity.IsUseful(result)) continue;
                 if (!call.Args.Any(a => function.TypeOf(a).IsFloating() && activity.IsVaried(a))) continue;
                 if (!lowering.OpaqueCalls.TryGetValue(result, out var site)) continue;
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NoDerivative, site.Location, site.Callee));
-            }
-        }
-
-        private static IEnumerable<CallInstr> AllCalls(Block block)
-        {
-            foreach (var instruction in block.Instructions)
-            {
-                if (instruction is CallInstr call) yield return call;
-                if (instruction is IfInstr branch)
-                {
-                    foreach (var c in AllCalls(branch.Then)) yield return c;
-                    foreach (var c in AllCalls(branch.Else)) yield return c;
-                }
-            }
-            if (block.Terminator is SplitTerminator split)
-            {
-                foreach (var c in AllCalls(split.Then)) yield return c;
-                foreach (var c in AllCalls(split.Else)) yield return c;
             }
         }
 
