@@ -117,12 +117,4 @@ namespace Differentiable.Generator.Lowering
             return element?.SpecialType is SpecialType.System_Double or SpecialType.System_Single;
         }
     }
-
-    /// <summary>Thrown inside lowering to stop at the first unsupported construct; carries its diagnostic.</summary>
-    internal sealed class UnsupportedException : System.Exception
-    {
-        public UnsupportedException(DiagnosticInfo diagnostic) : base(diagnostic.Descriptor.Id) => Diagnostic = diagnostic;
-
-        public DiagnosticInfo Diagnostic { get; }
-    }
 }
