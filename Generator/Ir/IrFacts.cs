@@ -82,19 +82,9 @@ namespace Differentiable.Generator.Ir
         /// <summary>Every value defined anywhere in a block, nested branches included.</summary>
         public static void CollectDefinitions(Block block, HashSet<ValueId> into)
         {
-            foreach (var instruction in block.Instructions)
+            foreach (var instruction in AllInstructions(block))
             {
                 foreach (var d in Definitions(instruction)) into.Add(d);
-                if (instruction is IfInstr f)
-                {
-                    CollectDefinitions(f.Then, into);
-                    CollectDefinitions(f.Else, into);
-                }
-            }
-            if (block.Terminator is SplitTerminator s)
-            {
-                CollectDefinitions(s.Then, into);
-                CollectDefinitions(s.Else, into);
             }
         }
 
