@@ -47,8 +47,8 @@ public class DiagnosticTests
 
     [Fact]
     public void DIFF0003_unsupported_parameter_type() => AssertDiagnostic("DIFF0003", """
-        public static partial class Model { [Differentiable] public static double F(double x, [|double[]|] s) => x * x; }
-        """, "'s' has type 'double[]'");
+        public static partial class Model { [Differentiable] public static double F(double x, [|double[,]|] s) => x * x; }
+        """, "'s' has type 'double[*,*]'");
 
     [Fact]
     public void DIFF0004_unsupported_return_type() => AssertDiagnostic("DIFF0004", """
@@ -118,18 +118,26 @@ public class DiagnosticTests
     }
 
     [Fact]
-    public void DIFF0010_loop_not_supported_yet() => AssertDiagnostic("DIFF0010", """
+    public void DIFF0010_loop_that_cannot_be_differentiated() => AssertDiagnostic("DIFF0010", """
         public static partial class Model
         {
-            [Differentiable] public static double F(double x) { double s = 0; [|for|] (int i = 0; i < 3; i++) s += x; return s; }
+            [Differentiable] public static double F(double x, string text) { double s = 0; [|foreach|] (var c in text) s += x * c; return s; }
         }
-        """, "'for' loop");
+        """, "iterates over 'string'");
+
+    [Fact]
+    public void DIFF0010_loop_that_reassigns_a_span() => AssertDiagnostic("DIFF0010", """
+        public static partial class Model
+        {
+            [Differentiable] public static double F(ReadOnlySpan<double> w) { double s = 0; [|while|] (w.Length > 0) { s += w[0]; w = w.Slice(1); } return s; }
+        }
+        """, "reassigns the span or array variable 'w'");
 
     [Fact]
     public void DIFF0011_callee_cannot_be_differentiated() => AssertDiagnostic("DIFF0011", """
         public static partial class Model
         {
-            [Differentiable] public static double G(double x) { double s = 0; while (s < x) s += 1; return s; }
+            [Differentiable] public static double G(double x) { decimal m = 1m; return x * (double)m; }
             [Differentiable] public static double F(double x) => [|G(x)|] * 2;
         }
         """, "while differentiating call to 'G' from 'F'");

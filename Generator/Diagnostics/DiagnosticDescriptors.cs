@@ -53,8 +53,8 @@ namespace Differentiable.Generator.Diagnostics
             "'{0}' is called with an active argument but has no derivative; mark it [Differentiable], register one with [DerivativeOf], or wrap the call in Grad.Stop(...)");
 
         public static readonly DiagnosticDescriptor LoopNotSupported = Error("DIFF0010",
-            "Loops are not supported yet",
-            "The '{0}' loop cannot be differentiated yet: loops come in a later release; unroll it or move it into a method with a [DerivativeOf] rule");
+            "Loop cannot be differentiated",
+            "This '{0}' loop cannot be differentiated: {1}; rewrite it, or move it into a method with a [DerivativeOf] rule");
 
         public static readonly DiagnosticDescriptor CalleeNotDifferentiable = Error("DIFF0011",
             "Called differentiable method cannot be differentiated",

@@ -21,6 +21,12 @@ namespace Differentiable.Generator.Differentiation
     /// <summary>The adjoint of a value.</summary>
     internal sealed record AdjointExpr(ValueId Value) : Expr;
 
+    /// <summary>An element of a buffer's adjoint: <c>dW[i]</c>.</summary>
+    internal sealed record ShadowExpr(ValueId Buffer, ValueId Index) : Expr;
+
+    /// <summary>A temporary the builder declared with <see cref="TempStatement"/>.</summary>
+    internal sealed record TempExpr(int Id, IrType Type) : Expr;
+
     /// <summary>The seed: <c>dResult</c> in Backward, 1 in Gradient.</summary>
     internal sealed record SeedExpr : Expr;
 
@@ -48,6 +54,35 @@ namespace Differentiable.Generator.Differentiation
 
     /// <summary><c>dV = e</c> declaring dV when <paramref name="Declare"/>, else <c>dV += e</c>.</summary>
     internal sealed record AccumulateStatement(ValueId Target, Expr Value, bool Declare) : AdjointStatement;
+
+    /// <summary><c>dV = e</c> on an adjoint that already exists (a carried value's adjoint, reset each iteration).</summary>
+    internal sealed record SetStatement(ValueId Target, Expr Value) : AdjointStatement;
+
+    /// <summary><c>T tN = e</c>: a temporary (a carried adjoint being moved to another carried value).</summary>
+    internal sealed record TempStatement(int Id, IrType Type, Expr Value) : AdjointStatement;
+
+    /// <summary><c>dW[i] += e</c>, or <c>dW[i] = e</c> when <paramref name="Assign"/>.</summary>
+    internal sealed record ShadowStatement(ValueId Buffer, ValueId Index, Expr Value, bool Assign) : AdjointStatement;
+
+    /// <summary>
+    /// Reverses a loop: iterations run last to first, each popping what the forward loop recorded and
+    /// recomputing what the plan says, then running <paramref name="Body"/>.
+    /// </summary>
+    internal sealed record LoopStatement(LoopInstr Loop, LoopPlan Plan, List<AdjointStatement> Body) : AdjointStatement;
+
+    /// <summary>
+    /// What a loop's reverse needs from each forward iteration: <see cref="Recorded"/> values are pushed at
+    /// the end of the iteration and popped (last first) at the start of its reverse; <see cref="Recompute"/>
+    /// instructions of the body are run again; <see cref="NeedsTripCount"/> when the reverse counts iterations.
+    /// </summary>
+    internal sealed class LoopPlan
+    {
+        public List<ValueId> Recorded { get; } = new List<ValueId>();
+
+        public List<Instruction> Recompute { get; } = new List<Instruction>();
+
+        public bool NeedsTripCount { get; set; }
+    }
 
     /// <summary>Reverses a merging branch: the same condition picks the same side.</summary>
     internal sealed record BranchStatement(ValueId Condition, List<AdjointStatement> Then, List<AdjointStatement> Else) : AdjointStatement;

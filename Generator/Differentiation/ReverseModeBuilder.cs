@@ -27,11 +27,45 @@ namespace Differentiable.Generator.Differentiation
     /// // y = a * b        da += dy * b;  db += dy * a
     /// </code>
     /// </summary>
-    internal sealed class ReverseModeBuilder
+    /// <summary>The builder's output: the body, each loop's recording plan, and which adjoints share a variable.</summary>
+    internal sealed class ReverseProgram
+    {
+        public ReverseProgram(List<BodyNode> nodes, Dictionary<LoopInstr, LoopPlan> plans, Dictionary<ValueId, ValueId> aliases, ActivityResult activity)
+        {
+            Nodes = nodes;
+            Plans = plans;
+            Aliases = aliases;
+            Activity = activity;
+        }
+
+        public List<BodyNode> Nodes { get; }
+
+        /// <summary>By loop instruction (reference identity): what its forward iterations record.</summary>
+        public Dictionary<LoopInstr, LoopPlan> Plans { get; }
+
+        /// <summary>A carried value's adjoint is its loop output's adjoint variable.</summary>
+        public Dictionary<ValueId, ValueId> Aliases { get; }
+
+        public ActivityResult Activity { get; }
+    }
+
+    internal sealed class ReferenceComparer<T> : IEqualityComparer<T> where T : class
+    {
+        public static readonly ReferenceComparer<T> Instance = new ReferenceComparer<T>();
+
+        public bool Equals(T? x, T? y) => ReferenceEquals(x, y);
+
+        public int GetHashCode(T obj) => System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(obj);
+    }
+
+    internal sealed partial class ReverseModeBuilder
     {
         private readonly IrFunction _function;
         private readonly ActivityResult _activity;
         private readonly Dictionary<ValueId, double> _literals = new Dictionary<ValueId, double>();
+        private readonly Dictionary<LoopInstr, LoopPlan> _plans = new Dictionary<LoopInstr, LoopPlan>(ReferenceComparer<LoopInstr>.Instance);
+        private readonly Dictionary<ValueId, ValueId> _aliases = new Dictionary<ValueId, ValueId>();
+        private int _temps;
 
         private ReverseModeBuilder(IrFunction function, ActivityResult activity)
         {
@@ -46,8 +80,15 @@ namespace Differentiable.Generator.Differentiation
 
         private Expr Operand(ValueId value) => _literals.TryGetValue(value, out double literal) ? new LiteralExpr(literal) : new ValueExpr(value);
 
-        public static List<BodyNode> Build(IrFunction function, ActivityResult activity) =>
-            new ReverseModeBuilder(function, activity).BuildPath(function.Body, new List<Block>());
+        public static ReverseProgram Build(IrFunction function, ActivityResult activity)
+        {
+            var builder = new ReverseModeBuilder(function, activity);
+            var nodes = builder.BuildPath(function.Body, new List<Block>());
+            return new ReverseProgram(nodes, builder._plans, builder._aliases, activity);
+        }
+
+        /// <summary>The value whose adjoint variable holds this value's adjoint (a carried value's is its loop output's).</summary>
+        private ValueId Canon(ValueId value) => _aliases.TryGetValue(value, out var target) ? target : value;
 
         private List<BodyNode> BuildPath(Block block, List<Block> enclosing)
         {
@@ -68,7 +109,7 @@ namespace Differentiable.Generator.Differentiation
                     for (int i = enclosing.Count - 1; i >= 0; i--) comment = ReverseInstructions(enclosing[i].Instructions, statements, scope, comment);
                     if (statements.Count > 0) nodes.Add(new ReverseNode(statements));
                     nodes.Add(new ReturnNode(ret.Value, _function.Parameters
-                        .Where(p => p.Active && !scope.Declared.Contains(p.Value)).Select(p => p.Value).ToList()));
+                        .Where(p => p.Active && !p.Type.IsBuffer() && !scope.Declared.Contains(p.Value)).Select(p => p.Value).ToList()));
                     break;
 
                 case SplitTerminator split:
@@ -95,12 +136,13 @@ namespace Differentiable.Generator.Differentiation
         /// True once the adjoint has been written in this scope. Parameter adjoints count too: their first
         /// write on a path assigns in Gradient (its out parameters) and adds in Backward.
         /// </summary>
-        private bool HasAdjoint(ValueId value, Scope scope) => scope.Declared.Contains(value);
+        private bool HasAdjoint(ValueId value, Scope scope) => scope.Declared.Contains(Canon(value));
 
         /// <summary>dv += e (declaring dv on its first contribution).</summary>
         private void Add(ValueId target, Expr value, List<AdjointStatement> into, Scope scope)
         {
             if (!IsActive(target)) return;
+            target = Canon(target);
             bool declare = !HasAdjoint(target, scope);
             if (declare) scope.Declared.Add(target);
             into.Add(new AccumulateStatement(target, value, declare));
@@ -109,10 +151,18 @@ namespace Differentiable.Generator.Differentiation
         /// <summary>Makes sure dv exists in this scope (as zero), for a branch or a ref argument to write into.</summary>
         private void Declare(ValueId target, List<AdjointStatement> into, Scope scope)
         {
+            target = Canon(target);
             if (HasAdjoint(target, scope)) return;
             scope.Declared.Add(target);
             into.Add(new AccumulateStatement(target, new LiteralExpr(0), Declare: true));
         }
+
+        private Expr Adjoint(ValueId value) => new AdjointExpr(Canon(value));
+
+        private bool IsBuffer(ValueId value) => _function.TypeOf(value).IsBuffer();
+
+        /// <summary>True when the buffer's memory has an adjoint (its root is an active parameter or a local an active value reaches).</summary>
+        private bool HasShadow(ValueId buffer) => _activity.IsVaried(_activity.Roots.RootOf(buffer));
 
         /// <summary>
         /// The contribution adjoint × partial, simplified for ±1, and checked (<c>Grad.Mul</c>) when the rule
@@ -157,14 +207,28 @@ namespace Differentiable.Generator.Differentiation
 
         private void Reverse(Instruction instruction, List<AdjointStatement> into, Scope scope)
         {
-            if (instruction is IfInstr branch)
+            switch (instruction)
             {
-                ReverseBranch(branch, into, scope);
-                return;
+                case IfInstr branch:
+                    ReverseBranch(branch, into, scope);
+                    return;
+                case LoopInstr loop:
+                    ReverseLoop(loop, into, scope);
+                    return;
+                case StoreInstr store:
+                    // y[i] = v: v gets y's adjoint at i, which the store consumed (the old contents are gone).
+                    if (!HasShadow(store.Buffer)) return;
+                    Add(store.Value, new ShadowExpr(store.Buffer, store.Index), into, scope);
+                    into.Add(new ShadowStatement(store.Buffer, store.Index, new LiteralExpr(0), Assign: true));
+                    return;
+                case CallInstr { Kind: CallKind.Differentiable } call when call.Result is null || !HasAdjoint(call.Result.Value, scope) || !IsActive(call.Result.Value):
+                    // A call whose result needs no adjoint can still write active buffers.
+                    if (WritesActiveMemory(call)) ReverseCall(call, new LiteralExpr(0), into, scope);
+                    return;
             }
             var result = IrFacts.Definitions(instruction).FirstOrDefault();
             if (!IrFacts.Definitions(instruction).Any() || !IsActive(result) || !HasAdjoint(result, scope)) return;
-            Expr dy = new AdjointExpr(result);
+            Expr dy = Adjoint(result);
             switch (instruction)
             {
                 case UnaryInstr { Op: UnaryOp.Negate } u:
@@ -179,6 +243,11 @@ namespace Differentiable.Generator.Differentiation
                     Add(c.Operand, new ConvertExpr(dy, _function.TypeOf(c.Result)), into, scope);
                     break;
 
+                case LoadInstr load when HasShadow(load.Buffer):
+                    // t = w[i]: dW[i] += dt
+                    into.Add(new ShadowStatement(load.Buffer, load.Index, dy, Assign: false));
+                    break;
+
                 case IntrinsicInstr call:
                     var rule = DerivativeRules.Find(call.Function, call.Args.Count)!;
                     var args = call.Args.Select(Operand).ToArray();
@@ -191,17 +260,46 @@ namespace Differentiable.Generator.Differentiation
                     break;
 
                 case CallInstr { Kind: CallKind.Differentiable } call:
-                    var adjoints = new ValueId?[call.Args.Count];
-                    for (int k = 0; k < call.Args.Count; k++)
-                    {
-                        if (!call.ActiveParameters[k] || !IsActive(call.Args[k])) continue;
-                        Declare(call.Args[k], into, scope);
-                        adjoints[k] = call.Args[k];
-                    }
-                    into.Add(new BackwardCallStatement(call, dy, adjoints));
+                    ReverseCall(call, dy, into, scope);
                     break;
             }
         }
+
+        private bool WritesActiveMemory(CallInstr call)
+        {
+            for (int k = 0; k < call.Args.Count; k++)
+            {
+                if (call.ActiveParameters[k] && IsBuffer(call.Args[k]) && HasShadow(call.Args[k])) return true;
+            }
+            return false;
+        }
+
+        /// <summary>Callee.MBackward(args, seed, adjoints): scalar adjoints by ref (declared first), buffer adjoints as shadows.</summary>
+        private void ReverseCall(CallInstr call, Expr seed, List<AdjointStatement> into, Scope scope)
+        {
+            var adjoints = new ValueId?[call.Args.Count];
+            for (int k = 0; k < call.Args.Count; k++)
+            {
+                if (!call.ActiveParameters[k]) continue;
+                if (IsBuffer(call.Args[k]))
+                {
+                    if (HasShadow(call.Args[k])) adjoints[k] = call.Args[k];
+                    continue;
+                }
+                if (!IsActive(call.Args[k])) continue;
+                Declare(call.Args[k], into, scope);
+                adjoints[k] = Canon(call.Args[k]);
+            }
+            into.Add(new BackwardCallStatement(call, seed, adjoints));
+        }
+
+        /// <summary>True when a block stores into active memory or calls something that writes it (so its reverse has work without any active output).</summary>
+        private bool HasMemoryEffects(Block block) => IrFacts.AllInstructions(block).Any(i => i switch
+        {
+            StoreInstr s => HasShadow(s.Buffer),
+            CallInstr { Kind: CallKind.Differentiable } c => WritesActiveMemory(c),
+            _ => false,
+        });
 
         private void ReverseBinary(BinaryInstr b, Expr dy, List<AdjointStatement> into, Scope scope)
         {
@@ -242,7 +340,7 @@ namespace Differentiable.Generator.Differentiation
         private void ReverseBranch(IfInstr branch, List<AdjointStatement> into, Scope scope)
         {
             bool anyOutput = branch.Outputs.Any(o => IsActive(o) && HasAdjoint(o, scope));
-            if (!anyOutput) return;
+            if (!anyOutput && !HasMemoryEffects(branch.Then) && !HasMemoryEffects(branch.Else)) return;
 
             var inside = new HashSet<ValueId>();
             IrFacts.CollectDefinitions(branch.Then, inside);
@@ -252,7 +350,7 @@ namespace Differentiable.Generator.Differentiation
             IrFacts.CollectUses(branch.Else, used);
             foreach (var value in used.OrderBy(v => v.Index))
             {
-                if (!inside.Contains(value) && IsActive(value)) Declare(value, into, scope);
+                if (!inside.Contains(value) && IsActive(value) && !IsBuffer(value)) Declare(value, into, scope);
             }
 
             into.Add(new BranchStatement(branch.Condition,
@@ -267,7 +365,7 @@ namespace Differentiable.Generator.Differentiation
             for (int k = 0; k < branch.Outputs.Count; k++)
             {
                 if (IsActive(branch.Outputs[k]) && HasAdjoint(branch.Outputs[k], scope))
-                    Add(yielded[k], new AdjointExpr(branch.Outputs[k]), statements, scope);
+                    Add(yielded[k], Adjoint(branch.Outputs[k]), statements, scope);
             }
             ReverseInstructions(side.Instructions, statements, scope, branch.Origin);
             return statements;

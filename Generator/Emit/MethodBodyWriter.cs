@@ -8,13 +8,15 @@ namespace Differentiable.Generator.Emit
 {
     /// <summary>
     /// Prints one generated method: the signature by the calling convention, the primal (one local per
-    /// SSA value, literals inline), and the reverse sweep with a comment naming each reversed statement.
+    /// SSA value, literals inline, loops with the values their reverse needs pushed at the end of each
+    /// iteration), and the reverse sweep with a comment naming each reversed statement.
     /// </summary>
-    internal sealed class MethodBodyWriter
+    internal sealed partial class MethodBodyWriter
     {
         private const string GeneratedCode = "[global::System.CodeDom.Compiler.GeneratedCode(\"Differentiable.Generator\", \"0.1.0\")]";
 
         private readonly IrFunction _function;
+        private readonly ReverseProgram _program;
         private readonly List<BodyNode> _body;
         private readonly bool _gradientMode;
         private readonly NameAllocator _names;
@@ -22,21 +24,74 @@ namespace Differentiable.Generator.Emit
         private readonly HashSet<ValueId> _hoisted = new HashSet<ValueId>();
         private readonly HashSet<ValueId> _hoistedDeclared = new HashSet<ValueId>();
         private readonly HashSet<ValueId> _parameters;
+        private readonly Dictionary<ValueId, ValueId> _carriedVariable = new Dictionary<ValueId, ValueId>();
+        private readonly Dictionary<ValueId, IrParameter> _parameterOf = new Dictionary<ValueId, IrParameter>();
+        private readonly Dictionary<ValueId, Instruction> _definition = new Dictionary<ValueId, Instruction>();
+        private readonly Dictionary<IrType, string> _stacks = new Dictionary<IrType, string>();
+        private readonly Dictionary<ValueId, string> _pooledShadows = new Dictionary<ValueId, string>();
+        private readonly Dictionary<int, string> _temps = new Dictionary<int, string>();
 
-        public MethodBodyWriter(IrFunction function, List<BodyNode> body, bool gradientMode)
+        // True while printing the forward sweep: a carried value is then its loop's variable. In the
+        // reverse sweep it is the local a reverse iteration pops it into.
+        private bool _forward;
+
+        public MethodBodyWriter(IrFunction function, ReverseProgram program, bool gradientMode)
         {
             _function = function;
-            _body = body;
+            _program = program;
+            _body = program.Nodes;
             _gradientMode = gradientMode;
             _names = new NameAllocator(function);
             _parameters = new HashSet<ValueId>(function.Parameters.Select(p => p.Value));
+            foreach (var parameter in function.Parameters) _parameterOf[parameter.Value] = parameter;
             foreach (var instruction in IrFacts.AllInstructions(function.Body))
             {
+                foreach (var d in IrFacts.Definitions(instruction)) _definition[d] = instruction;
                 if (instruction is ConstInstr c && !c.Text.StartsWith("global::", System.StringComparison.Ordinal))
                     _inline[c.Result] = c.Text.StartsWith("-", System.StringComparison.Ordinal) ? "(" + c.Text + ")" : c.Text;
+                if (instruction is LoopInstr loop)
+                {
+                    for (int k = 0; k < loop.Carried.Count; k++) _carriedVariable[loop.Carried[k]] = loop.Outputs[k];
+                }
+            }
+            foreach (var plan in program.Plans.Values)
+            {
+                foreach (var recorded in plan.Recorded) StackFor(_function.TypeOf(recorded));
             }
             FindHoisted();
         }
+
+        private string StackFor(IrType type)
+        {
+            if (!_stacks.TryGetValue(type, out var name))
+            {
+                name = _names.Fresh("saved" + (type switch { IrType.F64 => "Doubles", IrType.F32 => "Floats", IrType.I32 => "Ints", IrType.I64 => "Longs", _ => "Flags" }));
+                _stacks[type] = name;
+            }
+            return name;
+        }
+
+        private static string ElementKeyword(IrType buffer) => buffer.Element().Keyword();
+
+        private static string ShadowType(IrType buffer) => "global::System.Span<" + ElementKeyword(buffer) + ">";
+
+        private bool HasShadow(ValueId buffer) => _program.Activity.IsVaried(_program.Activity.Roots.RootOf(buffer));
+
+        /// <summary>The C# type of a buffer value: a parameter's own, a view of a read-only span is read-only, a new array is an array.</summary>
+        private string BufferTypeName(ValueId buffer)
+        {
+            if (_parameterOf.TryGetValue(buffer, out var parameter) && parameter.TypeName.Contains("ReadOnlySpan"))
+                return "global::System.ReadOnlySpan<" + ElementKeyword(parameter.Type) + ">";
+            var root = _program.Activity.Roots.RootOf(buffer);
+            if (root != buffer && _parameterOf.TryGetValue(root, out var rootParameter) && rootParameter.TypeName.Contains("ReadOnlySpan"))
+                return "global::System.ReadOnlySpan<" + ElementKeyword(rootParameter.Type) + ">";
+            if (_definition.TryGetValue(buffer, out var d) && d is AllocInstr { Kind: AllocKind.Array })
+                return ElementKeyword(_function.TypeOf(buffer)) + "[]";
+            return "global::System.Span<" + ElementKeyword(_function.TypeOf(buffer)) + ">";
+        }
+
+        private string Declaration(ValueId value) =>
+            _function.TypeOf(value).IsBuffer() ? BufferTypeName(value) : _function.TypeOf(value).Keyword();
 
         public void Write(SourceWriter writer, string accessibility)
         {
@@ -48,7 +103,8 @@ namespace Differentiable.Generator.Emit
             if (_gradientMode)
             {
                 writer.Line("/// <summary>Returns <c>" + f.Name + "</c> and writes its gradient with respect to each active parameter.</summary>");
-                parameters = string.Join(", ", primal.Concat(active.Select(p => "out " + p.Type.Keyword() + " " + _names.Adjoint(p.Value))));
+                parameters = string.Join(", ", primal.Concat(active.Select(p =>
+                    (p.Type.IsBuffer() ? ShadowType(p.Type) : "out " + p.Type.Keyword()) + " " + _names.Adjoint(p.Value))));
                 writer.Line(GeneratedCode);
                 writer.Open(accessibility + " static " + type + " " + f.Name + "Gradient(" + parameters + ")");
             }
@@ -56,21 +112,63 @@ namespace Differentiable.Generator.Emit
             {
                 writer.Line("/// <summary>Runs <c>" + f.Name + "</c> and adds the seed times its gradient to the adjoint of each active parameter.</summary>");
                 var seed = f.ReturnType is { } r ? new[] { r.Keyword() + " dResult" } : new string[0];
-                parameters = string.Join(", ", primal.Concat(seed).Concat(active.Select(p => "ref " + p.Type.Keyword() + " " + _names.Adjoint(p.Value))));
+                parameters = string.Join(", ", primal.Concat(seed).Concat(active.Select(p =>
+                    (p.Type.IsBuffer() ? ShadowType(p.Type) : "ref " + p.Type.Keyword()) + " " + _names.Adjoint(p.Value))));
                 writer.Line(GeneratedCode);
                 writer.Open(accessibility + " static void " + f.Name + "Backward(" + parameters + ")");
             }
+
+            // Adjoint spans at least as long as their buffers, checked before any work.
+            foreach (var p in active.Where(p => p.Type.IsBuffer()))
+            {
+                string name = _names.Value(p.Value), adjoint = _names.Adjoint(p.Value);
+                writer.Line("if (" + adjoint + ".Length < " + name + ".Length) throw new global::System.ArgumentException(\"The adjoint '" + adjoint +
+                    "' is shorter than '" + name + "'.\", nameof(" + adjoint + "));");
+            }
+            if (_gradientMode)
+            {
+                foreach (var p in active.Where(p => p.Type.IsBuffer()))
+                    writer.Line(_names.Adjoint(p.Value) + ".Slice(0, " + _names.Value(p.Value) + ".Length).Clear();");
+            }
+
+            var pooled = IrFacts.AllInstructions(f.Body).OfType<AllocInstr>().Where(a => a.Kind == AllocKind.Array && HasShadow(a.Result)).ToList();
+            foreach (var alloc in pooled)
+            {
+                string pool = _names.Fresh(_names.Adjoint(alloc.Result) + "Array");
+                _pooledShadows[alloc.Result] = pool;
+                writer.Line(ElementKeyword(f.TypeOf(alloc.Result)) + "[]? " + pool + " = null;");
+            }
+            bool guarded = _stacks.Count > 0 || pooled.Count > 0;
+            foreach (var stack in _stacks.OrderBy(s => s.Key))
+                writer.Line("var " + stack.Value + " = global::Differentiable.ValueStack<" + stack.Key.Keyword() + ">.Rent();");
+            if (guarded) writer.Open("try");
             WriteNodes(writer, _body);
+            if (guarded)
+            {
+                writer.Close();
+                writer.Open("finally");
+                foreach (var stack in _stacks.OrderBy(s => s.Key)) writer.Line(stack.Value + ".Return();");
+                foreach (var alloc in pooled)
+                {
+                    string pool = _pooledShadows[alloc.Result];
+                    writer.Line("if (" + pool + " is not null) global::System.Buffers.ArrayPool<" + ElementKeyword(f.TypeOf(alloc.Result)) + ">.Shared.Return(" + pool + ");");
+                }
+                writer.Close();
+            }
             writer.Close();
         }
 
         // ---- setup ----
 
-        /// <summary>Values computed inside a merging branch that the reverse sweep reads are declared before the branch.</summary>
+        /// <summary>
+        /// Values computed inside a merging branch that the reverse sweep reads, or that a loop records at the
+        /// end of its iteration, are declared before the branch (inside the loop, if the branch is in one).
+        /// </summary>
         private void FindHoisted()
         {
             var referenced = new HashSet<ValueId>();
             CollectReferences(_body, referenced);
+            foreach (var plan in _program.Plans.Values) referenced.UnionWith(plan.Recorded);
             var inside = new HashSet<ValueId>();
             CollectBranchDefinitions(_function.Body, inside);
             foreach (var value in inside)
@@ -79,13 +177,24 @@ namespace Differentiable.Generator.Emit
             }
         }
 
+        /// <summary>Values defined inside branches, wherever the branch is (loop bodies included).</summary>
         private static void CollectBranchDefinitions(Block block, HashSet<ValueId> into)
         {
             foreach (var instruction in block.Instructions)
             {
-                if (instruction is not IfInstr branch) continue;
-                IrFacts.CollectDefinitions(branch.Then, into);
-                IrFacts.CollectDefinitions(branch.Else, into);
+                switch (instruction)
+                {
+                    case IfInstr branch:
+                        ReverseModeBuilder.DefinedOutsideLoops(branch.Then, into);
+                        ReverseModeBuilder.DefinedOutsideLoops(branch.Else, into);
+                        CollectBranchDefinitions(branch.Then, into);
+                        CollectBranchDefinitions(branch.Else, into);
+                        break;
+                    case LoopInstr loop:
+                        CollectBranchDefinitions(loop.Header, into);
+                        CollectBranchDefinitions(loop.Body, into);
+                        break;
+                }
             }
             if (block.Terminator is SplitTerminator split)
             {
@@ -100,43 +209,9 @@ namespace Differentiable.Generator.Emit
             {
                 switch (node)
                 {
-                    case ReverseNode r: CollectReferences(r.Statements, into); break;
+                    case ReverseNode r: ReverseModeBuilder.CollectReferences(r.Statements, into); break;
                     case SplitNode s: CollectReferences(s.Then, into); CollectReferences(s.Else, into); break;
                 }
-            }
-        }
-
-        private static void CollectReferences(IEnumerable<AdjointStatement> statements, HashSet<ValueId> into)
-        {
-            foreach (var statement in statements)
-            {
-                switch (statement)
-                {
-                    case AccumulateStatement a: CollectReferences(a.Value, into); break;
-                    case BranchStatement b:
-                        into.Add(b.Condition);
-                        CollectReferences(b.Then, into);
-                        CollectReferences(b.Else, into);
-                        break;
-                    case BackwardCallStatement c:
-                        foreach (var arg in c.Call.Args) into.Add(arg);
-                        break;
-                }
-            }
-        }
-
-        private static void CollectReferences(Expr expr, HashSet<ValueId> into)
-        {
-            switch (expr)
-            {
-                case ValueExpr v: into.Add(v.Value); break;
-                case ResultExpr r: into.Add(r.Value); break;
-                case NegateExpr n: CollectReferences(n.Operand, into); break;
-                case BinaryExpr b: CollectReferences(b.Left, into); CollectReferences(b.Right, into); break;
-                case MathExpr m: foreach (var a in m.Args) CollectReferences(a, into); break;
-                case CheckedMulExpr c: CollectReferences(c.Adjoint, into); CollectReferences(c.Partial, into); break;
-                case ConditionalExpr c: CollectReferences(c.Condition, into); CollectReferences(c.WhenTrue, into); CollectReferences(c.WhenFalse, into); break;
-                case ConvertExpr c: CollectReferences(c.Operand, into); break;
             }
         }
 
@@ -149,7 +224,9 @@ namespace Differentiable.Generator.Emit
                 switch (node)
                 {
                     case PrimalNode p:
-                        WritePrimal(writer, p.Block.Instructions);
+                        _forward = true;
+                        WritePrimal(writer, p.Block.Instructions, insideLoop: false);
+                        _forward = false;
                         break;
                     case ReverseNode r:
                         writer.Line();
@@ -173,48 +250,95 @@ namespace Differentiable.Generator.Emit
             }
         }
 
-        private void WritePrimal(SourceWriter writer, EquatableArray<Instruction> instructions)
+        private void WritePrimal(SourceWriter writer, EquatableArray<Instruction> instructions, bool insideLoop)
         {
-            foreach (var instruction in instructions)
+            foreach (var instruction in instructions) WritePrimalInstruction(writer, instruction, insideLoop, reverse: false);
+        }
+
+        /// <summary>
+        /// One forward instruction. Inside a loop, the adjoint view of a slice is not made in the forward
+        /// sweep (the reverse iteration recomputes it); at the top level it is made next to the slice.
+        /// </summary>
+        private void WritePrimalInstruction(SourceWriter writer, Instruction instruction, bool insideLoop, bool reverse)
+        {
+            switch (instruction)
             {
-                switch (instruction)
-                {
-                    case ConstInstr c when _inline.ContainsKey(c.Result):
-                        break;
-                    case IfInstr branch:
-                        WritePrimalBranch(writer, branch);
-                        break;
-                    case CallInstr { Result: null } call:
-                        writer.Line(call.Method + "(" + Arguments(call.Args) + ");");
-                        break;
-                    default:
-                        var result = IrFacts.Definitions(instruction).Single();
-                        string target = _hoisted.Contains(result) ? _names.Value(result) : _function.TypeOf(result).Keyword() + " " + _names.Value(result);
-                        writer.Line(target + " = " + PrimalExpression(instruction) + ";");
-                        break;
-                }
+                case ConstInstr c when _inline.ContainsKey(c.Result):
+                    break;
+                case IfInstr branch:
+                    WritePrimalBranch(writer, branch, insideLoop);
+                    break;
+                case LoopInstr loop:
+                    WritePrimalLoop(writer, loop);
+                    break;
+                case CallInstr { Result: null } call:
+                    writer.Line(call.Method + "(" + Arguments(call.Args) + ");");
+                    break;
+                case StoreInstr store:
+                    writer.Line(Operand(store.Buffer) + "[" + Operand(store.Index) + "] = " + Operand(store.Value) + ";");
+                    break;
+                case AllocInstr alloc:
+                    WriteAlloc(writer, alloc);
+                    break;
+                default:
+                    var result = IrFacts.Definitions(instruction).Single();
+                    bool hoisted = _hoisted.Contains(result) && !reverse;
+                    string target = hoisted ? _names.Value(result) : Declaration(result) + " " + _names.Value(result);
+                    writer.Line(target + " = " + PrimalExpression(instruction) + ";");
+                    if (instruction is SliceInstr slice && HasShadow(slice.Result) && (reverse || !insideLoop))
+                    {
+                        string shadow = ShadowSlice(slice);
+                        writer.Line((hoisted ? "" : ShadowType(_function.TypeOf(slice.Result)) + " ") + _names.Adjoint(slice.Result) + " = " + shadow + ";");
+                    }
+                    break;
             }
         }
 
-        private void WritePrimalBranch(SourceWriter writer, IfInstr branch)
+        private string ShadowSlice(SliceInstr slice) =>
+            _names.Adjoint(slice.Buffer) + ".Slice(" + Operand(slice.Start) + (slice.Length is { } n ? ", " + Operand(n) : ", " + Operand(slice.Result) + ".Length") + ")";
+
+        private void WriteAlloc(SourceWriter writer, AllocInstr alloc)
+        {
+            var type = _function.TypeOf(alloc.Result);
+            string element = ElementKeyword(type), name = _names.Value(alloc.Result), length = Operand(alloc.Length);
+            if (alloc.Kind == AllocKind.Stack) writer.Line("global::System.Span<" + element + "> " + name + " = stackalloc " + element + "[" + length + "];");
+            else writer.Line(element + "[] " + name + " = new " + element + "[" + length + "];");
+            if (!HasShadow(alloc.Result)) return;
+            string shadow = _names.Adjoint(alloc.Result);
+            if (alloc.Kind == AllocKind.Stack)
+            {
+                writer.Line("global::System.Span<" + element + "> " + shadow + " = stackalloc " + element + "[" + length + "];");
+            }
+            else
+            {
+                string pool = _pooledShadows[alloc.Result];
+                writer.Line(pool + " = global::System.Buffers.ArrayPool<" + element + ">.Shared.Rent(" + length + ");");
+                writer.Line("global::System.Span<" + element + "> " + shadow + " = " + pool + ".AsSpan(0, " + length + ");");
+            }
+            writer.Line(shadow + ".Clear();");
+        }
+
+        private void WritePrimalBranch(SourceWriter writer, IfInstr branch, bool insideLoop)
         {
             foreach (var output in branch.Outputs) writer.Line(_function.TypeOf(output).Keyword() + " " + _names.Value(output) + ";");
             var inside = new HashSet<ValueId>();
-            IrFacts.CollectDefinitions(branch.Then, inside);
-            IrFacts.CollectDefinitions(branch.Else, inside);
+            ReverseModeBuilder.DefinedOutsideLoops(branch.Then, inside);
+            ReverseModeBuilder.DefinedOutsideLoops(branch.Else, inside);
             foreach (var value in inside.Where(_hoisted.Contains).OrderBy(v => v.Index))
             {
                 if (_inline.ContainsKey(value) || !_hoistedDeclared.Add(value)) continue; // declared once, before the outermost branch
-                writer.Line(_function.TypeOf(value).Keyword() + " " + _names.Value(value) + " = default;");
+                writer.Line(Declaration(value) + " " + _names.Value(value) + " = default;");
+                if (_function.TypeOf(value).IsBuffer() && HasShadow(value))
+                    writer.Line(ShadowType(_function.TypeOf(value)) + " " + _names.Adjoint(value) + " = default;");
             }
-            WriteSide(writer, "if (" + Operand(branch.Condition) + ")", branch, branch.Then);
-            WriteSide(writer, "else", branch, branch.Else);
+            WriteSide(writer, "if (" + Operand(branch.Condition) + ")", branch, branch.Then, insideLoop);
+            WriteSide(writer, "else", branch, branch.Else, insideLoop);
         }
 
-        private void WriteSide(SourceWriter writer, string header, IfInstr branch, Block side)
+        private void WriteSide(SourceWriter writer, string header, IfInstr branch, Block side, bool insideLoop)
         {
             writer.Open(header);
-            WritePrimal(writer, side.Instructions);
+            foreach (var instruction in side.Instructions) WritePrimalInstruction(writer, instruction, insideLoop, reverse: false);
             var values = ((YieldTerminator)side.Terminator).Values;
             for (int i = 0; i < values.Count; i++) writer.Line(_names.Value(branch.Outputs[i]) + " = " + Operand(values[i]) + ";");
             writer.Close();
@@ -229,154 +353,30 @@ namespace Differentiable.Generator.Emit
             IntrinsicInstr i => i.Spelling + "(" + Arguments(i.Args) + ")",
             StopInstr s => "global::Differentiable.Grad.Stop(" + Operand(s.Operand) + ")",
             CallInstr c => c.Method + "(" + Arguments(c.Args) + ")",
+            LengthInstr l => Operand(l.Buffer) + ".Length",
+            LoadInstr l => Operand(l.Buffer) + "[" + Operand(l.Index) + "]",
+            SliceInstr s => SliceSource(s.Buffer) + ".Slice(" + Operand(s.Start) + (s.Length is { } n ? ", " + Operand(n) : "") + ")",
             _ => throw new System.InvalidOperationException("No primal form for " + instruction.GetType().Name),
         };
 
+        /// <summary>A slice of an array goes through AsSpan (an array has no Slice).</summary>
+        private string SliceSource(ValueId buffer) =>
+            BufferTypeName(buffer).EndsWith("[]", System.StringComparison.Ordinal) ? "global::System.MemoryExtensions.AsSpan(" + Operand(buffer) + ")" : Operand(buffer);
+
         private string Arguments(EquatableArray<ValueId> args) => string.Join(", ", args.Select(Operand));
 
-        private string Operand(ValueId value) => _inline.TryGetValue(value, out var text) ? text : _names.Value(value);
-
-        // ---- the reverse sweep ----
-
-        private void WriteStatements(SourceWriter writer, List<AdjointStatement> statements)
+        private string Operand(ValueId value)
         {
-            foreach (var statement in statements)
-            {
-                switch (statement)
-                {
-                    case CommentStatement c:
-                        writer.Line("// " + c.Text);
-                        break;
-
-                    case AccumulateStatement a:
-                        var type = _function.TypeOf(a.Target);
-                        string name = _names.Adjoint(a.Target);
-                        bool parameter = _parameters.Contains(a.Target);
-                        if (a.Declare && parameter && !_gradientMode && a.Value is LiteralExpr { Value: 0 }) break; // += 0
-                        if (a.Declare && parameter && _gradientMode) writer.Line(name + " = " + Print(a.Value, type) + ";");
-                        else if (a.Declare && !parameter) writer.Line(type.Keyword() + " " + name + " = " + Print(a.Value, type) + ";");
-                        else if (a.Value is NegateExpr n) writer.Line(name + " -= " + Print(n.Operand, type) + ";");
-                        else writer.Line(name + " += " + Print(a.Value, type) + ";");
-                        break;
-
-                    case BranchStatement b:
-                        bool hasThen = b.Then.Count > 0, hasElse = b.Else.Count > 0;
-                        if (!hasThen && !hasElse) break;
-                        if (hasThen)
-                        {
-                            writer.Open("if (" + Operand(b.Condition) + ")");
-                            WriteStatements(writer, b.Then);
-                            writer.Close();
-                            if (hasElse)
-                            {
-                                writer.Open("else");
-                                WriteStatements(writer, b.Else);
-                                writer.Close();
-                            }
-                        }
-                        else
-                        {
-                            writer.Open("if (!" + Operand(b.Condition) + ")");
-                            WriteStatements(writer, b.Else);
-                            writer.Close();
-                        }
-                        break;
-
-                    case BackwardCallStatement call:
-                        WriteBackwardCall(writer, call);
-                        break;
-                }
-            }
-        }
-
-        private void WriteBackwardCall(SourceWriter writer, BackwardCallStatement statement)
-        {
-            var call = statement.Call;
-            var parts = call.Args.Select(Operand).ToList();
-            parts.Add(Print(statement.Seed, _function.TypeOf(call.Result!.Value)));
-            for (int k = 0; k < call.Args.Count; k++)
-            {
-                if (!call.ActiveParameters[k]) continue;
-                if (statement.Adjoints[k] is { } adjoint)
-                {
-                    parts.Add("ref " + _names.Adjoint(adjoint));
-                }
-                else
-                {
-                    var type = _function.TypeOf(call.Args[k]);
-                    string scratch = _names.Fresh("unused");
-                    writer.Line(type.Keyword() + " " + scratch + " = " + Literal(0, type) + "; // the argument is constant here");
-                    parts.Add("ref " + scratch);
-                }
-            }
-            writer.Line(call.Method + "Backward(" + string.Join(", ", parts) + ");");
-        }
-
-        // Precedence, as in C#: higher binds tighter.
-        private static int Precedence(Expr expr) => expr switch
-        {
-            ConditionalExpr => 1,
-            BinaryExpr { Op: BinaryOp.Equal or BinaryOp.NotEqual } => 3,
-            BinaryExpr { Op: BinaryOp.Less or BinaryOp.LessOrEqual or BinaryOp.Greater or BinaryOp.GreaterOrEqual } => 4,
-            BinaryExpr { Op: BinaryOp.Add or BinaryOp.Subtract } => 5,
-            BinaryExpr => 6,
-            NegateExpr or ConvertExpr => 7,
-            _ => 8,
-        };
-
-        private string Print(Expr expr, IrType type, int parent = 0)
-        {
-            string text = PrintBare(expr, type);
-            return Precedence(Simplified(expr)) < parent ? "(" + text + ")" : text;
-        }
-
-        /// <summary>In Gradient the seed is 1: seed × e prints as e.</summary>
-        private Expr Simplified(Expr expr)
-        {
-            if (!_gradientMode) return expr;
-            return expr switch
-            {
-                BinaryExpr { Op: BinaryOp.Multiply, Left: SeedExpr } b => Simplified(b.Right),
-                BinaryExpr { Op: BinaryOp.Multiply, Right: SeedExpr } b => Simplified(b.Left),
-                CheckedMulExpr { Adjoint: SeedExpr } c => Simplified(c.Partial),
-                _ => expr,
-            };
-        }
-
-        private string PrintBare(Expr expr, IrType type)
-        {
-            expr = Simplified(expr);
-            switch (expr)
-            {
-                case ValueExpr v: return Operand(v.Value);
-                case ResultExpr r: return Operand(r.Value);
-                case AdjointExpr a: return _names.Adjoint(a.Value);
-                case SeedExpr: return _gradientMode ? Literal(1, type) : "dResult";
-                case LiteralExpr l: return Literal(l.Value, type);
-                case NegateExpr n:
-                    string operand = Print(n.Operand, type, 7);
-                    return operand.StartsWith("-", System.StringComparison.Ordinal) ? "-(" + operand + ")" : "-" + operand;
-                case BinaryExpr b:
-                    int precedence = Precedence(b);
-                    return Print(b.Left, type, precedence) + " " + b.Op.Symbol() + " " + Print(b.Right, type, precedence + 1);
-                case MathExpr m:
-                    return (type == IrType.F32 ? "global::System.MathF." : "global::System.Math.") + m.Function + "(" +
-                        string.Join(", ", m.Args.Select(a => Print(a, type))) + ")";
-                case CheckedMulExpr c:
-                    return "global::Differentiable.Grad.Mul(" + Print(c.Adjoint, type) + ", " + Print(c.Partial, type) + ")";
-                case ConditionalExpr c:
-                    return Print(c.Condition, type, 2) + " ? " + Print(c.WhenTrue, type, 2) + " : " + Print(c.WhenFalse, type, 1);
-                case ConvertExpr c:
-                    return "(" + type.Keyword() + ")" + Print(c.Operand, c.From, 8);
-                default:
-                    throw new System.InvalidOperationException("No C# form for " + expr.GetType().Name);
-            }
+            if (_inline.TryGetValue(value, out var text)) return text;
+            if (_forward && _carriedVariable.TryGetValue(value, out var variable)) return _names.Value(variable);
+            return _names.Value(value);
         }
 
         private static string Literal(double value, IrType type)
         {
             string text = type == IrType.F32
                 ? ((float)value).ToString("R", CultureInfo.InvariantCulture) + "f"
+                : type == IrType.I32 ? ((int)value).ToString(CultureInfo.InvariantCulture)
                 : value.ToString("R", CultureInfo.InvariantCulture) + "d";
             return value < 0 ? "(" + text + ")" : text;
         }

@@ -28,6 +28,15 @@ namespace Differentiable.Generator.Emit
                 if (parameter.Active) _adjoints[parameter.Value] = Reserve(AdjointName(parameter.Name));
             }
             _taken.Add("dResult");
+            // A loop's outputs are the variables the loop updates: they keep the local's own name.
+            foreach (var instruction in IrFacts.AllInstructions(function.Body))
+            {
+                if (instruction is not LoopInstr loop) continue;
+                foreach (var output in loop.Outputs)
+                {
+                    if (function.Values[output.Index].Hint is { } hint) _values[output] = Reserve(hint);
+                }
+            }
             for (int i = 0; i < function.Values.Count; i++)
             {
                 var id = new ValueId(i);

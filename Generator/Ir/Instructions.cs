@@ -58,10 +58,49 @@ namespace Differentiable.Generator.Ir
     /// parameters have adjoints in its <c>Backward</c>. <see cref="Result"/> is null for a void call.
     /// </summary>
     internal sealed record CallInstr(ValueId? Result, string Method, CallKind Kind, EquatableArray<ValueId> Args,
-        EquatableArray<bool> ActiveParameters, string Origin) : Instruction(Origin);
+        EquatableArray<bool> ActiveParameters, string Origin) : Instruction(Origin)
+    {
+        /// <summary>Per parameter, true for a <c>Span</c> or array the callee may write.</summary>
+        public EquatableArray<bool> WritableParameters { get; init; } = EquatableArray<bool>.Empty;
+    }
 
     /// <summary>A two-way branch that merges: each branch yields one value per output.</summary>
     internal sealed record IfInstr(ValueId Condition, Block Then, Block Else, EquatableArray<ValueId> Outputs, string Origin) : Instruction(Origin);
+
+    /// <summary><c>Result = buffer.Length</c>.</summary>
+    internal sealed record LengthInstr(ValueId Result, ValueId Buffer, string Origin) : Instruction(Origin);
+
+    /// <summary><c>Result = buffer[index]</c>: reads memory, so it is never merged with another load.</summary>
+    internal sealed record LoadInstr(ValueId Result, ValueId Buffer, ValueId Index, string Origin) : Instruction(Origin);
+
+    /// <summary><c>buffer[index] = value</c>.</summary>
+    internal sealed record StoreInstr(ValueId Buffer, ValueId Index, ValueId Value, string Origin) : Instruction(Origin);
+
+    /// <summary><c>Result = buffer.Slice(start)</c> or <c>buffer.Slice(start, length)</c>: a view of the same memory.</summary>
+    internal sealed record SliceInstr(ValueId Result, ValueId Buffer, ValueId Start, ValueId? Length, string Origin) : Instruction(Origin);
+
+    internal enum AllocKind { Stack, Array }
+
+    /// <summary>A local buffer of <paramref name="Length"/> zeroed elements: <c>stackalloc T[n]</c> or <c>new T[n]</c>.</summary>
+    internal sealed record AllocInstr(ValueId Result, ValueId Length, AllocKind Kind, string Origin) : Instruction(Origin);
+
+    /// <summary>
+    /// The counter of a canonical loop, <c>for (int i = Start; i CMP Bound; i += Step)</c> with Step ±1, the
+    /// bound computed once before the loop and the counter written nowhere else: its reverse runs the
+    /// counter backwards without recording anything.
+    /// </summary>
+    internal sealed record CountedLoop(ValueId Counter, ValueId Start, ValueId Bound, BinaryOp Comparison, int Step);
+
+    /// <summary>
+    /// A loop. <see cref="Carried"/> are the values of the locals the loop changes at the top of an
+    /// iteration: they start as <see cref="Initial"/>, the body yields their next values, and
+    /// <see cref="Outputs"/> are their values after the loop. A general loop evaluates
+    /// <see cref="Header"/> (which yields the condition) before each iteration, or before each but the
+    /// first when <see cref="TestFirst"/> is false (<c>do</c>/<c>while</c>); a counted loop has an empty
+    /// header. <see cref="TripCount"/> is the number of times the body ran.
+    /// </summary>
+    internal sealed record LoopInstr(EquatableArray<ValueId> Carried, EquatableArray<ValueId> Initial, EquatableArray<ValueId> Outputs,
+        CountedLoop? Counted, Block Header, bool TestFirst, Block Body, ValueId TripCount, string Origin) : Instruction(Origin);
 
     /// <summary>How a block ends.</summary>
     internal abstract record Terminator;

@@ -17,7 +17,27 @@ namespace Differentiable.Generator.Ir
                 case IntrinsicInstr i: foreach (var a in i.Args) yield return a; break;
                 case CallInstr c: foreach (var a in c.Args) yield return a; break;
                 case IfInstr f: yield return f.Condition; break;
+                case LengthInstr l: yield return l.Buffer; break;
+                case LoadInstr l: yield return l.Buffer; yield return l.Index; break;
+                case StoreInstr s: yield return s.Buffer; yield return s.Index; yield return s.Value; break;
+                case SliceInstr s:
+                    yield return s.Buffer;
+                    yield return s.Start;
+                    if (s.Length is { } length) yield return length;
+                    break;
+                case AllocInstr a: yield return a.Length; break;
+                case LoopInstr l:
+                    foreach (var v in l.Initial) yield return v;
+                    if (l.Counted is { } counted) { yield return counted.Start; yield return counted.Bound; }
+                    break;
             }
+        }
+
+        /// <summary>The values a loop defines for its own header and body: the carried values and the counter.</summary>
+        public static IEnumerable<ValueId> LoopLocals(LoopInstr loop)
+        {
+            foreach (var v in loop.Carried) yield return v;
+            if (loop.Counted is { } c) yield return c.Counter;
         }
 
         /// <summary>The values an instruction defines (an If defines its outputs).</summary>
@@ -33,6 +53,14 @@ namespace Differentiable.Generator.Ir
                 case IntrinsicInstr i: yield return i.Result; break;
                 case CallInstr c when c.Result is { } r: yield return r; break;
                 case IfInstr f: foreach (var o in f.Outputs) yield return o; break;
+                case LengthInstr l: yield return l.Result; break;
+                case LoadInstr l: yield return l.Result; break;
+                case SliceInstr s: yield return s.Result; break;
+                case AllocInstr a: yield return a.Result; break;
+                case LoopInstr l:
+                    foreach (var o in l.Outputs) yield return o;
+                    yield return l.TripCount;
+                    break;
             }
         }
 
@@ -46,6 +74,11 @@ namespace Differentiable.Generator.Ir
                 {
                     foreach (var inner in AllInstructions(f.Then)) yield return inner;
                     foreach (var inner in AllInstructions(f.Else)) yield return inner;
+                }
+                else if (instruction is LoopInstr l)
+                {
+                    foreach (var inner in AllInstructions(l.Header)) yield return inner;
+                    foreach (var inner in AllInstructions(l.Body)) yield return inner;
                 }
             }
             if (block.Terminator is SplitTerminator s)
@@ -66,6 +99,11 @@ namespace Differentiable.Generator.Ir
                     CollectUses(f.Then, into);
                     CollectUses(f.Else, into);
                 }
+                else if (instruction is LoopInstr l)
+                {
+                    CollectUses(l.Header, into);
+                    CollectUses(l.Body, into);
+                }
             }
             switch (block.Terminator)
             {
@@ -85,6 +123,10 @@ namespace Differentiable.Generator.Ir
             foreach (var instruction in AllInstructions(block))
             {
                 foreach (var d in Definitions(instruction)) into.Add(d);
+                if (instruction is LoopInstr loop)
+                {
+                    foreach (var d in LoopLocals(loop)) into.Add(d);
+                }
             }
         }
 

@@ -38,6 +38,27 @@ namespace Differentiable.Generator.Ir
                     PrintBlock(f, branch.Else, depth + 1, text, annotate);
                     continue;
                 }
+                if (instruction is LoopInstr loop)
+                {
+                    text.Append(Outputs(f, loop.Outputs, annotate)).Append("loop");
+                    if (loop.Counted is { } c)
+                        text.Append(" for ").Append(c.Counter).Append(" = ").Append(c.Start).Append(' ').Append(c.Comparison.Symbol())
+                            .Append(' ').Append(c.Bound).Append(" step ").Append(c.Step.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                    else
+                        text.Append(loop.TestFirst ? " while" : " do-while");
+                    text.Append(" trips ").Append(loop.TripCount);
+                    if (loop.Carried.Count > 0)
+                        text.Append(" carry ").Append(string.Join(", ", loop.Carried.Zip(loop.Initial, (p, i) => $"{p}: {f.TypeOf(p).Short()}{Note(annotate, p)} <- {i}")));
+                    text.Append('\n');
+                    if (loop.Counted is null)
+                    {
+                        text.Append(indent).Append("header\n");
+                        PrintBlock(f, loop.Header, depth + 1, text, annotate);
+                    }
+                    text.Append(indent).Append("body\n");
+                    PrintBlock(f, loop.Body, depth + 1, text, annotate);
+                    continue;
+                }
                 var result = IrFacts.Definitions(instruction).ToList();
                 if (result.Count == 1) text.Append(result[0]).Append(" = ");
                 text.Append(Describe(instruction));
@@ -73,6 +94,11 @@ namespace Differentiable.Generator.Ir
             ConvertInstr c => "convert " + c.Operand,
             StopInstr s => "stop " + s.Operand,
             IntrinsicInstr i => "intrinsic " + i.Function + "(" + string.Join(", ", i.Args) + ")",
+            LengthInstr l => "length " + l.Buffer,
+            LoadInstr l => "load " + l.Buffer + "[" + l.Index + "]",
+            StoreInstr s => "store " + s.Buffer + "[" + s.Index + "] = " + s.Value,
+            SliceInstr s => "slice " + s.Buffer + "[" + s.Start + (s.Length is { } n ? ", " + n : "") + "]",
+            AllocInstr a => (a.Kind == AllocKind.Stack ? "stackalloc " : "new ") + a.Length,
             CallInstr c => "call " + (c.Kind == CallKind.Differentiable ? "differentiable " : "") + c.Method + "(" + string.Join(", ", c.Args) + ")",
             _ => instruction.GetType().Name,
         };

@@ -10,6 +10,12 @@ namespace Differentiable.Generator.Lowering
 {
     internal sealed partial class IrLowering
     {
+        private readonly Dictionary<Instruction, (LocationInfo? Location, string Callee)> _opaqueSites =
+            new Dictionary<Instruction, (LocationInfo?, string)>(InstanceComparer.Instance);
+
+        /// <summary>Where each opaque call was written, by instruction.</summary>
+        public IReadOnlyDictionary<Instruction, (LocationInfo? Location, string Callee)> OpaqueSites => _opaqueSites;
+
         private static readonly string[] MathTypes = { "System.Math", "System.MathF", "System.Double", "System.Single" };
 
         /// <summary>
@@ -20,6 +26,10 @@ namespace Differentiable.Generator.Lowering
         private ValueId? LowerInvocation(IInvocationOperation invocation, List<Instruction> into, Environment environment)
         {
             var method = invocation.TargetMethod;
+            if ((method.Name == "Slice" && invocation.Instance is { } sliced && LoweringFacts.IrTypeOf(sliced.Type) is { } st && st.IsBuffer()) ||
+                (method.Name == "AsSpan" && method.ContainingType.Name == "MemoryExtensions" && invocation.Arguments.Length > 0 &&
+                 LoweringFacts.IsArray(invocation.Arguments.OrderBy(a => a.Parameter?.Ordinal ?? 0).First().Value.Type)))
+                return LowerSliceCall(invocation, into, environment);
             if (!method.IsStatic || invocation.Instance is not null)
             {
                 Unsupported(invocation, "An instance method call");
@@ -63,16 +73,18 @@ namespace Differentiable.Generator.Lowering
 
             string callee = LoweringFacts.FullyQualified(method.ContainingType) + "." + method.Name;
             ValueId? value = resultType is { } t ? NewValue(t, null) : (ValueId?)null;
-            if (LoweringFacts.IsDifferentiable(method) && resultType is { } dt && dt.IsFloating())
+            var writable = method.Parameters.Select(p => LoweringFacts.IrTypeOf(p.Type) is { } pt && pt.IsBuffer() && !LoweringFacts.IsReadOnlySpan(p.Type)).ToEquatableArray();
+            if (LoweringFacts.IsDifferentiable(method) && (resultType is null || resultType.Value.IsFloating()))
             {
-                var active = method.Parameters.Select(p => LoweringFacts.IrTypeOf(p.Type) is { } pt && pt.IsFloating() && !LoweringFacts.IsNoDiff(p));
-                into.Add(new CallInstr(value, callee, CallKind.Differentiable, args.ToEquatableArray(), active.ToEquatableArray(), _origin));
+                var active = method.Parameters.Select(p => LoweringFacts.IrTypeOf(p.Type) is { } pt && pt.IsDifferentiable() && !LoweringFacts.IsNoDiff(p));
+                into.Add(new CallInstr(value, callee, CallKind.Differentiable, args.ToEquatableArray(), active.ToEquatableArray(), _origin) { WritableParameters = writable });
                 DifferentiableCallees.Add((method.OriginalDefinition, LocationInfo.From(invocation.Syntax)));
                 return value;
             }
 
-            into.Add(new CallInstr(value, callee, CallKind.Opaque, args.ToEquatableArray(), EquatableArray<bool>.Empty, _origin));
+            into.Add(new CallInstr(value, callee, CallKind.Opaque, args.ToEquatableArray(), EquatableArray<bool>.Empty, _origin) { WritableParameters = writable });
             if (value is { } v) OpaqueCalls[v] = (LocationInfo.From(invocation.Syntax), method.ContainingType.Name + "." + method.Name);
+            _opaqueSites[into[into.Count - 1]] = (LocationInfo.From(invocation.Syntax), method.ContainingType.Name + "." + method.Name);
             return value;
         }
 
@@ -96,5 +108,15 @@ namespace Differentiable.Generator.Lowering
             }
             return result;
         }
+        }
+
+    /// <summary>Compares instructions by reference: two identical-looking calls at different places are different sites.</summary>
+    internal sealed class InstanceComparer : IEqualityComparer<Instruction>
+    {
+        public static readonly InstanceComparer Instance = new InstanceComparer();
+
+        public bool Equals(Instruction? x, Instruction? y) => ReferenceEquals(x, y);
+
+        public int GetHashCode(Instruction obj) => System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(obj);
     }
 }

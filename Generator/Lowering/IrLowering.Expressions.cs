@@ -49,6 +49,14 @@ namespace Differentiable.Generator.Lowering
 
             switch (operation)
             {
+                case IConversionOperation conversion when type is { } bufferType && bufferType.IsBuffer():
+                    // double[] -> Span<double>, Span -> ReadOnlySpan, stackalloc -> Span: the same memory.
+                    if (conversion.Operand.Kind == OperationKind.None)
+                        return LowerAllocation(conversion.Operand, conversion.Type, into, environment) ?? Unsupported(conversion.Operand, ExpressionName(conversion.Operand));
+                    var converted = LowerExpression(conversion.Operand, into, environment);
+                    if (TypeOf(converted) != bufferType) return Unsupported(operation, "A conversion between buffers of different element types");
+                    return converted;
+
                 case IConversionOperation conversion:
                     if (conversion.OperatorMethod is not null) return Unsupported(operation, "A user-defined conversion");
                     if (type is null) return Unsupported(operation, "A conversion to '" + operation.Type?.ToDisplayString() + "'");
@@ -92,6 +100,20 @@ namespace Differentiable.Generator.Lowering
 
                 case IParenthesizedOperation parenthesized:
                     return LowerExpression(parenthesized.Operand, into, environment);
+
+                case IPropertyReferenceOperation { Property.Name: "Length", Instance: { } lengthOf } when LoweringFacts.IrTypeOf(lengthOf.Type) is { } lt && lt.IsBuffer():
+                    return Convert(Length(LowerExpression(lengthOf, into, environment), into), type ?? IrType.I32, into);
+
+                case IArrayElementReferenceOperation or IPropertyReferenceOperation or IImplicitIndexerReferenceOperation when IsElementReference(operation):
+                    return LowerLoad(operation, into, environment);
+
+                case IImplicitIndexerReferenceOperation { Argument: IRangeOperation } rangeIndexer when type is { } rt && rt.IsBuffer():
+                    if (LoweringFacts.IsArray(rangeIndexer.Instance.Type))
+                        return Unsupported(operation, "A range of an array (it copies the array; use AsSpan)");
+                    return LowerRangeSlice(rangeIndexer, into, environment);
+
+                case IArrayCreationOperation:
+                    return LowerAllocation(operation, null, into, environment) ?? Poison(IrType.BufF64);
 
                 case IFieldReferenceOperation or IPropertyReferenceOperation:
                     return Unsupported(operation, "An instance member access");
@@ -239,6 +261,14 @@ namespace Differentiable.Generator.Lowering
 
         private ValueId LowerAssignment(ISimpleAssignmentOperation assignment, List<Instruction> into, Environment environment)
         {
+            if (IsElementReference(assignment.Target))
+            {
+                var element = LowerElementReference(assignment.Target, into, environment);
+                var elementType = LoweringFacts.IrTypeOf(assignment.Target.Type) ?? IrType.F64;
+                var stored = LowerConverted(assignment.Value, elementType, into, environment);
+                if (element is { } e) Store(e, stored, into);
+                return stored;
+            }
             var symbol = AssignedSymbol(assignment.Target, assignment);
             if (symbol is null) return Poison(LoweringFacts.IrTypeOf(assignment.Type) ?? IrType.F64);
             var type = LoweringFacts.IrTypeOf(assignment.Target.Type)!.Value;
@@ -251,10 +281,22 @@ namespace Differentiable.Generator.Lowering
         private ValueId LowerCompoundAssignment(ICompoundAssignmentOperation compound, List<Instruction> into, Environment environment)
         {
             if (compound.OperatorMethod is not null) return Unsupported(compound, "A user-defined operator");
-            var symbol = AssignedSymbol(compound.Target, compound);
-            if (symbol is null) return Poison(IrType.F64);
+            ElementRef? element = null;
+            ISymbol? symbol = null;
+            ValueId current;
+            if (IsElementReference(compound.Target))
+            {
+                element = LowerElementReference(compound.Target, into, environment);
+                if (element is not { } e) return Poison(IrType.F64);
+                current = Load(e, into);
+            }
+            else
+            {
+                symbol = AssignedSymbol(compound.Target, compound);
+                if (symbol is null) return Poison(IrType.F64);
+                environment.TryGet(symbol, out current);
+            }
             var targetType = LoweringFacts.IrTypeOf(compound.Target.Type)!.Value;
-            environment.TryGet(symbol, out var current);
             var right = LowerExpression(compound.Value, into, environment);
             var operationType = TypeOf(right) == IrType.Bool ? targetType : Wider(targetType, TypeOf(right));
             BinaryOp? op = compound.OperatorKind switch
@@ -276,7 +318,13 @@ namespace Differentiable.Generator.Lowering
             var left = Convert(current, operationType, into);
             if (op is not (BinaryOp.LeftShift or BinaryOp.RightShift)) right = Convert(right, operationType, into);
             var combined = Pure(left + " " + op + " " + right, operationType, result => new BinaryInstr(result, op.Value, left, right, _origin), into);
-            var result = Named(Convert(combined, targetType, into), symbol.Name, into);
+            if (element is { } target)
+            {
+                var stored = Convert(combined, targetType, into);
+                Store(target, stored, into);
+                return stored;
+            }
+            var result = Named(Convert(combined, targetType, into), symbol!.Name, into);
             environment.Set(symbol, result);
             return result;
         }
@@ -293,14 +341,31 @@ namespace Differentiable.Generator.Lowering
         private ValueId LowerIncrement(IIncrementOrDecrementOperation increment, List<Instruction> into, Environment environment)
         {
             if (increment.OperatorMethod is not null) return Unsupported(increment, "A user-defined operator");
-            var symbol = AssignedSymbol(increment.Target, increment);
-            if (symbol is null) return Poison(IrType.F64);
-            environment.TryGet(symbol, out var current);
+            ElementRef? element = null;
+            ISymbol? symbol = null;
+            ValueId current;
+            if (IsElementReference(increment.Target))
+            {
+                element = LowerElementReference(increment.Target, into, environment);
+                if (element is not { } e) return Poison(IrType.F64);
+                current = Load(e, into);
+            }
+            else
+            {
+                symbol = AssignedSymbol(increment.Target, increment);
+                if (symbol is null) return Poison(IrType.F64);
+                environment.TryGet(symbol, out current);
+            }
             var type = TypeOf(current);
             var one = Constant(LoweringFacts.Literal(1, type)!, type, into);
             var op = increment.Kind == OperationKind.Increment ? BinaryOp.Add : BinaryOp.Subtract;
-            var updated = Named(Pure(current + " " + op + " " + one, type, result => new BinaryInstr(result, op, current, one, _origin), into), symbol.Name, into);
-            environment.Set(symbol, updated);
+            var updated = Pure(current + " " + op + " " + one, type, result => new BinaryInstr(result, op, current, one, _origin), into);
+            if (element is { } target) Store(target, updated, into);
+            else
+            {
+                updated = Named(updated, symbol!.Name, into);
+                environment.Set(symbol, updated);
+            }
             return increment.IsPostfix ? current : updated;
         }
 

@@ -67,7 +67,7 @@ namespace Differentiable.Generator.Lowering
             {
                 var value = NewValue(type, symbol.Name);
                 environment.Set(symbol, value);
-                string typeName = type == IrType.Opaque ? LoweringFacts.TypeName(symbol.Type) : type.Keyword();
+                string typeName = type == IrType.Opaque || type.IsBuffer() ? LoweringFacts.TypeName(symbol.Type) : type.Keyword();
                 irParameters.Add(new IrParameter(value, symbol.Name, type, typeName, active));
             }
 
@@ -161,6 +161,30 @@ namespace Differentiable.Generator.Lowering
                 _cancellationToken.ThrowIfCancellationRequested();
                 var statement = statements[i];
                 var rest = statements.Skip(i + 1).ToList();
+                if (CurrentLoop is not null)
+                {
+                    // Inside a loop body, break, continue and return set flags; what follows one that may
+                    // have run is guarded by "no flag set".
+                    switch (statement)
+                    {
+                        case IReturnOperation:
+                        case IBranchOperation { BranchKind: BranchKind.Break or BranchKind.Continue }:
+                            LowerLoopExit(statement, into, environment);
+                            return null;
+                        case IBlockOperation block:
+                            var nested = block.Operations.ToList();
+                            nested.AddRange(rest);
+                            return LowerSequence(nested, into, environment);
+                    }
+                    LowerStatement(statement, into, environment);
+                    if (rest.Count > 0 && MayExit(statement))
+                    {
+                        LowerGuardedRest(rest, into, environment);
+                        return null;
+                    }
+                    continue;
+                }
+
                 switch (statement)
                 {
                     case IReturnOperation ret:
@@ -184,12 +208,54 @@ namespace Differentiable.Generator.Lowering
                     case IConditionalOperation branch when ContainsReturn(branch):
                         return LowerReturningIf(branch, rest, into, environment);
 
+                    case ILoopOperation loop:
+                        if (LowerLoop(loop, into, environment))
+                        {
+                            // A return inside the loop: leave with its value, or go on with the rest.
+                            environment.TryGet(_returned!, out var returned);
+                            ValueId? returnValue = null;
+                            if (_returnValue is not null && environment.TryGet(_returnValue, out var rv)) returnValue = rv;
+                            string origin = "return (from inside " + LoopOrigin(loop.Syntax) + ")";
+                            var leave = new Block(EquatableArray<Instruction>.Empty, new ReturnTerminator(returnValue, origin));
+                            var goOn = InBranch(() => LowerLeavingBranch(rest, environment.Copy(), loop));
+                            return new SplitTerminator(returned, leave, goOn, LoopOrigin(loop.Syntax));
+                        }
+                        break;
+
                     default:
                         LowerStatement(statement, into, environment);
                         break;
                 }
             }
             return null;
+        }
+
+        /// <summary><c>rest</c> after a statement that may exit the iteration: <c>if (!(broke | continued | returned)) { rest }</c>.</summary>
+        private void LowerGuardedRest(List<IOperation> rest, List<Instruction> into, Environment environment)
+        {
+            var frame = CurrentLoop!;
+            var exit = ExitFlags(frame, into, environment, includeContinue: true);
+            if (exit is null)
+            {
+                LowerSequence(rest, into, environment);
+                return;
+            }
+            string origin = _origin;
+            var skipped = new List<Instruction>();
+            var ran = new List<Instruction>();
+            var ranEnvironment = environment.Copy();
+            InBranch(() => LowerSequence(rest, ran, ranEnvironment));
+            Merge(exit.Value, skipped, environment.Copy(), ran, ranEnvironment, environment, into, "if (!(" + FlagNames(frame, includeContinue: true) + "))", null);
+            _origin = origin;
+        }
+
+        private string FlagNames(LoopFrame frame, bool includeContinue)
+        {
+            var names = new List<string>();
+            if (frame.Broke is not null) names.Add("broke");
+            if (includeContinue && frame.Continued is not null) names.Add("continued");
+            if (_returned is not null && ContainsReturn(frame.Operation)) names.Add("returned");
+            return string.Join(" || ", names);
         }
 
         /// <summary><c>if (c) A else B; rest</c> with a return inside becomes <c>split c { A; rest } { B; rest }</c>.</summary>
@@ -272,7 +338,8 @@ namespace Differentiable.Generator.Lowering
                     break;
 
                 case ILoopOperation loop:
-                    Report(DiagnosticDescriptors.LoopNotSupported, LoopKeyword(loop.Syntax), LoopName(loop));
+                    if (LowerLoop(loop, into, environment) && CurrentLoop is null)
+                        Report(DiagnosticDescriptors.LoopNotSupported, LoopKeyword(loop.Syntax), LoopName(loop), "it returns from inside a branch that merges");
                     break;
 
                 default:
@@ -303,10 +370,10 @@ namespace Differentiable.Generator.Lowering
             List<Instruction> elseInstructions, Environment elseEnvironment, Environment environment, List<Instruction> into,
             string origin, (ValueId Then, ValueId Else, IrType Type)? expression)
         {
-            var changed = new List<ISymbol>();
+            var changed = new List<object>();
             foreach (var symbol in thenEnvironment.Symbols.Concat(elseEnvironment.Symbols))
             {
-                if (changed.Contains(symbol, SymbolEqualityComparer.Default)) continue;
+                if (changed.Contains(symbol, VariableComparer.Instance)) continue;
                 if (!thenEnvironment.TryGet(symbol, out var t) || !elseEnvironment.TryGet(symbol, out var e)) continue;
                 bool had = environment.TryGet(symbol, out var before);
                 if (!had || !t.Equals(before) || !e.Equals(before)) changed.Add(symbol);
@@ -319,7 +386,7 @@ namespace Differentiable.Generator.Lowering
             {
                 thenEnvironment.TryGet(symbol, out var t);
                 elseEnvironment.TryGet(symbol, out var e);
-                var output = NewValue(TypeOf(t), symbol.Name);
+                var output = NewValue(TypeOf(t), VariableComparer.NameOf(symbol));
                 outputs.Add(output);
                 thenYield.Add(t);
                 elseYield.Add(e);

@@ -7,23 +7,49 @@ using Microsoft.CodeAnalysis;
 
 namespace Differentiable.Generator.Lowering
 {
-    /// <summary>The SSA value each local or parameter holds at a point of the method.</summary>
+    /// <summary>
+    /// A variable the lowering adds to a loop: whether it broke, whether an iteration continued, whether
+    /// the method returned from inside it and with what value.
+    /// </summary>
+    internal sealed class FlagVariable
+    {
+        public FlagVariable(string name) => Name = name;
+
+        public string Name { get; }
+
+        public override string ToString() => Name;
+    }
+
+    /// <summary>Compares symbols as Roslyn does and flag variables by reference.</summary>
+    internal sealed class VariableComparer : IEqualityComparer<object>
+    {
+        public static readonly VariableComparer Instance = new VariableComparer();
+
+        public new bool Equals(object? x, object? y) =>
+            x is ISymbol a && y is ISymbol b ? SymbolEqualityComparer.Default.Equals(a, b) : ReferenceEquals(x, y);
+
+        public int GetHashCode(object obj) => obj is ISymbol s ? SymbolEqualityComparer.Default.GetHashCode(s) : obj.GetHashCode();
+
+        public static string NameOf(object variable) => variable is ISymbol s ? s.Name : ((FlagVariable)variable).Name;
+    }
+
+    /// <summary>The SSA value each local, parameter or flag variable holds at a point of the method.</summary>
     internal sealed class Environment
     {
-        private readonly Dictionary<ISymbol, ValueId> _values;
+        private readonly Dictionary<object, ValueId> _values;
 
-        public Environment() => _values = new Dictionary<ISymbol, ValueId>(SymbolEqualityComparer.Default);
+        public Environment() => _values = new Dictionary<object, ValueId>(VariableComparer.Instance);
 
-        private Environment(Dictionary<ISymbol, ValueId> values) =>
-            _values = new Dictionary<ISymbol, ValueId>(values, SymbolEqualityComparer.Default);
+        private Environment(Dictionary<object, ValueId> values) =>
+            _values = new Dictionary<object, ValueId>(values, VariableComparer.Instance);
 
         public Environment Copy() => new Environment(_values);
 
-        public bool TryGet(ISymbol symbol, out ValueId value) => _values.TryGetValue(symbol, out value);
+        public bool TryGet(object variable, out ValueId value) => _values.TryGetValue(variable, out value);
 
-        public void Set(ISymbol symbol, ValueId value) => _values[symbol] = value;
+        public void Set(object variable, ValueId value) => _values[variable] = value;
 
-        public IEnumerable<ISymbol> Symbols => _values.Keys;
+        public IEnumerable<object> Symbols => _values.Keys;
     }
 
     /// <summary>Roslyn facts the lowering needs: types, literals, names.</summary>
@@ -38,8 +64,32 @@ namespace Differentiable.Generator.Lowering
             SpecialType.System_Int32 => IrType.I32,
             SpecialType.System_Int64 => IrType.I64,
             SpecialType.System_Boolean => IrType.Bool,
-            _ => null,
+            _ => type is null ? null : BufferElement(type) switch
+            {
+                SpecialType.System_Double => IrType.BufF64,
+                SpecialType.System_Single => IrType.BufF32,
+                SpecialType.System_Int32 => IrType.BufI32,
+                _ => null,
+            },
         };
+
+        /// <summary>The element type of a one-dimensional array, Span or ReadOnlySpan; None for anything else.</summary>
+        public static SpecialType BufferElement(ITypeSymbol type)
+        {
+            ITypeSymbol? element = type switch
+            {
+                IArrayTypeSymbol { Rank: 1 } array => array.ElementType,
+                INamedTypeSymbol { IsGenericType: true, TypeArguments.Length: 1 } named
+                    when named.ContainingNamespace?.ToDisplayString() == "System" && (named.Name == "Span" || named.Name == "ReadOnlySpan")
+                    => named.TypeArguments[0],
+                _ => null,
+            };
+            return element?.SpecialType ?? SpecialType.None;
+        }
+
+        public static bool IsArray(ITypeSymbol? type) => type is IArrayTypeSymbol;
+
+        public static bool IsReadOnlySpan(ITypeSymbol? type) => type is INamedTypeSymbol { Name: "ReadOnlySpan" };
 
         public static bool HasAttribute(ISymbol symbol, string name)
         {
@@ -103,18 +153,8 @@ namespace Differentiable.Generator.Lowering
         /// <summary>A type as a generated signature writes it: <c>global::</c> names, nullable annotations kept.</summary>
         public static string TypeName(ITypeSymbol type) => type.ToDisplayString(TypeFormat);
 
-        /// <summary>Arrays and spans of double or float: active by default, differentiable in a later release.</summary>
-        public static bool IsFloatingBuffer(ITypeSymbol type)
-        {
-            ITypeSymbol? element = type switch
-            {
-                IArrayTypeSymbol array => array.ElementType,
-                INamedTypeSymbol { IsGenericType: true, TypeArguments.Length: 1 } named
-                    when named.ContainingNamespace?.ToDisplayString() == "System" && (named.Name == "Span" || named.Name == "ReadOnlySpan")
-                    => named.TypeArguments[0],
-                _ => null,
-            };
-            return element?.SpecialType is SpecialType.System_Double or SpecialType.System_Single;
-        }
+        /// <summary>Arrays and spans of double or float: active unless [NoDiff].</summary>
+        public static bool IsFloatingBuffer(ITypeSymbol type) =>
+            BufferElement(type) is SpecialType.System_Double or SpecialType.System_Single;
     }
 }

@@ -98,10 +98,13 @@ namespace Differentiable.Generator.Parsing
                 var type = LoweringFacts.IrTypeOf(parameter.Type);
                 if (type is null)
                 {
-                    // Everything but double and float is a constant, passed through unchanged. Buffers of
-                    // double or float are active unless [NoDiff], and buffers come in a later release.
+                    // Everything but double, float and their buffers is a constant, passed through unchanged.
+                    // Pointers, and arrays of double or float that are not one-dimensional, would hide
+                    // derivatives: they are errors unless [NoDiff].
+                    bool hidesDerivative = parameter.Type is IArrayTypeSymbol array &&
+                        (array.ElementType.SpecialType is SpecialType.System_Double or SpecialType.System_Single || array.ElementType is IArrayTypeSymbol);
                     bool unsupported = parameter.Type.TypeKind is TypeKind.Pointer or TypeKind.FunctionPointer or TypeKind.Dynamic
-                        || (LoweringFacts.IsFloatingBuffer(parameter.Type) && !noDiff);
+                        || (hidesDerivative && !noDiff);
                     if (unsupported)
                     {
                         diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedParameterType,
@@ -110,7 +113,7 @@ namespace Differentiable.Generator.Parsing
                     }
                     type = IrType.Opaque;
                 }
-                result.Add((parameter, type.Value, type.Value.IsFloating() && !noDiff));
+                result.Add((parameter, type.Value, type.Value.IsDifferentiable() && !noDiff));
             }
 
             // The generated signatures add dResult and d + Name for each active parameter: a parameter
@@ -136,14 +139,17 @@ namespace Differentiable.Generator.Parsing
         /// </summary>
         private static void CheckOpaqueCalls(IrFunction function, IrLowering lowering, List<DiagnosticInfo> diagnostics)
         {
-            if (lowering.OpaqueCalls.Count == 0) return;
+            if (lowering.OpaqueSites.Count == 0) return;
             var activity = ActivityAnalysis.Run(function, enabled: true);
             foreach (var call in IrFacts.AllInstructions(function.Body).OfType<CallInstr>())
             {
-                if (call.Kind != CallKind.Opaque || call.Result is not { } result || !function.TypeOf(result).IsFloating() || !activity.IsUseful(result)) continue;
-                if (!call.Args.Any(a => function.TypeOf(a).IsFloating() && activity.IsVaried(a))) continue;
-                if (!lowering.OpaqueCalls.TryGetValue(result, out var site)) continue;
-                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NoDerivative, site.Location, site.Callee));
+                if (call.Kind != CallKind.Opaque || !lowering.OpaqueSites.TryGetValue(call, out var site)) continue;
+                // A buffer whose memory is active, handed to code the generator cannot see, hides derivatives
+                // whatever the call returns: it may read the buffer or write it.
+                bool activeBuffer = call.Args.Any(a => function.TypeOf(a).IsBuffer() && activity.IsVaried(activity.Roots.RootOf(a)));
+                bool activeResult = call.Result is { } result && function.TypeOf(result).IsFloating() && activity.IsUseful(result) &&
+                    call.Args.Any(a => function.TypeOf(a).IsFloating() && activity.IsVaried(a));
+                if (activeBuffer || activeResult) diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NoDerivative, site.Location, site.Callee));
             }
         }
 

@@ -1,0 +1,235 @@
+using System.Collections.Generic;
+using System.Linq;
+using Differentiable.Generator.Ir;
+
+namespace Differentiable.Generator.Differentiation
+{
+    // Loops run backwards. The adjoint of each carried value lives in one variable (its output's): at the
+    // top of a reverse iteration it holds the adjoint of what the iteration yielded; it moves to the yielded
+    // values, is reset, and the body's reverse adds into it again. After the last reverse iteration it is
+    // the adjoint of the loop's initial value.
+    //
+    // The to-be-recorded analysis runs on the finished reverse body: every value it reads that the loop
+    // defines is available in the reverse iteration (the counter of a counted loop), recomputed (a pure
+    // instruction at the top of the body whose operands are available: arithmetic, math functions,
+    // lengths, slices, and reads of memory nothing in the method writes), or recorded: pushed on a
+    // pooled stack at the end of its forward iteration, popped at the start of its reverse (carried
+    // values, values computed inside branches, reads of written memory, calls, inner loops' results).
+    internal sealed partial class ReverseModeBuilder
+    {
+        private void ReverseLoop(LoopInstr loop, List<AdjointStatement> into, Scope scope)
+        {
+            var yields = ((YieldTerminator)loop.Body.Terminator).Values;
+            bool anyCarried = false;
+            for (int k = 0; k < loop.Carried.Count; k++)
+            {
+                if (IsActive(loop.Carried[k]) && IsActive(loop.Outputs[k])) anyCarried = true;
+            }
+            if (!anyCarried && !HasMemoryEffects(loop.Body) && !HasActiveLoads(loop.Body)) return;
+
+            // Outer values the loop reads: their adjoints add up across iterations, so they exist before it.
+            var inside = new HashSet<ValueId>();
+            IrFacts.CollectDefinitions(loop.Header, inside);
+            IrFacts.CollectDefinitions(loop.Body, inside);
+            foreach (var local in IrFacts.LoopLocals(loop)) inside.Add(local);
+            var used = new HashSet<ValueId>();
+            IrFacts.CollectUses(loop.Body, used);
+            foreach (var value in used.OrderBy(v => v.Index))
+            {
+                if (!inside.Contains(value) && IsActive(value) && !IsBuffer(value)) Declare(value, into, scope);
+            }
+
+            // A carried value's adjoint is its output's.
+            var active = new List<int>();
+            for (int k = 0; k < loop.Carried.Count; k++)
+            {
+                if (!IsActive(loop.Carried[k])) continue;
+                active.Add(k);
+                if (IsActive(loop.Outputs[k])) Declare(loop.Outputs[k], into, scope);
+                else
+                {
+                    // Varied but not useful after the loop: its adjoint starts at zero.
+                    scope.Declared.Add(loop.Outputs[k]);
+                    into.Add(new AccumulateStatement(loop.Outputs[k], new LiteralExpr(0), Declare: true));
+                }
+                _aliases[loop.Carried[k]] = Canon(loop.Outputs[k]);
+            }
+
+            var body = new List<AdjointStatement>();
+            var bodyScope = scope.Nested();
+            // The iteration's yields take the carried adjoints; the carried adjoints restart from zero.
+            var carried = new HashSet<ValueId>(loop.Carried);
+            var moved = new List<(int K, int Temp)>();
+            foreach (int k in active)
+            {
+                if (yields[k] == loop.Carried[k]) continue; // unchanged by the body: its adjoint stays
+                if (carried.Contains(yields[k]))
+                {
+                    int temp = _temps++;
+                    body.Add(new TempStatement(temp, _function.TypeOf(loop.Carried[k]), Adjoint(loop.Carried[k])));
+                    moved.Add((k, temp));
+                    continue;
+                }
+                Add(yields[k], Adjoint(loop.Carried[k]), body, bodyScope);
+                body.Add(new SetStatement(Canon(loop.Carried[k]), new LiteralExpr(0)));
+            }
+            foreach (var (k, _) in moved) body.Add(new SetStatement(Canon(loop.Carried[k]), new LiteralExpr(0)));
+            foreach (var (k, temp) in moved) Add(yields[k], new TempExpr(temp, _function.TypeOf(loop.Carried[k])), body, bodyScope);
+
+            ReverseInstructions(loop.Body.Instructions, body, bodyScope, loop.Origin);
+            var plan = Plan(loop, body);
+            _plans[loop] = plan;
+            into.Add(new LoopStatement(loop, plan, body));
+
+            // After the first iteration's reverse, the carried adjoints are those of the initial values.
+            foreach (int k in active) Add(loop.Initial[k], Adjoint(loop.Carried[k]), into, scope);
+        }
+
+        private bool HasActiveLoads(Block block) => IrFacts.AllInstructions(block).Any(i => i is LoadInstr l && HasShadow(l.Buffer) && IsActive(l.Result));
+
+        /// <summary>The to-be-recorded analysis for one loop, from what its reverse body reads.</summary>
+        private LoopPlan Plan(LoopInstr loop, List<AdjointStatement> reverseBody)
+        {
+            var plan = new LoopPlan { NeedsTripCount = loop.Counted is null };
+            var defined = new HashSet<ValueId>();
+            DefinedIn(loop, defined);
+            var topLevel = new Dictionary<ValueId, Instruction>();
+            foreach (var instruction in loop.Body.Instructions)
+            {
+                foreach (var d in IrFacts.Definitions(instruction)) topLevel[d] = instruction;
+            }
+
+            var needed = new HashSet<ValueId>();
+            CollectReferences(reverseBody, needed);
+            var recompute = new HashSet<Instruction>(ReferenceComparer<Instruction>.Instance);
+            var recorded = new HashSet<ValueId>();
+            var work = new Stack<ValueId>(needed.Where(defined.Contains));
+            while (work.Count > 0)
+            {
+                var value = work.Pop();
+                if (loop.Counted is { } c && value == c.Counter) continue;
+                if (recorded.Contains(value)) continue;
+                if (topLevel.TryGetValue(value, out var instruction) && IsRecomputable(instruction))
+                {
+                    if (!recompute.Add(instruction)) continue;
+                    foreach (var operand in IrFacts.Operands(instruction))
+                    {
+                        if (defined.Contains(operand)) work.Push(operand);
+                    }
+                    continue;
+                }
+                recorded.Add(value);
+            }
+            foreach (var instruction in loop.Body.Instructions)
+            {
+                if (recompute.Contains(instruction)) plan.Recompute.Add(instruction);
+            }
+            plan.Recorded.AddRange(recorded.OrderBy(v => v.Index));
+            return plan;
+        }
+
+        /// <summary>Pure instructions whose result can be computed again in the reverse iteration.</summary>
+        private bool IsRecomputable(Instruction instruction) => instruction switch
+        {
+            ConstInstr or UnaryInstr or BinaryInstr or ConvertInstr or IntrinsicInstr or StopInstr or LengthInstr or SliceInstr => true,
+            LoadInstr load => !_activity.Roots.IsWritten(load.Buffer),
+            _ => false,
+        };
+
+        /// <summary>The values a loop defines for itself: carried values, counter, header and body values (inner loops' own locals excluded).</summary>
+        private static void DefinedIn(LoopInstr loop, HashSet<ValueId> into)
+        {
+            foreach (var v in IrFacts.LoopLocals(loop)) into.Add(v);
+            DefinedOutsideLoops(loop.Header, into);
+            DefinedOutsideLoops(loop.Body, into);
+        }
+
+        /// <summary>Definitions in a block and its branches, with inner loops' outputs and trip counts but not their insides.</summary>
+        public static void DefinedOutsideLoops(Block block, HashSet<ValueId> into)
+        {
+            foreach (var instruction in block.Instructions)
+            {
+                foreach (var d in IrFacts.Definitions(instruction)) into.Add(d);
+                if (instruction is IfInstr branch)
+                {
+                    DefinedOutsideLoops(branch.Then, into);
+                    DefinedOutsideLoops(branch.Else, into);
+                }
+            }
+            if (block.Terminator is SplitTerminator split)
+            {
+                DefinedOutsideLoops(split.Then, into);
+                DefinedOutsideLoops(split.Else, into);
+            }
+        }
+
+        // ---- what reverse statements read ----
+
+        public static void CollectReferences(IEnumerable<AdjointStatement> statements, HashSet<ValueId> into)
+        {
+            foreach (var statement in statements)
+            {
+                switch (statement)
+                {
+                    case AccumulateStatement a: CollectReferences(a.Value, into); break;
+                    case SetStatement s: CollectReferences(s.Value, into); break;
+                    case TempStatement t: CollectReferences(t.Value, into); break;
+                    case ShadowStatement s:
+                        into.Add(s.Buffer);
+                        into.Add(s.Index);
+                        CollectReferences(s.Value, into);
+                        break;
+                    case BranchStatement b:
+                        into.Add(b.Condition);
+                        CollectReferences(b.Then, into);
+                        CollectReferences(b.Else, into);
+                        break;
+                    case BackwardCallStatement c:
+                        foreach (var arg in c.Call.Args) into.Add(arg);
+                        CollectReferences(c.Seed, into);
+                        break;
+                    case LoopStatement l:
+                        if (l.Loop.Counted is { } counted)
+                        {
+                            into.Add(counted.Start);
+                            into.Add(counted.Bound);
+                        }
+                        else
+                        {
+                            into.Add(l.Loop.TripCount);
+                        }
+                        var inner = new HashSet<ValueId>();
+                        CollectReferences(l.Body, inner);
+                        foreach (var instruction in l.Plan.Recompute)
+                        {
+                            foreach (var operand in IrFacts.Operands(instruction)) inner.Add(operand);
+                        }
+                        // What the inner loop defines, it provides itself.
+                        var own = new HashSet<ValueId>();
+                        DefinedIn(l.Loop, own);
+                        foreach (var v in inner)
+                        {
+                            if (!own.Contains(v)) into.Add(v);
+                        }
+                        break;
+                }
+            }
+        }
+
+        public static void CollectReferences(Expr expr, HashSet<ValueId> into)
+        {
+            switch (expr)
+            {
+                case ValueExpr v: into.Add(v.Value); break;
+                case ResultExpr r: into.Add(r.Value); break;
+                case ShadowExpr s: into.Add(s.Buffer); into.Add(s.Index); break;
+                case NegateExpr n: CollectReferences(n.Operand, into); break;
+                case BinaryExpr b: CollectReferences(b.Left, into); CollectReferences(b.Right, into); break;
+                case MathExpr m: foreach (var a in m.Args) CollectReferences(a, into); break;
+                case CheckedMulExpr c: CollectReferences(c.Adjoint, into); CollectReferences(c.Partial, into); break;
+                case ConditionalExpr c: CollectReferences(c.Condition, into); CollectReferences(c.WhenTrue, into); CollectReferences(c.WhenFalse, into); break;
+                case ConvertExpr c: CollectReferences(c.Operand, into); break;
+            }
+        }
+    }
+}

@@ -1,0 +1,301 @@
+using System.Collections.Generic;
+using System.Linq;
+using Differentiable.Generator.Differentiation;
+using Differentiable.Generator.Ir;
+
+namespace Differentiable.Generator.Emit
+{
+    internal sealed partial class MethodBodyWriter
+    {
+        // ---- loops, forward ----
+
+        /// <summary>
+        /// <code>
+        /// double s = s0;                               // each carried value is one variable
+        /// for (int i = a; i &lt; n; i++) { body; push recorded; s = next; }
+        /// </code>
+        /// A general loop is <c>while (true) { header; if (!cond) break; body; push; s = next; trips++; }</c>
+        /// (a do loop tests at the end), counting its iterations when its reverse needs that.
+        /// </summary>
+        private void WritePrimalLoop(SourceWriter writer, LoopInstr loop)
+        {
+            _program.Plans.TryGetValue(loop, out var plan);
+            for (int k = 0; k < loop.Carried.Count; k++)
+                writer.Line(_function.TypeOf(loop.Outputs[k]).Keyword() + " " + _names.Value(loop.Outputs[k]) + " = " + Operand(loop.Initial[k]) + ";");
+            bool countTrips = loop.Counted is null && plan is { NeedsTripCount: true };
+            if (countTrips) writer.Line("int " + _names.Value(loop.TripCount) + " = 0;");
+
+            var header = ((YieldTerminator)loop.Header.Terminator).Values;
+            if (loop.Counted is { } c)
+            {
+                string counter = _names.Value(c.Counter);
+                string step = c.Step > 0 ? counter + "++" : counter + "--";
+                writer.Open("for (int " + counter + " = " + Operand(c.Start) + "; " + counter + " " + c.Comparison.Symbol() + " " + Operand(c.Bound) + "; " + step + ")");
+            }
+            else
+            {
+                writer.Open("while (true)");
+                if (loop.TestFirst) WriteLoopTest(writer, loop.Header, header[0]);
+            }
+
+            WritePrimal(writer, loop.Body.Instructions, insideLoop: true);
+            if (plan is not null)
+            {
+                foreach (var recorded in plan.Recorded)
+                    writer.Line(StackFor(_function.TypeOf(recorded)) + ".Push(" + Operand(recorded) + ");");
+            }
+            WriteCarriedUpdate(writer, loop);
+            if (countTrips) writer.Line(_names.Value(loop.TripCount) + "++;");
+            if (loop.Counted is null && !loop.TestFirst) WriteLoopTest(writer, loop.Header, header[0]);
+            writer.Close();
+        }
+
+        private void WriteLoopTest(SourceWriter writer, Block header, ValueId condition)
+        {
+            foreach (var instruction in header.Instructions) WritePrimalInstruction(writer, instruction, insideLoop: true, reverse: false);
+            if (_inline.TryGetValue(condition, out var text) && text == "true") return;
+            writer.Line("if (!" + Operand(condition) + ") break;");
+        }
+
+        /// <summary>s = next for each carried value; through temporaries when one's next value is another's current one.</summary>
+        private void WriteCarriedUpdate(SourceWriter writer, LoopInstr loop)
+        {
+            var yields = ((YieldTerminator)loop.Body.Terminator).Values;
+            var carried = new HashSet<ValueId>(loop.Carried);
+            bool crossed = Enumerable.Range(0, yields.Count).Any(k => yields[k] != loop.Carried[k] && carried.Contains(yields[k]));
+            var pending = new List<(int K, string Text)>();
+            for (int k = 0; k < yields.Count; k++)
+            {
+                if (yields[k] == loop.Carried[k]) continue;
+                string text = Operand(yields[k]);
+                if (crossed)
+                {
+                    string temp = _names.Fresh("next");
+                    writer.Line("var " + temp + " = " + text + ";");
+                    text = temp;
+                }
+                pending.Add((k, text));
+            }
+            foreach (var (k, text) in pending) writer.Line(_names.Value(loop.Outputs[k]) + " = " + text + ";");
+        }
+
+        // ---- loops, reverse ----
+
+        private void WriteReverseLoop(SourceWriter writer, LoopStatement statement)
+        {
+            var loop = statement.Loop;
+            if (loop.Counted is { } c)
+            {
+                string counter = _names.Value(c.Counter);
+                string start = Operand(c.Start), bound = Operand(c.Bound);
+                string header = c.Comparison switch
+                {
+                    BinaryOp.Less => "for (int " + counter + " = " + bound + " - 1; " + counter + " >= " + start + "; " + counter + "--)",
+                    BinaryOp.LessOrEqual => "for (int " + counter + " = " + bound + "; " + counter + " >= " + start + "; " + counter + "--)",
+                    BinaryOp.Greater => "for (int " + counter + " = " + bound + " + 1; " + counter + " <= " + start + "; " + counter + "++)",
+                    _ => "for (int " + counter + " = " + bound + "; " + counter + " <= " + start + "; " + counter + "++)",
+                };
+                writer.Open(header);
+            }
+            else
+            {
+                string back = _names.Fresh("back");
+                writer.Open("for (int " + back + " = " + Operand(loop.TripCount) + "; " + back + " > 0; " + back + "--)");
+            }
+            for (int i = statement.Plan.Recorded.Count - 1; i >= 0; i--)
+            {
+                var value = statement.Plan.Recorded[i];
+                writer.Line(Declaration(value) + " " + _names.Value(value) + " = " + StackFor(_function.TypeOf(value)) + ".Pop();");
+            }
+            foreach (var instruction in statement.Plan.Recompute) WritePrimalInstruction(writer, instruction, insideLoop: true, reverse: true);
+            WriteStatements(writer, statement.Body);
+            writer.Close();
+        }
+
+        // ---- the reverse sweep ----
+
+        private void WriteStatements(SourceWriter writer, List<AdjointStatement> statements)
+        {
+            foreach (var statement in statements)
+            {
+                switch (statement)
+                {
+                    case CommentStatement c:
+                        writer.Line("// " + c.Text);
+                        break;
+
+                    case AccumulateStatement a:
+                        var type = _function.TypeOf(a.Target);
+                        string name = _names.Adjoint(a.Target);
+                        bool parameter = _parameters.Contains(a.Target);
+                        if (a.Declare && parameter && !_gradientMode && a.Value is LiteralExpr { Value: 0 }) break; // += 0
+                        if (a.Declare && parameter && _gradientMode) writer.Line(name + " = " + Print(a.Value, type) + ";");
+                        else if (a.Declare && !parameter) writer.Line(type.Keyword() + " " + name + " = " + Print(a.Value, type) + ";");
+                        else if (a.Value is NegateExpr n) writer.Line(name + " -= " + Print(n.Operand, type) + ";");
+                        else writer.Line(name + " += " + Print(a.Value, type) + ";");
+                        break;
+
+                    case SetStatement s:
+                        writer.Line(_names.Adjoint(s.Target) + " = " + Print(s.Value, _function.TypeOf(s.Target)) + ";");
+                        break;
+
+                    case TempStatement t:
+                        string temp = _names.Fresh("dNext");
+                        _temps[t.Id] = temp;
+                        writer.Line(t.Type.Keyword() + " " + temp + " = " + Print(t.Value, t.Type) + ";");
+                        break;
+
+                    case ShadowStatement s:
+                    {
+                        var element = _function.TypeOf(s.Buffer).Element();
+                        string target = _names.Adjoint(s.Buffer) + "[" + Operand(s.Index) + "]";
+                        if (s.Assign) writer.Line(target + " = " + Print(s.Value, element) + ";");
+                        else if (s.Value is NegateExpr neg) writer.Line(target + " -= " + Print(neg.Operand, element) + ";");
+                        else writer.Line(target + " += " + Print(s.Value, element) + ";");
+                        break;
+                    }
+
+                    case LoopStatement l:
+                        WriteReverseLoop(writer, l);
+                        break;
+
+                    case BranchStatement b:
+                        bool hasThen = b.Then.Count > 0, hasElse = b.Else.Count > 0;
+                        if (!hasThen && !hasElse) break;
+                        if (hasThen)
+                        {
+                            writer.Open("if (" + Operand(b.Condition) + ")");
+                            WriteStatements(writer, b.Then);
+                            writer.Close();
+                            if (hasElse)
+                            {
+                                writer.Open("else");
+                                WriteStatements(writer, b.Else);
+                                writer.Close();
+                            }
+                        }
+                        else
+                        {
+                            writer.Open("if (!" + Operand(b.Condition) + ")");
+                            WriteStatements(writer, b.Else);
+                            writer.Close();
+                        }
+                        break;
+
+                    case BackwardCallStatement call:
+                        WriteBackwardCall(writer, call);
+                        break;
+                }
+            }
+        }
+
+        private void WriteBackwardCall(SourceWriter writer, BackwardCallStatement statement)
+        {
+            var call = statement.Call;
+            var parts = call.Args.Select(Operand).ToList();
+            if (call.Result is { } result) parts.Add(Print(statement.Seed, _function.TypeOf(result)));
+            var scratch = new List<(string Name, string Element)>();
+            for (int k = 0; k < call.Args.Count; k++)
+            {
+                if (!call.ActiveParameters[k]) continue;
+                var type = _function.TypeOf(call.Args[k]);
+                if (statement.Adjoints[k] is { } adjoint)
+                {
+                    parts.Add(type.IsBuffer() ? _names.Adjoint(adjoint) : "ref " + _names.Adjoint(adjoint));
+                }
+                else if (type.IsBuffer())
+                {
+                    // A constant buffer for a parameter the callee differentiates: a pooled scratch adjoint, zeroed.
+                    string element = ElementKeyword(type);
+                    string name = _names.Fresh("scratch");
+                    string length = Operand(call.Args[k]) + ".Length";
+                    writer.Line(element + "[] " + name + " = global::System.Buffers.ArrayPool<" + element + ">.Shared.Rent(" + length + ");");
+                    writer.Line("global::System.MemoryExtensions.AsSpan(" + name + ", 0, " + length + ").Clear(); // the argument is constant here");
+                    parts.Add("global::System.MemoryExtensions.AsSpan(" + name + ", 0, " + length + ")");
+                    scratch.Add((name, element));
+                }
+                else
+                {
+                    string unused = _names.Fresh("unused");
+                    writer.Line(type.Keyword() + " " + unused + " = " + Literal(0, type) + "; // the argument is constant here");
+                    parts.Add("ref " + unused);
+                }
+            }
+            string line = call.Method + "Backward(" + string.Join(", ", parts) + ");";
+            if (scratch.Count == 0)
+            {
+                writer.Line(line);
+                return;
+            }
+            writer.Open("try");
+            writer.Line(line);
+            writer.Close();
+            writer.Open("finally");
+            foreach (var (name, element) in scratch) writer.Line("global::System.Buffers.ArrayPool<" + element + ">.Shared.Return(" + name + ");");
+            writer.Close();
+        }
+
+        // Precedence, as in C#: higher binds tighter.
+        private static int Precedence(Expr expr) => expr switch
+        {
+            ConditionalExpr => 1,
+            BinaryExpr { Op: BinaryOp.Equal or BinaryOp.NotEqual } => 3,
+            BinaryExpr { Op: BinaryOp.Less or BinaryOp.LessOrEqual or BinaryOp.Greater or BinaryOp.GreaterOrEqual } => 4,
+            BinaryExpr { Op: BinaryOp.Add or BinaryOp.Subtract } => 5,
+            BinaryExpr => 6,
+            NegateExpr or ConvertExpr => 7,
+            _ => 8,
+        };
+
+        private string Print(Expr expr, IrType type, int parent = 0)
+        {
+            string text = PrintBare(expr, type);
+            return Precedence(Simplified(expr)) < parent ? "(" + text + ")" : text;
+        }
+
+        /// <summary>In Gradient the seed is 1: seed × e prints as e.</summary>
+        private Expr Simplified(Expr expr)
+        {
+            if (!_gradientMode) return expr;
+            return expr switch
+            {
+                BinaryExpr { Op: BinaryOp.Multiply, Left: SeedExpr } b => Simplified(b.Right),
+                BinaryExpr { Op: BinaryOp.Multiply, Right: SeedExpr } b => Simplified(b.Left),
+                CheckedMulExpr { Adjoint: SeedExpr } c => Simplified(c.Partial),
+                _ => expr,
+            };
+        }
+
+        private string PrintBare(Expr expr, IrType type)
+        {
+            expr = Simplified(expr);
+            switch (expr)
+            {
+                case ValueExpr v: return Operand(v.Value);
+                case ResultExpr r: return Operand(r.Value);
+                case AdjointExpr a: return _names.Adjoint(a.Value);
+                case ShadowExpr s: return _names.Adjoint(s.Buffer) + "[" + Operand(s.Index) + "]";
+                case TempExpr t: return _temps[t.Id];
+                case SeedExpr: return _gradientMode ? Literal(1, type) : "dResult";
+                case LiteralExpr l: return Literal(l.Value, type);
+                case NegateExpr n:
+                    string operand = Print(n.Operand, type, 7);
+                    return operand.StartsWith("-", System.StringComparison.Ordinal) ? "-(" + operand + ")" : "-" + operand;
+                case BinaryExpr b:
+                    int precedence = Precedence(b);
+                    return Print(b.Left, type, precedence) + " " + b.Op.Symbol() + " " + Print(b.Right, type, precedence + 1);
+                case MathExpr m:
+                    return (type == IrType.F32 ? "global::System.MathF." : "global::System.Math.") + m.Function + "(" +
+                        string.Join(", ", m.Args.Select(a => Print(a, type))) + ")";
+                case CheckedMulExpr c:
+                    return "global::Differentiable.Grad.Mul(" + Print(c.Adjoint, type) + ", " + Print(c.Partial, type) + ")";
+                case ConditionalExpr c:
+                    return Print(c.Condition, type, 2) + " ? " + Print(c.WhenTrue, type, 2) + " : " + Print(c.WhenFalse, type, 1);
+                case ConvertExpr c:
+                    return "(" + type.Keyword() + ")" + Print(c.Operand, c.From, 8);
+                default:
+                    throw new System.InvalidOperationException("No C# form for " + expr.GetType().Name);
+            }
+        }
+    }
+}
