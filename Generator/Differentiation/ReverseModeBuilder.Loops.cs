@@ -60,9 +60,17 @@ namespace Differentiable.Generator.Differentiation
             // The iteration's yields take the carried adjoints; the carried adjoints restart from zero.
             var carried = new HashSet<ValueId>(loop.Carried);
             var moved = new List<(int K, int Temp)>();
+            var uses = CountUses(loop.Body);
+            var topLevel = new HashSet<Instruction>(loop.Body.Instructions, ReferenceComparer<Instruction>.Instance);
             foreach (int k in active)
             {
                 if (yields[k] == loop.Carried[k]) continue; // unchanged by the body: its adjoint stays
+                if (IsAccumulation(loop.Carried[k], yields[k], uses, topLevel))
+                {
+                    // s = s + t: the next value's adjoint is the carried one's; nothing moves.
+                    _aliases[yields[k]] = Canon(loop.Carried[k]);
+                    continue;
+                }
                 if (carried.Contains(yields[k]))
                 {
                     int temp = _temps++;
@@ -83,6 +91,46 @@ namespace Differentiable.Generator.Differentiation
 
             // After the first iteration's reverse, the carried adjoints are those of the initial values.
             foreach (int k in active) Add(loop.Initial[k], Adjoint(loop.Carried[k]), into, scope);
+        }
+
+        /// <summary>
+        /// True for <c>next = carried ± t</c> (or <c>t + carried</c>) where the carried value is read nowhere
+        /// else in the body and next only by the yield: then d(carried) = d(next) and they can share a variable.
+        /// </summary>
+        private bool IsAccumulation(ValueId carried, ValueId next, Dictionary<ValueId, int> uses, HashSet<Instruction> topLevel)
+        {
+            if (uses.TryGetValue(carried, out int carriedUses) && carriedUses != 1) return false;
+            if (uses.TryGetValue(next, out int nextUses) && nextUses != 1) return false;
+            return topLevel.FirstOrDefault(i => i is BinaryInstr b && b.Result == next) is BinaryInstr binary &&
+                _function.TypeOf(binary.Result) == _function.TypeOf(carried) &&
+                ((binary.Op is BinaryOp.Add && (binary.Left == carried) != (binary.Right == carried)) ||
+                 (binary.Op is BinaryOp.Subtract && binary.Left == carried && binary.Right != carried));
+        }
+
+        private static Dictionary<ValueId, int> CountUses(Block block)
+        {
+            var counts = new Dictionary<ValueId, int>();
+            void Count(ValueId v) => counts[v] = counts.TryGetValue(v, out int n) ? n + 1 : 1;
+            foreach (var instruction in IrFacts.AllInstructions(block))
+            {
+                foreach (var operand in IrFacts.Operands(instruction)) Count(operand);
+            }
+            void Terminators(Block b)
+            {
+                switch (b.Terminator)
+                {
+                    case YieldTerminator y: foreach (var v in y.Values) Count(v); break;
+                    case ReturnTerminator { Value: { } r }: Count(r); break;
+                    case SplitTerminator sp: Count(sp.Condition); Terminators(sp.Then); Terminators(sp.Else); break;
+                }
+                foreach (var instruction in b.Instructions)
+                {
+                    if (instruction is IfInstr f) { Terminators(f.Then); Terminators(f.Else); }
+                    else if (instruction is LoopInstr l) { Terminators(l.Header); Terminators(l.Body); }
+                }
+            }
+            Terminators(block);
+            return counts;
         }
 
         private bool HasActiveLoads(Block block) => IrFacts.AllInstructions(block).Any(i => i is LoadInstr l && HasShadow(l.Buffer) && IsActive(l.Result));

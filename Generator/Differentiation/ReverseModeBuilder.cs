@@ -143,6 +143,7 @@ namespace Differentiable.Generator.Differentiation
         {
             if (!IsActive(target)) return;
             target = Canon(target);
+            if (value is AdjointExpr { Value: var same } && same == target) return; // s = s + t shares s's adjoint
             bool declare = !HasAdjoint(target, scope);
             if (declare) scope.Declared.Add(target);
             into.Add(new AccumulateStatement(target, value, declare));

@@ -115,6 +115,9 @@ namespace Differentiable.Generator.Lowering
                 case IArrayCreationOperation:
                     return LowerAllocation(operation, null, into, environment) ?? Poison(IrType.BufF64);
 
+                case { Kind: OperationKind.None } when operation.Syntax is Microsoft.CodeAnalysis.CSharp.Syntax.StackAllocArrayCreationExpressionSyntax:
+                    return LowerAllocation(operation, null, into, environment) ?? Unsupported(operation, "This stackalloc");
+
                 case IFieldReferenceOperation or IPropertyReferenceOperation:
                     return Unsupported(operation, "An instance member access");
 
