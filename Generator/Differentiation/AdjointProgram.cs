@@ -84,6 +84,12 @@ namespace Differentiable.Generator.Differentiation
         public bool NeedsTripCount { get; set; }
     }
 
+    /// <summary>
+    /// Puts back the contents a buffer had when a call that writes it ran (the forward sweep pushed them),
+    /// so the callee's Backward, which runs the callee again, starts from the same memory.
+    /// </summary>
+    internal sealed record RestoreStatement(ValueId Buffer) : AdjointStatement;
+
     /// <summary>Reverses a merging branch: the same condition picks the same side.</summary>
     internal sealed record BranchStatement(ValueId Condition, List<AdjointStatement> Then, List<AdjointStatement> Else) : AdjointStatement;
 

@@ -236,6 +236,9 @@ namespace Differentiable.Generator.Differentiation
                         foreach (var arg in c.Call.Args) into.Add(arg);
                         CollectReferences(c.Seed, into);
                         break;
+                    case RestoreStatement r:
+                        into.Add(r.Buffer);
+                        break;
                     case LoopStatement l:
                         if (l.Loop.Counted is { } counted)
                         {

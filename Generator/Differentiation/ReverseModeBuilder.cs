@@ -30,8 +30,10 @@ namespace Differentiable.Generator.Differentiation
     /// <summary>The builder's output: the body, each loop's recording plan, and which adjoints share a variable.</summary>
     internal sealed class ReverseProgram
     {
-        public ReverseProgram(List<BodyNode> nodes, Dictionary<LoopInstr, LoopPlan> plans, Dictionary<ValueId, ValueId> aliases, ActivityResult activity)
+        public ReverseProgram(List<BodyNode> nodes, Dictionary<LoopInstr, LoopPlan> plans, Dictionary<ValueId, ValueId> aliases, ActivityResult activity,
+            Dictionary<CallInstr, List<ValueId>> snapshots)
         {
+            Snapshots = snapshots;
             Nodes = nodes;
             Plans = plans;
             Aliases = aliases;
@@ -47,6 +49,9 @@ namespace Differentiable.Generator.Differentiation
         public Dictionary<ValueId, ValueId> Aliases { get; }
 
         public ActivityResult Activity { get; }
+
+        /// <summary>Calls whose written buffers the forward sweep pushes before the call (the reverse restores them).</summary>
+        public Dictionary<CallInstr, List<ValueId>> Snapshots { get; }
     }
 
     internal sealed class ReferenceComparer<T> : IEqualityComparer<T> where T : class
@@ -66,6 +71,7 @@ namespace Differentiable.Generator.Differentiation
         private readonly Dictionary<LoopInstr, LoopPlan> _plans = new Dictionary<LoopInstr, LoopPlan>(ReferenceComparer<LoopInstr>.Instance);
         private readonly Dictionary<ValueId, ValueId> _aliases = new Dictionary<ValueId, ValueId>();
         private int _temps;
+        private readonly Dictionary<CallInstr, List<ValueId>> _snapshots = new Dictionary<CallInstr, List<ValueId>>(ReferenceComparer<CallInstr>.Instance);
 
         private ReverseModeBuilder(IrFunction function, ActivityResult activity)
         {
@@ -84,7 +90,7 @@ namespace Differentiable.Generator.Differentiation
         {
             var builder = new ReverseModeBuilder(function, activity);
             var nodes = builder.BuildPath(function.Body, new List<Block>());
-            return new ReverseProgram(nodes, builder._plans, builder._aliases, activity);
+            return new ReverseProgram(nodes, builder._plans, builder._aliases, activity, builder._snapshots);
         }
 
         /// <summary>The value whose adjoint variable holds this value's adjoint (a carried value's is its loop output's).</summary>
@@ -290,6 +296,17 @@ namespace Differentiable.Generator.Differentiation
                 if (!IsActive(call.Args[k])) continue;
                 Declare(call.Args[k], into, scope);
                 adjoints[k] = Canon(call.Args[k]);
+            }
+            // Buffers the method writes go back to their contents at the call: the callee's Backward runs it again.
+            var written = new List<ValueId>();
+            for (int k = 0; k < call.Args.Count; k++)
+            {
+                if (IsBuffer(call.Args[k]) && _activity.Roots.IsWritten(call.Args[k])) written.Add(call.Args[k]);
+            }
+            if (written.Count > 0)
+            {
+                if (!_snapshots.ContainsKey(call)) _snapshots[call] = written;
+                for (int k = written.Count - 1; k >= 0; k--) into.Add(new RestoreStatement(written[k]));
             }
             into.Add(new BackwardCallStatement(call, seed, adjoints));
         }

@@ -185,6 +185,14 @@ namespace Differentiable.Generator.Emit
                     case BackwardCallStatement call:
                         WriteBackwardCall(writer, call);
                         break;
+
+                    case RestoreStatement r:
+                    {
+                        string k = _names.Fresh("k"), buffer = Operand(r.Buffer);
+                        writer.Line("for (int " + k + " = " + buffer + ".Length - 1; " + k + " >= 0; " + k + "--) " + buffer + "[" + k + "] = " +
+                            StackFor(_function.TypeOf(r.Buffer).Element()) + ".Pop(); // " + buffer + " as the call found it");
+                        break;
+                    }
                 }
             }
         }

@@ -58,6 +58,7 @@ namespace Differentiable.Generator.Emit
             {
                 foreach (var recorded in plan.Recorded) StackFor(_function.TypeOf(recorded));
             }
+            foreach (var written in program.Snapshots.Values.SelectMany(w => w)) StackFor(_function.TypeOf(written).Element());
             FindHoisted();
         }
 
@@ -272,6 +273,7 @@ namespace Differentiable.Generator.Emit
                     WritePrimalLoop(writer, loop);
                     break;
                 case CallInstr { Result: null } call:
+                    WriteSnapshot(writer, call, reverse);
                     writer.Line(call.Method + "(" + Arguments(call.Args) + ");");
                     break;
                 case StoreInstr store:
@@ -281,6 +283,7 @@ namespace Differentiable.Generator.Emit
                     WriteAlloc(writer, alloc);
                     break;
                 default:
+                    if (instruction is CallInstr resultCall) WriteSnapshot(writer, resultCall, reverse);
                     var result = IrFacts.Definitions(instruction).Single();
                     bool hoisted = _hoisted.Contains(result) && !reverse;
                     string target = hoisted ? _names.Value(result) : Declaration(result) + " " + _names.Value(result);
@@ -291,6 +294,18 @@ namespace Differentiable.Generator.Emit
                         writer.Line((hoisted ? "" : ShadowType(_function.TypeOf(slice.Result)) + " ") + _names.Adjoint(slice.Result) + " = " + shadow + ";");
                     }
                     break;
+            }
+        }
+
+        /// <summary>Pushes the contents of the buffers a call writes, for the reverse sweep to put back.</summary>
+        private void WriteSnapshot(SourceWriter writer, CallInstr call, bool reverse)
+        {
+            if (reverse || !_program.Snapshots.TryGetValue(call, out var written)) return;
+            foreach (var buffer in written)
+            {
+                string k = _names.Fresh("k"), name = Operand(buffer);
+                writer.Line("for (int " + k + " = 0; " + k + " < " + name + ".Length; " + k + "++) " +
+                    StackFor(_function.TypeOf(buffer).Element()) + ".Push(" + name + "[" + k + "]); // " + name + " as the call finds it");
             }
         }
 

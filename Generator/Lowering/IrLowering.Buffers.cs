@@ -101,8 +101,11 @@ namespace Differentiable.Generator.Lowering
             return result;
         }
 
-        private void Store(ElementRef element, ValueId value, List<Instruction> into) =>
+        private void Store(ElementRef element, ValueId value, List<Instruction> into, IOperation target)
+        {
             into.Add(new StoreInstr(element.Buffer, element.Index, Convert(value, TypeOf(element.Buffer).Element(), into), _origin));
+            _sites[into[into.Count - 1]] = (LocationInfo.From(target.Syntax), LoweringFacts.OriginText(target.Syntax));
+        }
 
         /// <summary><c>w.Slice(a)</c>, <c>w.Slice(a, n)</c>, <c>w[a..b]</c>, <c>array.AsSpan(...)</c>: a view of the same memory.</summary>
         private ValueId? LowerSliceCall(IInvocationOperation invocation, List<Instruction> into, Environment environment)

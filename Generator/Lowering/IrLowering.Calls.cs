@@ -13,6 +13,12 @@ namespace Differentiable.Generator.Lowering
         private readonly Dictionary<Instruction, (LocationInfo? Location, string Callee)> _opaqueSites =
             new Dictionary<Instruction, (LocationInfo?, string)>(InstanceComparer.Instance);
 
+        private readonly Dictionary<Instruction, (LocationInfo? Location, string Name)> _sites =
+            new Dictionary<Instruction, (LocationInfo?, string)>(InstanceComparer.Instance);
+
+        /// <summary>Where each call and store was written (with the callee's or the buffer's name), by instruction.</summary>
+        public IReadOnlyDictionary<Instruction, (LocationInfo? Location, string Name)> Sites => _sites;
+
         /// <summary>Where each opaque call was written, by instruction.</summary>
         public IReadOnlyDictionary<Instruction, (LocationInfo? Location, string Callee)> OpaqueSites => _opaqueSites;
 
@@ -78,6 +84,7 @@ namespace Differentiable.Generator.Lowering
             {
                 var active = method.Parameters.Select(p => LoweringFacts.IrTypeOf(p.Type) is { } pt && pt.IsDifferentiable() && !LoweringFacts.IsNoDiff(p));
                 into.Add(new CallInstr(value, callee, CallKind.Differentiable, args.ToEquatableArray(), active.ToEquatableArray(), _origin) { WritableParameters = writable });
+                _sites[into[into.Count - 1]] = (LocationInfo.From(invocation.Syntax), method.Name);
                 DifferentiableCallees.Add((method.OriginalDefinition, LocationInfo.From(invocation.Syntax)));
                 return value;
             }
@@ -85,6 +92,7 @@ namespace Differentiable.Generator.Lowering
             into.Add(new CallInstr(value, callee, CallKind.Opaque, args.ToEquatableArray(), EquatableArray<bool>.Empty, _origin) { WritableParameters = writable });
             if (value is { } v) OpaqueCalls[v] = (LocationInfo.From(invocation.Syntax), method.ContainingType.Name + "." + method.Name);
             _opaqueSites[into[into.Count - 1]] = (LocationInfo.From(invocation.Syntax), method.ContainingType.Name + "." + method.Name);
+            _sites[into[into.Count - 1]] = (LocationInfo.From(invocation.Syntax), method.Name);
             return value;
         }
 

@@ -269,7 +269,7 @@ namespace Differentiable.Generator.Lowering
                 var element = LowerElementReference(assignment.Target, into, environment);
                 var elementType = LoweringFacts.IrTypeOf(assignment.Target.Type) ?? IrType.F64;
                 var stored = LowerConverted(assignment.Value, elementType, into, environment);
-                if (element is { } e) Store(e, stored, into);
+                if (element is { } e) Store(e, stored, into, assignment.Target);
                 return stored;
             }
             var symbol = AssignedSymbol(assignment.Target, assignment);
@@ -324,7 +324,7 @@ namespace Differentiable.Generator.Lowering
             if (element is { } target)
             {
                 var stored = Convert(combined, targetType, into);
-                Store(target, stored, into);
+                Store(target, stored, into, compound.Target);
                 return stored;
             }
             var result = Named(Convert(combined, targetType, into), symbol!.Name, into);
@@ -363,7 +363,7 @@ namespace Differentiable.Generator.Lowering
             var one = Constant(LoweringFacts.Literal(1, type)!, type, into);
             var op = increment.Kind == OperationKind.Increment ? BinaryOp.Add : BinaryOp.Subtract;
             var updated = Pure(current + " " + op + " " + one, type, result => new BinaryInstr(result, op, current, one, _origin), into);
-            if (element is { } target) Store(target, updated, into);
+            if (element is { } target) Store(target, updated, into, increment.Target);
             else
             {
                 updated = Named(updated, symbol!.Name, into);

@@ -42,6 +42,7 @@ namespace Differentiable.Generator.Parsing
             if (function is null) return null;
 
             CheckOpaqueCalls(function, lowering, diagnostics);
+            CheckBuffers(function, lowering, diagnostics);
             CheckCallees(method, lowering, semanticModel.Compilation, diagnostics, visiting, depth, cancellationToken);
             if (diagnostics.Count > 0) return null;
 
@@ -150,6 +151,120 @@ namespace Differentiable.Generator.Parsing
                 bool activeResult = call.Result is { } result && function.TypeOf(result).IsFloating() && activity.IsUseful(result) &&
                     call.Args.Any(a => function.TypeOf(a).IsFloating() && activity.IsVaried(a));
                 if (activeBuffer || activeResult) diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NoDerivative, site.Location, site.Callee));
+            }
+        }
+
+        /// <summary>
+        /// DIFF0015-0017: memory the reverse sweep cannot handle safely. A buffer passed twice to a call that
+        /// may write it; a buffer a differentiable call writes that is written again later (the reverse runs
+        /// the call again, on the memory as it is then); an active value stored into [NoDiff] memory.
+        /// </summary>
+        private static void CheckBuffers(IrFunction function, IrLowering lowering, List<DiagnosticInfo> diagnostics)
+        {
+            if (!function.Parameters.Any(p => p.Type.IsBuffer()) && !IrFacts.AllInstructions(function.Body).Any(i => i is AllocInstr)) return;
+            var activity = ActivityAnalysis.Run(function, enabled: true);
+            var roots = activity.Roots;
+            var constantRoots = new HashSet<ValueId>(function.Parameters.Where(p => p.Type.IsBuffer() && !p.Active).Select(p => p.Value));
+            var names = function.Parameters.ToDictionary(p => p.Value, p => p.Name);
+            string NameOf(ValueId buffer) => names.TryGetValue(roots.RootOf(buffer), out var n) ? n : function.Values[roots.RootOf(buffer).Index].Hint ?? "a local buffer";
+
+            // Every instruction in program order, with the loops around it.
+            var order = new List<(Instruction Instruction, LoopInstr[] Loops)>();
+            void Walk(Block block, LoopInstr[] loops)
+            {
+                foreach (var instruction in block.Instructions)
+                {
+                    order.Add((instruction, loops));
+                    switch (instruction)
+                    {
+                        case IfInstr f: Walk(f.Then, loops); Walk(f.Else, loops); break;
+                        case LoopInstr l:
+                            var inner = loops.Concat(new[] { l }).ToArray();
+                            Walk(l.Header, inner);
+                            Walk(l.Body, inner);
+                            break;
+                    }
+                }
+                if (block.Terminator is SplitTerminator split)
+                {
+                    Walk(split.Then, loops);
+                    Walk(split.Else, loops);
+                }
+            }
+            Walk(function.Body, new LoopInstr[0]);
+
+            IEnumerable<ValueId> WrittenRoots(Instruction instruction)
+            {
+                switch (instruction)
+                {
+                    case StoreInstr store: yield return roots.RootOf(store.Buffer); break;
+                    case CallInstr call:
+                        for (int k = 0; k < call.Args.Count; k++)
+                        {
+                            if (call.WritableParameters.Count > k && call.WritableParameters[k] && function.TypeOf(call.Args[k]).IsBuffer())
+                                yield return roots.RootOf(call.Args[k]);
+                        }
+                        break;
+                }
+            }
+
+            var reported = new HashSet<Instruction>(InstanceComparer.Instance);
+            for (int index = 0; index < order.Count; index++)
+            {
+                var (instruction, loops) = order[index];
+                lowering.Sites.TryGetValue(instruction, out var site);
+                if (instruction is StoreInstr store && activity.IsVaried(store.Value) && constantRoots.Contains(roots.RootOf(store.Buffer)))
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.StoreIntoConstantBuffer, site.Location, NameOf(store.Buffer)));
+                    continue;
+                }
+                if (instruction is not CallInstr call) continue;
+                for (int a = 0; a < call.Args.Count; a++)
+                {
+                    if (!function.TypeOf(call.Args[a]).IsBuffer()) continue;
+                    for (int b = a + 1; b < call.Args.Count; b++)
+                    {
+                        if (!function.TypeOf(call.Args[b]).IsBuffer() || roots.RootOf(call.Args[a]) != roots.RootOf(call.Args[b])) continue;
+                        bool writes = call.WritableParameters.Count > b && (call.WritableParameters[a] || call.WritableParameters[b]);
+                        if (writes && reported.Add(call))
+                            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.BufferAliasing, site.Location, NameOf(call.Args[a]), site.Name));
+                    }
+                }
+                if (call.Kind != CallKind.Differentiable || reported.Contains(call)) continue;
+                for (int k = 0; k < call.Args.Count; k++)
+                {
+                    if (!function.TypeOf(call.Args[k]).IsBuffer()) continue;
+                    var root = roots.RootOf(call.Args[k]);
+                    bool writes = call.WritableParameters[k];
+                    if (writes && constantRoots.Contains(root) && call.Args.Any(arg => activity.IsVaried(arg) || (function.TypeOf(arg).IsBuffer() && activity.IsVaried(roots.RootOf(arg)))))
+                    {
+                        diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.StoreIntoConstantBuffer, site.Location, NameOf(call.Args[k])));
+                        reported.Add(call);
+                        break;
+                    }
+                    // The reverse sweep puts a local buffer back as the call found it (the forward sweep saved it),
+                    // then runs the call again. A parameter's memory must end as the primal left it, so the call
+                    // must be the last to write it.
+                    if (!names.ContainsKey(root) || !roots.IsWritten(root)) continue;
+                    string? problem = null;
+                    for (int later = index + 1; later < order.Count && problem is null; later++)
+                    {
+                        if (WrittenRoots(order[later].Instruction).Contains(root)) problem = "written again after the call";
+                    }
+                    if (problem is null && loops.Length > 0)
+                    {
+                        var outermost = loops[0];
+                        bool otherWriter = order.Any(o => !ReferenceEquals(o.Instruction, call) && o.Loops.Contains(outermost) && WrittenRoots(o.Instruction).Contains(root));
+                        if (otherWriter) problem = "written again in the next iteration of the loop";
+                        else if (writes) problem = "the call runs in a loop, so the reverse sweep would leave an earlier iteration's result in it";
+                    }
+                    if (problem is not null)
+                    {
+                        diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.BufferWrittenAfterCall, site.Location, NameOf(call.Args[k]), site.Name, problem));
+                        reported.Add(call);
+                        break;
+                    }
+                }
             }
         }
 
