@@ -1,4 +1,3 @@
-#if LOOP_BENCHMARKS
 using System;
 using System.Collections.Generic;
 using System.IO;
@@ -309,4 +308,3 @@ namespace Differentiable.Benchmarks
         }
     }
 }
-#endif

@@ -1,6 +1,3 @@
-#if LOOP_BENCHMARKS
-// Needs loop and span support in the generator. Until it lands, this file (and every other Loop*.cs) is compiled
-// only when LOOP_BENCHMARKS is defined; see LoopGradientBenchmarks for how to turn it on.
 using System;
 
 namespace Differentiable.Benchmarks
@@ -73,4 +70,3 @@ namespace Differentiable.Benchmarks
         }
     }
 }
-#endif

@@ -1,4 +1,3 @@
-#if LOOP_BENCHMARKS
 using System;
 using System.Buffers;
 
@@ -124,4 +123,3 @@ namespace Differentiable.Benchmarks
         }
     }
 }
-#endif

@@ -1,4 +1,3 @@
-#if LOOP_BENCHMARKS
 using System;
 
 namespace Differentiable.Benchmarks
@@ -65,4 +64,3 @@ namespace Differentiable.Benchmarks
         private static double Uniform(Random r, double lo, double hi) => lo + (hi - lo) * r.NextDouble();
     }
 }
-#endif

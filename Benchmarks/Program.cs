@@ -12,16 +12,14 @@ namespace Differentiable.Benchmarks
     /// Runs the consistency checks (generated vs hand-written gradients, finite differences, zero allocation), then
     /// BenchmarkDotNet. <c>--check</c> runs the checks only. Without a <c>--job</c> argument the job is one launch,
     /// 5 warm-up and 15 measured iterations: enough on a 2-core machine, a few minutes for the whole suite.
-    /// With <c>LOOP_BENCHMARKS</c> defined (see LoopGradientBenchmarks), the loop kernels' checks run too.
+    /// The loop kernels' checks run too.
     /// </summary>
     public static class Program
     {
         public static int Main(string[] args)
         {
             if (!Consistency.Run(Console.Out)) return 1;
-#if LOOP_BENCHMARKS
             if (!LoopConsistency.Run(Console.Out)) return 1;
-#endif
 
             var rest = new List<string>(args.Length);
             bool checkOnly = false;
