@@ -25,6 +25,17 @@ namespace Differentiable.Generator.Tests.Corpus;
 //
 // This file does not depend on the generator supporting loops: LoopHarnessSelfTests checks the harness itself
 // against hand-written adjoints that follow the calling convention.
+//
+// Where DESIGN.md leaves room, the checks assume:
+// - Gradient, like Backward, runs the primal: written buffers hold the primal's results after it. Gradient is
+//   Backward with dResult = 1 on cleared adjoints, so a written buffer's shadow gets the adjoint of its contents at
+//   entry for a zero seed (0 for a pure output).
+// - "Backward twice adds twice" holds for scalar adjoints and read-only shadows. A written buffer's shadow holds an
+//   adjoint at entry after a call, not a seed, so the checks re-seed it before the second call.
+// - A too-short shadow throws before any work: primal buffers, the other shadows and Backward's ref scalars are
+//   unchanged (Gradient's out scalars are not checked). Only shorter shadows are checked; longer ones are allowed.
+// - A method is checked at float precision when it returns float or has an active float parameter (as GradientAssert).
+// - Analyses on and off agree to 1e-12 (double) / 1e-5 (float), |a - b| / max(|a|, |b|, 1); values bitwise.
 
 /// <summary>The kind of a parameter in the calling convention.</summary>
 internal enum LoopParamKind
