@@ -134,6 +134,70 @@ public class DiagnosticTests
         """, "reassigns the span or array variable 'w'");
 
     [Fact]
+    public void DIFF0015_same_buffer_passed_twice_to_a_call_that_writes_it() => AssertDiagnostic("DIFF0015", """
+        public static partial class Model
+        {
+            [Differentiable] public static void Axpy(ReadOnlySpan<double> x, Span<double> y, double a) { for (int i = 0; i < y.Length; i++) y[i] += a * x[i]; }
+            [Differentiable] public static double F(double[] v, double a) { [|Axpy(v, v, a)|]; return v[0]; }
+        }
+        """, "'v' is passed to 'Axpy' as more than one argument");
+
+    [Fact]
+    public void DIFF0016_parameter_buffer_written_after_a_call_that_wrote_it() => AssertDiagnostic("DIFF0016", """
+        public static partial class Model
+        {
+            [Differentiable] public static void Square(Span<double> y) { for (int i = 0; i < y.Length; i++) y[i] *= y[i]; }
+            [Differentiable] public static double F(double[] v) { [|Square(v)|]; v[0] += 1; return v[0] * v[1]; }
+        }
+        """, "'v' is passed to 'Square' and written again after the call");
+
+    [Fact]
+    public void DIFF0016_parameter_buffer_written_by_a_call_in_a_loop() => AssertDiagnostic("DIFF0016", """
+        public static partial class Model
+        {
+            [Differentiable] public static void Square(Span<double> y) { for (int i = 0; i < y.Length; i++) y[i] *= y[i]; }
+            [Differentiable] public static void F(Span<double> v) { for (int k = 0; k < 3; k++) [|Square(v)|]; }
+        }
+        """, "the call runs in a loop");
+
+    [Fact]
+    public void A_local_buffer_written_after_a_call_is_saved_and_differentiated()
+    {
+        // h = (v0, v1); Square; h0 += h1; Square: F = (v0^2 + v1^2)^2, dF/dv = 4 v (v0^2 + v1^2).
+        var assembly = TestCompiler.CompileAndLoad(Usings + """
+        public static partial class Model
+        {
+            [Differentiable] public static void Square(Span<double> y) { for (int i = 0; i < y.Length; i++) y[i] *= y[i]; }
+            [Differentiable] public static double F(ReadOnlySpan<double> v)
+            {
+                Span<double> h = stackalloc double[2];
+                h[0] = v[0]; h[1] = v[1];
+                Square(h);
+                h[0] += h[1];
+                Square(h);
+                return h[0];
+            }
+            public static double Drive(double[] v, double[] d) => FGradient(v, d);
+        }
+        """);
+        var v = new[] { 0.3, -0.7 };
+        var d = new double[2];
+        double value = (double)assembly.GetType("Model")!.GetMethod("Drive")!.Invoke(null, new object[] { v, d })!;
+        double s = 0.3 * 0.3 + 0.7 * 0.7;
+        Assert.Equal(s * s, value, 14);
+        Assert.Equal(4 * 0.3 * s, d[0], 13);
+        Assert.Equal(4 * -0.7 * s, d[1], 13);
+    }
+
+    [Fact]
+    public void DIFF0017_active_value_stored_into_a_NoDiff_buffer() => AssertDiagnostic("DIFF0017", """
+        public static partial class Model
+        {
+            [Differentiable] public static double F(double x, [NoDiff] Span<double> scratch) { [|scratch[0]|] = x * x; return scratch[0] + x; }
+        }
+        """, "stored into 'scratch', which is [NoDiff]");
+
+    [Fact]
     public void DIFF0011_callee_cannot_be_differentiated() => AssertDiagnostic("DIFF0011", """
         public static partial class Model
         {
