@@ -1,4 +1,3 @@
-#if LOOP_CORPUS
 using Differentiable.Generator.Tests.Infrastructure;
 
 namespace Differentiable.Generator.Tests.Corpus;
@@ -1412,4 +1411,3 @@ internal static class LoopCorpus
         };
     }
 }
-#endif

@@ -1,4 +1,3 @@
-#if LOOP_CORPUS
 using Differentiable.Generator.Tests.Infrastructure;
 
 namespace Differentiable.Generator.Tests.Corpus;
@@ -390,4 +389,3 @@ public class LoopCorpusPrimalTests
         });
     }
 }
-#endif

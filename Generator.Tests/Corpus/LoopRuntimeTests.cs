@@ -1,4 +1,3 @@
-#if LOOP_CORPUS
 namespace Differentiable.Generator.Tests.Corpus;
 
 /// <summary>
@@ -102,4 +101,3 @@ public class LoopRuntimeTests
     private static object[] MeasuredPoint(LoopFunction f, LoopCase c) =>
         MeasuredAt.TryGetValue(c.Name, out var point) ? point : c.Points.OrderByDescending(p => f.Dimension(f.Pack(p))).First();
 }
-#endif

@@ -328,7 +328,7 @@ namespace Differentiable.Generator.Emit
             {
                 string pool = _pooledShadows[alloc.Result];
                 writer.Line(pool + " = global::System.Buffers.ArrayPool<" + element + ">.Shared.Rent(" + length + ");");
-                writer.Line("global::System.Span<" + element + "> " + shadow + " = " + pool + ".AsSpan(0, " + length + ");");
+                writer.Line("global::System.Span<" + element + "> " + shadow + " = global::System.MemoryExtensions.AsSpan(" + pool + ", 0, " + length + ");");
             }
             writer.Line(shadow + ".Clear();");
         }

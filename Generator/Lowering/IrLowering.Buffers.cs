@@ -67,7 +67,7 @@ namespace Differentiable.Generator.Lowering
         /// <summary>An <c>Index</c> (<c>3</c> or <c>^1</c>) as an int offset from the start of <paramref name="buffer"/>.</summary>
         private ValueId? LowerIndex(IOperation index, ValueId buffer, List<Instruction> into, Environment environment)
         {
-            while (index is IConversionOperation { OperatorMethod: null } conversion && conversion.Type?.Name == "Index") index = conversion.Operand;
+            while (index is IConversionOperation conversion && conversion.Type?.Name == "Index") index = conversion.Operand;
             if (index is IUnaryOperation { OperatorKind: UnaryOperatorKind.Hat } hat)
             {
                 var fromEnd = LowerConverted(hat.Operand, IrType.I32, into, environment);
