@@ -18,6 +18,7 @@ namespace Differentiable.Generator
         public const string Parse = nameof(Parse);
         public const string Model = nameof(Model);
         public const string Emit = nameof(Emit);
+        public const string Variants = nameof(Variants);
         public const string Diagnostics = nameof(Diagnostics);
     }
 
@@ -54,12 +55,16 @@ namespace Differentiable.Generator
             }
         }
 
-        private static GeneratedSource Emit(MethodModel model, CancellationToken cancellationToken)
+        /// <summary>The variant masks requested of this method, in a stable order.</summary>
+        private static EquatableArray<string> VariantsOf(MethodModel model, EquatableArray<Differentiation.VariantRequest> requests) =>
+            System.Linq.Enumerable.ToList(System.Linq.Enumerable.Select(System.Linq.Enumerable.Where(requests, r => r.CalleeKey == model.HintName), r => r.Mask)).ToEquatableArray();
+
+        private static GeneratedSource Emit(MethodModel model, EquatableArray<string> variants, CancellationToken cancellationToken)
         {
             try
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                return new GeneratedSource(model.HintName, CSharpEmitter.Emit(model), model.Function.Name, null);
+                return new GeneratedSource(model.HintName, CSharpEmitter.Emit(model, variants), model.Function.Name, null);
             }
             catch (Exception exception) when (exception is not OperationCanceledException)
             {

@@ -1,4 +1,7 @@
+using System.Linq;
 using Differentiable.Generator.Diagnostics;
+using Differentiable.Generator.Differentiation;
+using Differentiable.Generator.Ir;
 using Differentiable.Generator.Parsing;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
@@ -34,8 +37,16 @@ namespace Differentiable.Generator
                 .Select(static (pair, _) => pair.Left with { AnalysesEnabled = pair.Right })
                 .WithTrackingName(StepNames.Model);
 
+            // Activity variants: what every method asks of the callees it passes constant buffers to.
+            var variants = models
+                .Select(static (model, _) => ActivityVariants.Requests(model))
+                .Collect()
+                .Select(static (all, _) => all.SelectMany(r => r).Distinct().OrderBy(r => r.CalleeKey).ThenBy(r => r.Mask).ToEquatableArray())
+                .WithTrackingName(StepNames.Variants);
+
             var sources = models
-                .Select(static (model, cancellationToken) => Emit(model, cancellationToken))
+                .Combine(variants)
+                .Select(static (pair, cancellationToken) => Emit(pair.Left, VariantsOf(pair.Left, pair.Right), cancellationToken))
                 .WithTrackingName(StepNames.Emit);
 
             var diagnostics = parsed

@@ -10,7 +10,10 @@ namespace Differentiable.Generator.Emit
     /// <summary>Writes the generated file of one method: its <c>Gradient</c> (for scalar results) and <c>Backward</c>.</summary>
     internal static class CSharpEmitter
     {
-        public static string Emit(MethodModel model)
+        public static string Emit(MethodModel model) => Emit(model, EquatableArray<string>.Empty);
+
+        /// <summary>Also writes the activity variants other methods asked for (<paramref name="variantMasks"/>).</summary>
+        public static string Emit(MethodModel model, EquatableArray<string> variantMasks)
         {
             var function = model.Function;
             var activity = ActivityAnalysis.Run(function, model.AnalysesEnabled);
@@ -29,6 +32,18 @@ namespace Differentiable.Generator.Emit
                 writer.Line();
             }
             new MethodBodyWriter(function, body, gradientMode: false).Write(writer, model.Accessibility);
+
+            foreach (var mask in variantMasks)
+            {
+                // The same method with the masked buffers constant: no adjoint for them, none of their work.
+                var parameters = function.Parameters.Select((p, k) => k < mask.Length && mask[k] == '1' ? p with { Active = false } : p).ToEquatableArray();
+                if (parameters.Equals(function.Parameters)) continue;
+                var variant = function with { Parameters = parameters };
+                var variantBody = ReverseModeBuilder.Build(variant, ActivityAnalysis.Run(variant, model.AnalysesEnabled));
+                string name = ActivityVariants.Name(function.Name, function.Parameters.Select(p => p.Name).ToList(), mask);
+                writer.Line();
+                new MethodBodyWriter(variant, variantBody, gradientMode: false, variantName: name).Write(writer, "internal");
+            }
 
             foreach (var _ in model.ContainingTypes) writer.Close();
             if (model.Namespace is not null) writer.Close();

@@ -203,9 +203,13 @@ namespace Differentiable.Generator.Emit
             var parts = call.Args.Select(Operand).ToList();
             if (call.Result is { } result) parts.Add(Print(statement.Seed, _function.TypeOf(result)));
             var scratch = new List<(string Name, string Element)>();
+            // A callee in this compilation has a variant for the constant buffers (see ActivityVariants).
+            string? mask = call.CalleeKey is not null ? ActivityVariants.Mask(call, _program.Activity, _function) : null;
+            string method = mask is null ? call.Method + "Backward" : ActivityVariants.Name(call.Method, call.ParameterNames, mask);
             for (int k = 0; k < call.Args.Count; k++)
             {
                 if (!call.ActiveParameters[k]) continue;
+                if (mask is not null && mask[k] == '1') continue;
                 var type = _function.TypeOf(call.Args[k]);
                 if (statement.Adjoints[k] is { } adjoint)
                 {
@@ -229,7 +233,7 @@ namespace Differentiable.Generator.Emit
                     parts.Add("ref " + unused);
                 }
             }
-            string line = call.Method + "Backward(" + string.Join(", ", parts) + ");";
+            string line = method + "(" + string.Join(", ", parts) + ");";
             if (scratch.Count == 0)
             {
                 writer.Line(line);

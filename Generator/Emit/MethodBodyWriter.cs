@@ -35,8 +35,11 @@ namespace Differentiable.Generator.Emit
         // reverse sweep it is the local a reverse iteration pops it into.
         private bool _forward;
 
-        public MethodBodyWriter(IrFunction function, ReverseProgram program, bool gradientMode)
+        private readonly string? _variantName;
+
+        public MethodBodyWriter(IrFunction function, ReverseProgram program, bool gradientMode, string? variantName = null)
         {
+            _variantName = variantName;
             _function = function;
             _program = program;
             _body = program.Nodes;
@@ -111,12 +114,14 @@ namespace Differentiable.Generator.Emit
             }
             else
             {
-                writer.Line("/// <summary>Runs <c>" + f.Name + "</c> and adds the seed times its gradient to the adjoint of each active parameter.</summary>");
+                writer.Line(_variantName is null
+                    ? "/// <summary>Runs <c>" + f.Name + "</c> and adds the seed times its gradient to the adjoint of each active parameter.</summary>"
+                    : "/// <summary><c>" + f.Name + "Backward</c> for callers that pass constant buffers: no adjoint is taken or computed for them.</summary>");
                 var seed = f.ReturnType is { } r ? new[] { r.Keyword() + " dResult" } : new string[0];
                 parameters = string.Join(", ", primal.Concat(seed).Concat(active.Select(p =>
                     (p.Type.IsBuffer() ? ShadowType(p.Type) : "ref " + p.Type.Keyword()) + " " + _names.Adjoint(p.Value))));
                 writer.Line(GeneratedCode);
-                writer.Open(accessibility + " static void " + f.Name + "Backward(" + parameters + ")");
+                writer.Open(accessibility + " static void " + (_variantName ?? f.Name + "Backward") + "(" + parameters + ")");
             }
 
             // Adjoint spans at least as long as their buffers, checked before any work.

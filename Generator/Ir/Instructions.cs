@@ -62,6 +62,15 @@ namespace Differentiable.Generator.Ir
     {
         /// <summary>Per parameter, true for a <c>Span</c> or array the callee may write.</summary>
         public EquatableArray<bool> WritableParameters { get; init; } = EquatableArray<bool>.Empty;
+
+        /// <summary>The callee's parameter names (for the names of its activity variants).</summary>
+        public EquatableArray<string> ParameterNames { get; init; } = EquatableArray<string>.Empty;
+
+        /// <summary>
+        /// The callee's model key (<see cref="Parsing.MethodModel.HintName"/>) when it is generated in this
+        /// compilation, so it can be asked for a variant whose constant buffers need no adjoint; null otherwise.
+        /// </summary>
+        public string? CalleeKey { get; init; }
     }
 
     /// <summary>A two-way branch that merges: each branch yields one value per output.</summary>

@@ -83,7 +83,12 @@ namespace Differentiable.Generator.Lowering
             if (LoweringFacts.IsDifferentiable(method) && (resultType is null || resultType.Value.IsFloating()))
             {
                 var active = method.Parameters.Select(p => LoweringFacts.IrTypeOf(p.Type) is { } pt && pt.IsDifferentiable() && !LoweringFacts.IsNoDiff(p));
-                into.Add(new CallInstr(value, callee, CallKind.Differentiable, args.ToEquatableArray(), active.ToEquatableArray(), _origin) { WritableParameters = writable });
+                into.Add(new CallInstr(value, callee, CallKind.Differentiable, args.ToEquatableArray(), active.ToEquatableArray(), _origin)
+                {
+                    WritableParameters = writable,
+                    ParameterNames = method.Parameters.Select(p => p.Name).ToEquatableArray(),
+                    CalleeKey = method.DeclaringSyntaxReferences.Length > 0 ? Parsing.MethodParser.HintName(method.OriginalDefinition) : null,
+                });
                 _sites[into[into.Count - 1]] = (LocationInfo.From(invocation.Syntax), method.Name);
                 DifferentiableCallees.Add((method.OriginalDefinition, LocationInfo.From(invocation.Syntax)));
                 return value;

@@ -329,7 +329,7 @@ namespace Differentiable.Generator.Parsing
         };
 
         /// <summary>A file name unique per method, overloads included: <c>N.Model.F_double_double.g.cs</c>.</summary>
-        private static string HintName(IMethodSymbol method)
+        public static string HintName(IMethodSymbol method)
         {
             var text = new StringBuilder();
             text.Append(method.ContainingType.ToDisplayString()).Append('.').Append(method.Name);
