@@ -167,6 +167,47 @@ namespace Differentiable
             }
         }
 
+        /// <summary>
+        /// Pushes <paramref name="count"/> slots at once and returns them, for a loop whose trip count is known
+        /// before it starts: iteration <c>j</c> writes its values at <c>j * perIteration</c>, with no field
+        /// update per value. The span stays valid until the next <see cref="Push"/> or <see cref="PushSpan"/>,
+        /// which may move the storage; generated code pushes nothing else on this stack while it fills it.
+        /// </summary>
+        /// <param name="count">The number of slots; zero gives an empty span.</param>
+        /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> is negative.</exception>
+        /// <exception cref="InvalidOperationException">The stack has been returned.</exception>
+        public Span<T> PushSpan(int count)
+        {
+            if (count < 0) ThrowNegativeCount(count);
+            if (ReferenceEquals(_items, s_returned)) ThrowReturned();
+            int start = _count;
+            if ((long)start + count > _items.Length) Grow((int)Math.Min((long)start + count, Array.MaxLength));
+            _count = start + count;
+            return new Span<T>(_items, start, count);
+        }
+
+        /// <summary>
+        /// Pops the top <paramref name="count"/> values at once and returns them in push order (the first pushed
+        /// at index 0). The span reads the stack's storage: it stays valid until the next push.
+        /// </summary>
+        /// <param name="count">The number of values.</param>
+        /// <exception cref="InvalidOperationException">Fewer than <paramref name="count"/> values are on the stack, or it has been returned.</exception>
+        public ReadOnlySpan<T> PopSpan(int count)
+        {
+            if (ReferenceEquals(_items, s_returned)) ThrowReturned();
+            if ((uint)count > (uint)_count) ThrowPopSpanFailed(count);
+            _count -= count;
+            return new ReadOnlySpan<T>(_items, _count, count);
+        }
+
+        [DoesNotReturn]
+        private static void ThrowNegativeCount(int count)
+            => throw new ArgumentOutOfRangeException(nameof(count), count, "The count must not be negative.");
+
+        [DoesNotReturn]
+        private void ThrowPopSpanFailed(int count)
+            => throw new InvalidOperationException("Cannot pop " + count + " values from a ValueStack holding " + _count + ".");
+
         [MethodImpl(MethodImplOptions.NoInlining)]
         private void PushWithGrowth(T value)
         {

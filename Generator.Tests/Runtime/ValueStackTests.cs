@@ -527,4 +527,64 @@ public class ValueStackTests
         }
         finally { again.Return(); }
     }
+
+    [Fact]
+    public void A_block_pushed_as_a_span_comes_back_as_a_span_between_single_values()
+    {
+        var stack = ValueStack<double>.Rent();
+        try
+        {
+            stack.Push(-1.5);
+            var block = stack.PushSpan(1000); // past the initial capacity: the block must survive growth
+            for (int j = 0; j < block.Length; j++) block[j] = j * 0.25;
+            stack.Push(42.0);
+            Assert.Equal(1002, stack.Count);
+
+            Assert.Equal(42.0, stack.Pop());
+            var back = stack.PopSpan(1000);
+            Assert.Equal(1000, back.Length);
+            for (int j = 0; j < back.Length; j++) Assert.Equal(j * 0.25, back[j]);
+            Assert.Equal(-1.5, stack.Pop());
+            Assert.Equal(0, stack.Count);
+            Assert.Equal(0, stack.PushSpan(0).Length);
+            Assert.Equal(0, stack.PopSpan(0).Length);
+        }
+        finally { stack.Return(); }
+    }
+
+    [Fact]
+    public void PopSpan_of_more_than_the_stack_holds_throws_and_changes_nothing()
+    {
+        var stack = ValueStack<int>.Rent();
+        try
+        {
+            stack.Push(1);
+            stack.Push(2);
+            Assert.Throws<InvalidOperationException>(() => stack.PopSpan(3));
+            Assert.Throws<ArgumentOutOfRangeException>(() => stack.PushSpan(-1));
+            Assert.Equal(2, stack.Count);
+            Assert.Equal(2, stack.Pop());
+        }
+        finally { stack.Return(); }
+    }
+
+    [Fact]
+    public void Blocks_allocate_nothing_once_warm()
+    {
+        var warm = ValueStack<float>.Rent(4096);
+        warm.Return();
+        float sum = 0;
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int round = 0; round < 1000; round++)
+        {
+            var stack = ValueStack<float>.Rent();
+            var block = stack.PushSpan(4000);
+            block[3999] = round;
+            sum += stack.PopSpan(4000)[3999];
+            stack.Return();
+        }
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(0, allocated);
+        Assert.Equal(999 * 1000 / 2, sum);
+    }
 }

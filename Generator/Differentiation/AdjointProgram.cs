@@ -53,7 +53,11 @@ namespace Differentiable.Generator.Differentiation
     internal sealed record CommentStatement(string Text) : AdjointStatement;
 
     /// <summary><c>dV = e</c> declaring dV when <paramref name="Declare"/>, else <c>dV += e</c>.</summary>
-    internal sealed record AccumulateStatement(ValueId Target, Expr Value, bool Declare) : AdjointStatement;
+    internal sealed record AccumulateStatement(ValueId Target, Expr Value, bool Declare) : AdjointStatement
+    {
+        /// <summary>The first write of a carried adjoint in a reverse iteration: <c>dV = e</c> on the existing variable.</summary>
+        public bool Reassign { get; init; }
+    }
 
     /// <summary><c>dV = e</c> on an adjoint that already exists (a carried value's adjoint, reset each iteration).</summary>
     internal sealed record SetStatement(ValueId Target, Expr Value) : AdjointStatement;
@@ -82,6 +86,12 @@ namespace Differentiable.Generator.Differentiation
         public List<Instruction> Recompute { get; } = new List<Instruction>();
 
         public bool NeedsTripCount { get; set; }
+
+        /// <summary>
+        /// A counted loop with nothing else pushing on its stacks while it runs records into one block per type,
+        /// pushed before it (<c>PushSpan</c>) and indexed by iteration, instead of a Push per value.
+        /// </summary>
+        public bool RecordsInBlocks { get; set; }
     }
 
     /// <summary>

@@ -60,6 +60,7 @@ namespace Differentiable.Generator.Differentiation
             // The iteration's yields take the carried adjoints; the carried adjoints restart from zero.
             var carried = new HashSet<ValueId>(loop.Carried);
             var moved = new List<(int K, int Temp)>();
+            var reset = new List<ValueId>();
             var uses = CountUses(loop.Body);
             var topLevel = new HashSet<Instruction>(loop.Body.Instructions, ReferenceComparer<Instruction>.Instance);
             foreach (int k in active)
@@ -79,12 +80,22 @@ namespace Differentiable.Generator.Differentiation
                     continue;
                 }
                 Add(yields[k], Adjoint(loop.Carried[k]), body, bodyScope);
-                body.Add(new SetStatement(Canon(loop.Carried[k]), new LiteralExpr(0)));
+                // Its first contribution in the iteration assigns (no "= 0" then "+=", which the JIT cannot fold).
+                reset.Add(Canon(loop.Carried[k]));
+            }
+            foreach (var adjoint in reset)
+            {
+                bodyScope.Declared.Remove(adjoint);
+                bodyScope.Reassign.Add(adjoint);
             }
             foreach (var (k, _) in moved) body.Add(new SetStatement(Canon(loop.Carried[k]), new LiteralExpr(0)));
             foreach (var (k, temp) in moved) Add(yields[k], new TempExpr(temp, _function.TypeOf(loop.Carried[k])), body, bodyScope);
 
             ReverseInstructions(loop.Body.Instructions, body, bodyScope, loop.Origin);
+            foreach (var adjoint in reset)
+            {
+                if (!bodyScope.Declared.Contains(adjoint)) body.Add(new SetStatement(adjoint, new LiteralExpr(0)));
+            }
             var plan = Plan(loop, body);
             _plans[loop] = plan;
             into.Add(new LoopStatement(loop, plan, body));
@@ -173,6 +184,11 @@ namespace Differentiable.Generator.Differentiation
                 if (recompute.Contains(instruction)) plan.Recompute.Add(instruction);
             }
             plan.Recorded.AddRange(recorded.OrderBy(v => v.Index));
+            // Blocks need a trip count known at entry, and nothing else pushing while the loop fills them.
+            plan.RecordsInBlocks = loop.Counted is not null && plan.Recorded.Count > 0 &&
+                !IrFacts.AllInstructions(loop.Body).Any(i =>
+                    (i is LoopInstr inner && _plans.TryGetValue(inner, out var innerPlan) && innerPlan.Recorded.Count > 0) ||
+                    (i is CallInstr call && _snapshots.ContainsKey(call)));
             return plan;
         }
 

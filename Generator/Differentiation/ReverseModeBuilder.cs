@@ -129,11 +129,18 @@ namespace Differentiable.Generator.Differentiation
         /// <summary>The adjoints declared so far in the C# scope being written.</summary>
         private sealed class Scope
         {
-            public Scope(HashSet<ValueId> declared) => Declared = declared;
+            public Scope(HashSet<ValueId> declared, HashSet<ValueId>? reassign = null)
+            {
+                Declared = declared;
+                Reassign = reassign ?? new HashSet<ValueId>();
+            }
 
             public HashSet<ValueId> Declared { get; }
 
-            public Scope Nested() => new Scope(new HashSet<ValueId>(Declared));
+            /// <summary>Carried adjoints declared outside this reverse iteration: their first write here assigns.</summary>
+            public HashSet<ValueId> Reassign { get; }
+
+            public Scope Nested() => new Scope(new HashSet<ValueId>(Declared), new HashSet<ValueId>(Reassign));
         }
 
         private bool IsActive(ValueId value) => _activity.IsActive(value);
@@ -152,7 +159,7 @@ namespace Differentiable.Generator.Differentiation
             if (value is AdjointExpr { Value: var same } && same == target) return; // s = s + t shares s's adjoint
             bool declare = !HasAdjoint(target, scope);
             if (declare) scope.Declared.Add(target);
-            into.Add(new AccumulateStatement(target, value, declare));
+            into.Add(new AccumulateStatement(target, value, declare) { Reassign = declare && scope.Reassign.Contains(target) });
         }
 
         /// <summary>Makes sure dv exists in this scope (as zero), for a branch or a ref argument to write into.</summary>
@@ -161,7 +168,7 @@ namespace Differentiable.Generator.Differentiation
             target = Canon(target);
             if (HasAdjoint(target, scope)) return;
             scope.Declared.Add(target);
-            into.Add(new AccumulateStatement(target, new LiteralExpr(0), Declare: true));
+            into.Add(new AccumulateStatement(target, new LiteralExpr(0), Declare: true) { Reassign = scope.Reassign.Contains(target) });
         }
 
         private Expr Adjoint(ValueId value) => new AdjointExpr(Canon(value));

@@ -26,6 +26,9 @@ namespace Differentiable.Generator.Emit
             if (countTrips) writer.Line("int " + _names.Value(loop.TripCount) + " = 0;");
 
             var header = ((YieldTerminator)loop.Header.Terminator).Values;
+            Dictionary<IrType, (string Name, List<ValueId> Values)>? blocks = null;
+            if (plan is { RecordsInBlocks: true } && loop.Counted is { } counted)
+                blocks = WriteBlocks(writer, loop, counted, plan, push: true);
             if (loop.Counted is { } c)
             {
                 string counter = _names.Value(c.Counter);
@@ -42,7 +45,10 @@ namespace Differentiable.Generator.Emit
             if (plan is not null)
             {
                 foreach (var recorded in plan.Recorded)
-                    writer.Line(StackFor(_function.TypeOf(recorded)) + ".Push(" + Operand(recorded) + ");");
+                {
+                    if (blocks is not null) writer.Line(BlockSlot(blocks, loop, recorded) + " = " + Operand(recorded) + ";");
+                    else writer.Line(StackFor(_function.TypeOf(recorded)) + ".Push(" + Operand(recorded) + ");");
+                }
             }
             WriteCarriedUpdate(writer, loop);
             if (countTrips) writer.Line(_names.Value(loop.TripCount) + "++;");
@@ -84,6 +90,9 @@ namespace Differentiable.Generator.Emit
         private void WriteReverseLoop(SourceWriter writer, LoopStatement statement)
         {
             var loop = statement.Loop;
+            Dictionary<IrType, (string Name, List<ValueId> Values)>? blocks = null;
+            if (statement.Plan.RecordsInBlocks && loop.Counted is { } counted)
+                blocks = WriteBlocks(writer, loop, counted, statement.Plan, push: false);
             if (loop.Counted is { } c)
             {
                 string counter = _names.Value(c.Counter);
@@ -105,11 +114,58 @@ namespace Differentiable.Generator.Emit
             for (int i = statement.Plan.Recorded.Count - 1; i >= 0; i--)
             {
                 var value = statement.Plan.Recorded[i];
-                writer.Line(Declaration(value) + " " + _names.Value(value) + " = " + StackFor(_function.TypeOf(value)) + ".Pop();");
+                string source = blocks is not null ? BlockSlot(blocks, loop, value) : StackFor(_function.TypeOf(value)) + ".Pop()";
+                writer.Line(Declaration(value) + " " + _names.Value(value) + " = " + source + ";");
             }
             foreach (var instruction in statement.Plan.Recompute) WritePrimalInstruction(writer, instruction, insideLoop: true, reverse: true);
             WriteStatements(writer, statement.Body);
             writer.Close();
+        }
+
+        /// <summary>
+        /// <code>
+        /// int n = Math.Max(0, bound - start);
+        /// Span&lt;double&gt; recorded = savedDoubles.PushSpan(n * 2);       // forward
+        /// ReadOnlySpan&lt;double&gt; recorded = savedDoubles.PopSpan(n * 2); // reverse
+        /// </code>
+        /// </summary>
+        private Dictionary<IrType, (string Name, List<ValueId> Values)> WriteBlocks(SourceWriter writer, LoopInstr loop, CountedLoop counted, LoopPlan plan, bool push)
+        {
+            string start = Operand(counted.Start), bound = Operand(counted.Bound);
+            string trips = counted.Comparison switch
+            {
+                BinaryOp.Less => bound + " - " + start,
+                BinaryOp.LessOrEqual => bound + " - " + start + " + 1",
+                BinaryOp.Greater => start + " - " + bound,
+                _ => start + " - " + bound + " + 1",
+            };
+            string count = _names.Fresh("iterations");
+            writer.Line("int " + count + " = global::System.Math.Max(0, " + trips + ");");
+            var blocks = new Dictionary<IrType, (string, List<ValueId>)>();
+            foreach (var group in plan.Recorded.GroupBy(v => _function.TypeOf(v)).OrderBy(g => g.Key))
+            {
+                var values = group.ToList();
+                string name = _names.Fresh("recorded" + (group.Key switch { IrType.F64 => "Doubles", IrType.F32 => "Floats", IrType.I32 => "Ints", IrType.I64 => "Longs", _ => "Flags" }));
+                string size = values.Count == 1 ? count : count + " * " + values.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                writer.Line((push ? "global::System.Span<" : "global::System.ReadOnlySpan<") + group.Key.Keyword() + "> " + name + " = " +
+                    StackFor(group.Key) + (push ? ".PushSpan(" : ".PopSpan(") + size + ");");
+                blocks[group.Key] = (name, values);
+            }
+            return blocks;
+        }
+
+        /// <summary>The slot of a recorded value in its block: <c>recorded[(i - start) * per + index]</c>.</summary>
+        private string BlockSlot(Dictionary<IrType, (string Name, List<ValueId> Values)> blocks, LoopInstr loop, ValueId value)
+        {
+            var (name, values) = blocks[_function.TypeOf(value)];
+            var counted = loop.Counted!;
+            string counter = _names.Value(counted.Counter);
+            string start = Operand(counted.Start);
+            string iteration = counted.Step > 0 ? (start == "0" ? counter : counter + " - " + start) : start + " - " + counter;
+            int per = values.Count, index = values.IndexOf(value);
+            string slot = per == 1 ? iteration : "(" + iteration + ") * " + per.ToString(System.Globalization.CultureInfo.InvariantCulture) +
+                (index > 0 ? " + " + index.ToString(System.Globalization.CultureInfo.InvariantCulture) : "");
+            return name + "[" + slot + "]";
         }
 
         // ---- the reverse sweep ----
@@ -130,6 +186,7 @@ namespace Differentiable.Generator.Emit
                         bool parameter = _parameters.Contains(a.Target);
                         if (a.Declare && parameter && !_gradientMode && a.Value is LiteralExpr { Value: 0 }) break; // += 0
                         if (a.Declare && parameter && _gradientMode) writer.Line(name + " = " + Print(a.Value, type) + ";");
+                        else if (a.Reassign) writer.Line(name + " = " + Print(a.Value, type) + ";");
                         else if (a.Declare && !parameter) writer.Line(type.Keyword() + " " + name + " = " + Print(a.Value, type) + ";");
                         else if (a.Value is NegateExpr n) writer.Line(name + " -= " + Print(n.Operand, type) + ";");
                         else writer.Line(name + " += " + Print(a.Value, type) + ";");
