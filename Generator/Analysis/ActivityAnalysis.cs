@@ -29,6 +29,9 @@ namespace Differentiable.Generator.Analysis
 
         public BufferRoots Roots { get; }
 
+        /// <summary>False when the analyses are switched off (every analysis reads this switch).</summary>
+        public bool Enabled => _enabled;
+
         /// <summary>True when the value depends on an active parameter (whether or not the analysis is on).</summary>
         public bool IsVaried(ValueId value) => _varied.Contains(value);
 

@@ -168,7 +168,10 @@ namespace Differentiable.Generator.Differentiation
                 var value = work.Pop();
                 if (loop.Counted is { } c && value == c.Counter) continue;
                 if (recorded.Contains(value)) continue;
-                if (topLevel.TryGetValue(value, out var instruction) && IsRecomputable(instruction))
+                // Switched off, the analysis recomputes nothing: every value the reverse reads is recorded.
+                // (Constants, lengths and slices are always recomputed: a span cannot go on a stack.)
+                if (topLevel.TryGetValue(value, out var instruction) && IsRecomputable(instruction) &&
+                    (_activity.Enabled || instruction is ConstInstr or LengthInstr or SliceInstr))
                 {
                     if (!recompute.Add(instruction)) continue;
                     foreach (var operand in IrFacts.Operands(instruction))
