@@ -67,6 +67,66 @@ public class SnapshotTests
                 }
             }
             """ },
+        { "Loops", """
+            public static partial class Loops
+            {
+                // EXAMPLES.md 2: the loop stores nothing and rereads x[i].
+                [Differentiable]
+                public static double Loss(ReadOnlySpan<double> w, [NoDiff] ReadOnlySpan<double> x, [NoDiff] double target)
+                {
+                    double s = 0;
+                    for (int i = 0; i < w.Length; i++) s += w[i] * x[i];
+                    double e = Math.Tanh(s) - target;
+                    return e * e;
+                }
+
+                // EXAMPLES.md 3: each old p is recorded, in one block for the whole loop.
+                [Differentiable]
+                public static double Horner(ReadOnlySpan<double> c, double x)
+                {
+                    double p = 0;
+                    for (int i = c.Length - 1; i >= 0; i--) p = p * x + c[i];
+                    return p;
+                }
+
+                // EXAMPLES.md 4: an output span's seed is consumed.
+                [Differentiable]
+                public static void Dense(ReadOnlySpan<double> w, ReadOnlySpan<double> x, Span<double> y, int nIn)
+                {
+                    for (int o = 0; o < y.Length; o++)
+                    {
+                        double s = 0;
+                        for (int i = 0; i < nIn; i++) s += w[o * nIn + i] * x[i];
+                        y[o] = Math.Tanh(s);
+                    }
+                }
+
+                // EXAMPLES.md 5: a data-dependent trip count, counted; each old x pushed.
+                [Differentiable]
+                public static double NewtonSqrt(double a)
+                {
+                    double x = a;
+                    while (Math.Abs(x * x - a) > 1e-12 * a) x = 0.5 * (x + a / x);
+                    return x;
+                }
+
+                // break and continue become flags; a local buffer gets a stackalloc adjoint.
+                [Differentiable]
+                public static double Clipped(ReadOnlySpan<double> v, double limit)
+                {
+                    Span<double> h = stackalloc double[v.Length];
+                    double s = 0;
+                    for (int i = 0; i < v.Length; i++)
+                    {
+                        if (v[i] < 0) continue;
+                        h[i] = v[i] * v[i];
+                        s += h[i];
+                        if (s > limit) break;
+                    }
+                    return s;
+                }
+            }
+            """ },
     };
 
     [Theory]

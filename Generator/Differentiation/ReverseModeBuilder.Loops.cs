@@ -195,10 +195,14 @@ namespace Differentiable.Generator.Differentiation
             return plan;
         }
 
-        /// <summary>Pure instructions whose result can be computed again in the reverse iteration.</summary>
+        /// <summary>
+        /// Pure instructions that are cheaper to compute again in the reverse iteration than to record. A
+        /// transcendental function (exp, log, tanh, ...) costs more than a store and a load: it is recorded.
+        /// </summary>
         private bool IsRecomputable(Instruction instruction) => instruction switch
         {
-            ConstInstr or UnaryInstr or BinaryInstr or ConvertInstr or IntrinsicInstr or StopInstr or LengthInstr or SliceInstr => true,
+            IntrinsicInstr i => i.Function is "Abs" or "Max" or "Min" or "Clamp" or "FusedMultiplyAdd" or "Floor" or "Ceiling" or "Round" or "Truncate" or "Sign",
+            ConstInstr or UnaryInstr or BinaryInstr or ConvertInstr or StopInstr or LengthInstr or SliceInstr => true,
             LoadInstr load => !_activity.Roots.IsWritten(load.Buffer),
             _ => false,
         };

@@ -87,7 +87,57 @@ namespace Differentiable.Generator.Emit
 
         // ---- loops, reverse ----
 
+        /// <summary>
+        /// The outermost reverse loop adds into locals, not into the ref/out parameter adjoints: a parameter's
+        /// adjoint lives in the caller's memory, and <c>dX += ...</c> on it every iteration would chain the
+        /// iterations through a store and a load. The locals are added to the parameters after the loop.
+        /// </summary>
         private void WriteReverseLoop(SourceWriter writer, LoopStatement statement)
+        {
+            if (_accumulators.Count > 0)
+            {
+                WriteReverseLoopCore(writer, statement);
+                return;
+            }
+            var written = new HashSet<ValueId>();
+            CollectParameterWrites(statement.Body, written);
+            foreach (var parameter in written.OrderBy(v => v.Index))
+            {
+                string name = _names.Fresh(_names.Adjoint(parameter) + "Loop");
+                _accumulators[parameter] = name;
+                writer.Line(_function.TypeOf(parameter).Keyword() + " " + name + " = " + Literal(0, _function.TypeOf(parameter)) + ";");
+            }
+            WriteReverseLoopCore(writer, statement);
+            foreach (var parameter in written.OrderBy(v => v.Index))
+                writer.Line(_names.Adjoint(parameter) + " += " + _accumulators[parameter] + ";");
+            _accumulators.Clear();
+        }
+
+        private readonly Dictionary<ValueId, string> _accumulators = new Dictionary<ValueId, string>();
+
+        private void CollectParameterWrites(IEnumerable<AdjointStatement> statements, HashSet<ValueId> into)
+        {
+            foreach (var statement in statements)
+            {
+                switch (statement)
+                {
+                    case AccumulateStatement a when _parameters.Contains(a.Target) && !_function.TypeOf(a.Target).IsBuffer(): into.Add(a.Target); break;
+                    case BranchStatement b: CollectParameterWrites(b.Then, into); CollectParameterWrites(b.Else, into); break;
+                    case LoopStatement l: CollectParameterWrites(l.Body, into); break;
+                    case BackwardCallStatement c:
+                        foreach (var adjoint in c.Adjoints)
+                        {
+                            if (adjoint is { } v && _parameters.Contains(v) && !_function.TypeOf(v).IsBuffer()) into.Add(v);
+                        }
+                        break;
+                }
+            }
+        }
+
+        /// <summary>The variable a scalar adjoint is written to here: a loop's local accumulator for a parameter, else its own.</summary>
+        private string AdjointTarget(ValueId value) => _accumulators.TryGetValue(value, out var local) ? local : _names.Adjoint(value);
+
+        private void WriteReverseLoopCore(SourceWriter writer, LoopStatement statement)
         {
             var loop = statement.Loop;
             Dictionary<IrType, (string Name, List<ValueId> Values)>? blocks = null;
@@ -182,7 +232,7 @@ namespace Differentiable.Generator.Emit
 
                     case AccumulateStatement a:
                         var type = _function.TypeOf(a.Target);
-                        string name = _names.Adjoint(a.Target);
+                        string name = AdjointTarget(a.Target);
                         bool parameter = _parameters.Contains(a.Target);
                         if (a.Declare && parameter && !_gradientMode && a.Value is LiteralExpr { Value: 0 }) break; // += 0
                         if (a.Declare && parameter && _gradientMode) writer.Line(name + " = " + Print(a.Value, type) + ";");
@@ -270,7 +320,7 @@ namespace Differentiable.Generator.Emit
                 var type = _function.TypeOf(call.Args[k]);
                 if (statement.Adjoints[k] is { } adjoint)
                 {
-                    parts.Add(type.IsBuffer() ? _names.Adjoint(adjoint) : "ref " + _names.Adjoint(adjoint));
+                    parts.Add(type.IsBuffer() ? _names.Adjoint(adjoint) : "ref " + AdjointTarget(adjoint));
                 }
                 else if (type.IsBuffer())
                 {

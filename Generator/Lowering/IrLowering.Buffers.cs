@@ -83,11 +83,16 @@ namespace Differentiable.Generator.Lowering
         private ValueId Length(ValueId buffer, List<Instruction> into) =>
             Pure("length " + buffer, IrType.I32, r => new LengthInstr(r, buffer, _origin), into);
 
+        /// <summary>Read-only spans (parameters and their slices): no code can write them, so their loads are pure.</summary>
+        private readonly HashSet<ValueId> _readOnly = new HashSet<ValueId>();
+
         private ValueId LowerLoad(IOperation operation, List<Instruction> into, Environment environment)
         {
             var element = LowerElementReference(operation, into, environment);
             var type = LoweringFacts.IrTypeOf(operation.Type) ?? IrType.F64;
             if (element is not { } e) return Poison(type);
+            if (_readOnly.Contains(e.Buffer))
+                return Pure("load " + e.Buffer + "[" + e.Index + "]", TypeOf(e.Buffer).Element(), r => new LoadInstr(r, e.Buffer, e.Index, _origin), into);
             var result = NewValue(TypeOf(e.Buffer).Element(), null);
             into.Add(new LoadInstr(result, e.Buffer, e.Index, _origin));
             return result;
@@ -138,8 +143,12 @@ namespace Differentiable.Generator.Lowering
             return Slice(buffer, start, length, into);
         }
 
-        private ValueId Slice(ValueId buffer, ValueId start, ValueId? length, List<Instruction> into) =>
-            Pure("slice " + buffer + " " + start + " " + length, TypeOf(buffer), r => new SliceInstr(r, buffer, start, length, _origin), into);
+        private ValueId Slice(ValueId buffer, ValueId start, ValueId? length, List<Instruction> into)
+        {
+            var slice = Pure("slice " + buffer + " " + start + " " + length, TypeOf(buffer), r => new SliceInstr(r, buffer, start, length, _origin), into);
+            if (_readOnly.Contains(buffer)) _readOnly.Add(slice);
+            return slice;
+        }
 
         /// <summary><c>w[a..b]</c> on a span.</summary>
         private ValueId LowerRangeSlice(IImplicitIndexerReferenceOperation indexer, List<Instruction> into, Environment environment)

@@ -69,6 +69,7 @@ namespace Differentiable.Generator.Lowering
                 environment.Set(symbol, value);
                 string typeName = type == IrType.Opaque || type.IsBuffer() ? LoweringFacts.TypeName(symbol.Type) : type.Keyword();
                 irParameters.Add(new IrParameter(value, symbol.Name, type, typeName, active));
+                if (LoweringFacts.IsReadOnlySpan(symbol.Type)) _readOnly.Add(value);
             }
 
             SyntaxNode? bodySyntax = (SyntaxNode?)declaration.Body ?? declaration.ExpressionBody;
