@@ -43,6 +43,12 @@ public class RobustnessTests
         { "public static double F(double x) => Math.ScaleB(x, 2);", "DIFF0009" },
         { "public static double F(double x) { foreach (var c in \"ab\") x += c; return x; }", "DIFF0010" },
         { "public static double F(double[,] x) => x[0, 0];", "DIFF0003" },
+        { "public static double F(ReadOnlySpan<double> a, ReadOnlySpan<double> b, bool first) { var v = first ? a : b; return v[0] * v[0]; }", "DIFF0008" },
+        { "public static double F(ReadOnlySpan<double> a, ReadOnlySpan<double> b, bool first) { var v = a; if (!first) v = b; return v[0] * v[0]; }", "DIFF0007" },
+        { "public static double F(ReadOnlySpan<double> a) { double s = 0; for (int i = 0; i < a.Length; i++) { double[] t = new double[2]; t[0] = a[i]; s += t[0]; } return s; }", "DIFF0008" },
+        { "public static double F(ReadOnlySpan<double> a) { double s = 0; int i = 0; while (i++ < a.Length) s += a[i - 1]; return s; }", "DIFF0008" },
+        { "public static double F(double x) { double s = 0; int k = 0; again: s += x; if (++k < 3) goto again; return s; }", "DIFF0007" },
+        { "public static double F(ReadOnlySpan<double> a) { double s = 0; for (int i = 0; i + 2 <= a.Length; i++) { if (a[i] > 0) { var w = a.Slice(i, 2); s += w[0] * w[1]; } } return s; }", "DIFF0008" },
         // Loops over scalars: each must compile and match finite differences at every point.
         { "public static double F(double x) { do { x *= 1.5; } while (x < 3 && x > -3); return x; }", null },
         { "public static double F(double x) { double s = 1; for (int i = 0; i < 4; i++) { if (i == 2) continue; s = s * x + i; } return s; }", null },

@@ -49,6 +49,9 @@ namespace Differentiable.Generator.Differentiation
 
     internal abstract record AdjointStatement;
 
+    /// <summary>A statement taken out after it was written (an adjoint whose only reader was folded away).</summary>
+    internal sealed record NopStatement : AdjointStatement;
+
     /// <summary>Names the primal statement the following code reverses.</summary>
     internal sealed record CommentStatement(string Text) : AdjointStatement;
 

@@ -73,10 +73,13 @@ namespace Differentiable.Generator.Differentiation
         private int _temps;
         private readonly Dictionary<CallInstr, List<ValueId>> _snapshots = new Dictionary<CallInstr, List<ValueId>>(ReferenceComparer<CallInstr>.Instance);
 
+        private readonly HashSet<ValueId> _parameterValues;
+
         private ReverseModeBuilder(IrFunction function, ActivityResult activity)
         {
             _function = function;
             _activity = activity;
+            _parameterValues = new HashSet<ValueId>(function.Parameters.Select(p => p.Value));
             // Numeric literals, so rules can fold them (a constant exponent, say).
             foreach (var instruction in IrFacts.AllInstructions(function.Body))
             {
@@ -159,7 +162,10 @@ namespace Differentiable.Generator.Differentiation
             if (value is AdjointExpr { Value: var same } && same == target) return; // s = s + t shares s's adjoint
             bool declare = !HasAdjoint(target, scope);
             if (declare) scope.Declared.Add(target);
-            into.Add(new AccumulateStatement(target, value, declare) { Reassign = declare && scope.Reassign.Contains(target) });
+            var statement = new AccumulateStatement(target, value, declare) { Reassign = declare && scope.Reassign.Contains(target) };
+            if (declare && !scope.Reassign.Contains(target)) _single[target] = (value, into, statement);
+            else _single.Remove(target);
+            into.Add(statement);
         }
 
         /// <summary>Makes sure dv exists in this scope (as zero), for a branch or a ref argument to write into.</summary>
@@ -168,10 +174,59 @@ namespace Differentiable.Generator.Differentiation
             target = Canon(target);
             if (HasAdjoint(target, scope)) return;
             scope.Declared.Add(target);
+            _single.Remove(target);
             into.Add(new AccumulateStatement(target, new LiteralExpr(0), Declare: true) { Reassign = scope.Reassign.Contains(target) });
         }
 
         private Expr Adjoint(ValueId value) => new AdjointExpr(Canon(value));
+
+        // Adjoints written exactly once so far, with the value written: dT = dB * c.
+        private readonly Dictionary<ValueId, (Expr Value, List<AdjointStatement> List, AdjointStatement Statement)> _single =
+            new Dictionary<ValueId, (Expr, List<AdjointStatement>, AdjointStatement)>();
+
+        /// <summary>
+        /// The adjoint of <paramref name="result"/> as a multiple of another, when it got exactly one contribution
+        /// of the form <c>dB</c>, <c>dB * c</c> or their negation (c over primal values only) and dB can no longer
+        /// change. Reversing its definition then multiplies the coefficients first (<c>dB * (c * partial)</c>),
+        /// which takes the adjoint temporaries off the loop-carried chain of a reverse loop: in
+        /// <c>x += h * (a - x * x)</c> the carried adjoint goes through one multiply-add per iteration, not four
+        /// operations in a row. Null when that does not hold.
+        /// </summary>
+        private Expr? Linear(ValueId result)
+        {
+            if (Canon(result) != result || _parameterValues.Contains(result) || _aliases.ContainsValue(result)) return null;
+            if (!_single.TryGetValue(result, out var single) || !IsLinear(single.Value)) return null;
+            // Its one write is folded into the uses: the declaration goes (kept in place, so indices hold).
+            for (int i = 0; i < single.List.Count; i++)
+            {
+                if (ReferenceEquals(single.List[i], single.Statement)) single.List[i] = new NopStatement();
+            }
+            _single.Remove(result);
+            return single.Value;
+        }
+
+        private bool IsLinear(Expr expr) => expr switch
+        {
+            SeedExpr => true,
+            AdjointExpr a => IsStableAdjoint(a.Value),
+            NegateExpr n => IsLinear(n.Operand),
+            BinaryExpr { Op: BinaryOp.Multiply } b => IsLinear(b.Left) && IsPrimal(b.Right),
+            _ => false,
+        };
+
+        /// <summary>An adjoint variable nothing writes again: not a parameter's, not a loop's carried one.</summary>
+        private bool IsStableAdjoint(ValueId value) =>
+            Canon(value) == value && !_parameterValues.Contains(value) && !_aliases.ContainsValue(value) && !_aliases.ContainsKey(value);
+
+        private static bool IsPrimal(Expr expr) => expr switch
+        {
+            ValueExpr or ResultExpr or LiteralExpr => true,
+            NegateExpr n => IsPrimal(n.Operand),
+            BinaryExpr b => IsPrimal(b.Left) && IsPrimal(b.Right),
+            MathExpr m => m.Args.All(IsPrimal),
+            ConditionalExpr c => IsPrimal(c.Condition) && IsPrimal(c.WhenTrue) && IsPrimal(c.WhenFalse),
+            _ => false,
+        };
 
         private bool IsBuffer(ValueId value) => _function.TypeOf(value).IsBuffer();
 
@@ -186,11 +241,24 @@ namespace Differentiable.Generator.Differentiation
         private static Expr Times(Expr adjoint, Expr partial, bool isChecked) => partial switch
         {
             LiteralExpr { Value: 1 } => adjoint,
-            LiteralExpr { Value: -1 } => new NegateExpr(adjoint),
+            LiteralExpr { Value: -1 } => Negated(adjoint),
             ConditionalExpr c => new ConditionalExpr(c.Condition, Times(adjoint, c.WhenTrue, isChecked), Times(adjoint, c.WhenFalse, isChecked)),
             LiteralExpr { Value: 0 } => partial,
-            _ => isChecked && MayBeNonFinite(partial) ? new CheckedMulExpr(adjoint, partial) : new BinaryExpr(BinaryOp.Multiply, adjoint, partial),
+            _ when isChecked && MayBeNonFinite(partial) => new CheckedMulExpr(adjoint, partial),
+            // dB * c times p is dB * (c * p): the coefficients multiply off the adjoint's chain.
+            _ => adjoint switch
+            {
+                BinaryExpr { Op: BinaryOp.Multiply } m when IsCoefficientForm(m) => new BinaryExpr(BinaryOp.Multiply, m.Left, new BinaryExpr(BinaryOp.Multiply, m.Right, partial)),
+                NegateExpr { Operand: var inner } when inner is AdjointExpr or SeedExpr => new BinaryExpr(BinaryOp.Multiply, inner, new NegateExpr(partial)),
+                NegateExpr { Operand: BinaryExpr { Op: BinaryOp.Multiply } m } when IsCoefficientForm(m) =>
+                    new BinaryExpr(BinaryOp.Multiply, m.Left, new NegateExpr(new BinaryExpr(BinaryOp.Multiply, m.Right, partial))),
+                _ => new BinaryExpr(BinaryOp.Multiply, adjoint, partial),
+            },
         };
+
+        private static bool IsCoefficientForm(BinaryExpr m) => m.Left is AdjointExpr or SeedExpr;
+
+        private static Expr Negated(Expr adjoint) => adjoint is NegateExpr n ? n.Operand : new NegateExpr(adjoint);
 
         private static bool MayBeNonFinite(Expr expr) => expr switch
         {
@@ -242,7 +310,7 @@ namespace Differentiable.Generator.Differentiation
             }
             var result = IrFacts.Definitions(instruction).FirstOrDefault();
             if (!IrFacts.Definitions(instruction).Any() || !IsActive(result) || !HasAdjoint(result, scope)) return;
-            Expr dy = Adjoint(result);
+            Expr dy = Linear(result) ?? Adjoint(result);
             switch (instruction)
             {
                 case UnaryInstr { Op: UnaryOp.Negate } u:

@@ -83,6 +83,8 @@ namespace Differentiable.Generator.Lowering
         private ValueId Length(ValueId buffer, List<Instruction> into) =>
             Pure("length " + buffer, IrType.I32, r => new LengthInstr(r, buffer, _origin), into);
 
+        private readonly HashSet<SyntaxNode> _reportedSliceStatements = new HashSet<SyntaxNode>();
+
         /// <summary>Read-only spans (parameters and their slices): no code can write them, so their loads are pure.</summary>
         private readonly HashSet<ValueId> _readOnly = new HashSet<ValueId>();
 
@@ -147,6 +149,12 @@ namespace Differentiable.Generator.Lowering
         {
             var slice = Pure("slice " + buffer + " " + start + " " + length, TypeOf(buffer), r => new SliceInstr(r, buffer, start, length, _origin), into);
             if (_readOnly.Contains(buffer)) _readOnly.Add(slice);
+            if (_inBranch > 0 && _loops.Count > 0 && _statement is not null && _reportedSliceStatements.Add(_statement))
+            {
+                // The reverse iteration would need this view again, and can only rebuild views at its top.
+                Report(DiagnosticDescriptors.UnsupportedExpression, _statement,
+                    "A slice taken inside a branch of a loop (take it before the branch)", LoweringFacts.OriginText(_statement));
+            }
             return slice;
         }
 

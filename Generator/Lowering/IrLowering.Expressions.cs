@@ -86,6 +86,9 @@ namespace Differentiable.Generator.Lowering
                 case IInvocationOperation invocation:
                     return LowerInvocation(invocation, into, environment) ?? Poison(type ?? IrType.F64);
 
+                case IConditionalOperation when type is { } conditionalType && conditionalType.IsBuffer():
+                    return Unsupported(operation, "A conditional choice between spans or arrays");
+
                 case IConditionalOperation conditional when type is not null:
                     return LowerConditionalExpression(conditional, type.Value, into, environment);
 

@@ -165,6 +165,8 @@ namespace Differentiable.Generator.Lowering
             var bodyInstructions = new List<Instruction>();
             ValueId? conditionValue = null;
             _loops.Add(frame);
+            int branchDepth = _inBranch;
+            _inBranch = 0; // a branch outside the loop is not a branch of its body
             try
             {
                 // A while loop's body may reuse what its condition computed in the same iteration; a do loop's
@@ -191,6 +193,7 @@ namespace Differentiable.Generator.Lowering
             finally
             {
                 _loops.RemoveAt(_loops.Count - 1);
+                _inBranch = branchDepth;
             }
 
             var yields = new List<ValueId>();

@@ -24,6 +24,9 @@ namespace Differentiable.Generator.Lowering
         private readonly List<DiagnosticInfo> _diagnostics = new List<DiagnosticInfo>();
         private readonly IrType? _returnType;
         private string _origin = "";
+
+        // The statement being lowered, for errors found below the expression level.
+        private SyntaxNode? _statement;
         private readonly HashSet<ISymbol> _reportedLocals = new HashSet<ISymbol>(SymbolEqualityComparer.Default);
 
         // Pure values already computed on this path, by what computes them: "x * x" written twice is
@@ -136,6 +139,7 @@ namespace Differentiable.Generator.Lowering
         {
             var saved = _available;
             _available = new Dictionary<string, ValueId>(saved);
+            _inBranch++;
             try
             {
                 return lower();
@@ -143,8 +147,12 @@ namespace Differentiable.Generator.Lowering
             finally
             {
                 _available = saved;
+                _inBranch--;
             }
         }
+
+        // How many branches deep the lowering is (a loop body resets nothing: its branches count from the loop's).
+        private int _inBranch;
 
         private void Report(DiagnosticDescriptor descriptor, SyntaxNodeOrToken syntax, params string[] arguments) =>
             _diagnostics.Add(DiagnosticInfo.Create(descriptor, LocationInfo.From(syntax.GetLocation()), arguments));
@@ -300,6 +308,7 @@ namespace Differentiable.Generator.Lowering
         private void LowerStatement(IOperation statement, List<Instruction> into, Environment environment)
         {
             _origin = LoweringFacts.OriginText(statement.Syntax);
+            _statement = statement.Syntax;
             switch (statement)
             {
                 case IExpressionStatementOperation expression:
@@ -385,6 +394,14 @@ namespace Differentiable.Generator.Lowering
             var elseYield = new List<ValueId>();
             foreach (var symbol in changed)
             {
+                thenEnvironment.TryGet(symbol, out var branchValue);
+                if (TypeOf(branchValue).IsBuffer() && _statement is not null)
+                {
+                    // Which memory a span views would depend on the branch taken: its adjoint view could not follow.
+                    Report(DiagnosticDescriptors.UnsupportedStatement, _statement,
+                        "A branch that makes the span or array variable '" + VariableComparer.NameOf(symbol) + "' view different memory");
+                    _statement = null;
+                }
                 thenEnvironment.TryGet(symbol, out var t);
                 elseEnvironment.TryGet(symbol, out var e);
                 var output = NewValue(TypeOf(t), VariableComparer.NameOf(symbol));
