@@ -162,7 +162,25 @@ namespace Differentiable.Generator.Differentiation
             if (value is AdjointExpr { Value: var same } && same == target) return; // s = s + t shares s's adjoint
             bool declare = !HasAdjoint(target, scope);
             if (declare) scope.Declared.Add(target);
+            // A second contribution in the same base adjoint as the first, in the same block, merges with it:
+            // dX = dB * (c1 + c2), one multiply on the adjoint's chain instead of a multiply and an add.
+            if (!declare && _firstWrite.TryGetValue(target, out var first) && ReferenceEquals(first.List, into) &&
+                Split(first.Value) is { } a && Split(value) is { } b && SameBase(a.Base, b.Base))
+            {
+                var merged = new BinaryExpr(BinaryOp.Multiply, a.Base, new BinaryExpr(BinaryOp.Add, a.Coefficient, b.Coefficient));
+                var old = (AccumulateStatement)first.Statement;
+                var replacement = old with { Value = merged };
+                for (int i = 0; i < into.Count; i++)
+                {
+                    if (ReferenceEquals(into[i], old)) into[i] = replacement;
+                }
+                _firstWrite[target] = (merged, into, replacement);
+                if (_single.ContainsKey(target)) _single[target] = (merged, into, replacement);
+                return;
+            }
             var statement = new AccumulateStatement(target, value, declare) { Reassign = declare && scope.Reassign.Contains(target) };
+            if (declare) _firstWrite[target] = (value, into, statement);
+            else _firstWrite.Remove(target);
             if (declare && !scope.Reassign.Contains(target)) _single[target] = (value, into, statement);
             else _single.Remove(target);
             into.Add(statement);
@@ -175,12 +193,16 @@ namespace Differentiable.Generator.Differentiation
             if (HasAdjoint(target, scope)) return;
             scope.Declared.Add(target);
             _single.Remove(target);
+            _firstWrite.Remove(target);
             into.Add(new AccumulateStatement(target, new LiteralExpr(0), Declare: true) { Reassign = scope.Reassign.Contains(target) });
         }
 
         private Expr Adjoint(ValueId value) => new AdjointExpr(Canon(value));
 
         // Adjoints written exactly once so far, with the value written: dT = dB * c.
+        private readonly Dictionary<ValueId, (Expr Value, List<AdjointStatement> List, AdjointStatement Statement)> _firstWrite =
+            new Dictionary<ValueId, (Expr, List<AdjointStatement>, AdjointStatement)>();
+
         private readonly Dictionary<ValueId, (Expr Value, List<AdjointStatement> List, AdjointStatement Statement)> _single =
             new Dictionary<ValueId, (Expr, List<AdjointStatement>, AdjointStatement)>();
 
@@ -204,6 +226,33 @@ namespace Differentiable.Generator.Differentiation
             _single.Remove(result);
             return single.Value;
         }
+
+        /// <summary>A linear contribution as base adjoint × coefficient (the coefficient over primal values), or null.</summary>
+        private (Expr Base, Expr Coefficient)? Split(Expr expr)
+        {
+            if (!IsLinear(expr)) return null;
+            switch (expr)
+            {
+                case AdjointExpr or SeedExpr: return (expr, new LiteralExpr(1));
+                case NegateExpr n when Split(n.Operand) is { } inner: return (inner.Base, Negate(inner.Coefficient));
+                case BinaryExpr { Op: BinaryOp.Multiply } m when Split(m.Left) is { } left: return (left.Base, left.Coefficient is LiteralExpr { Value: 1 } ? m.Right : new BinaryExpr(BinaryOp.Multiply, left.Coefficient, m.Right));
+                default: return null;
+            }
+        }
+
+        private static Expr Negate(Expr coefficient) => coefficient switch
+        {
+            LiteralExpr l => new LiteralExpr(-l.Value),
+            NegateExpr n => n.Operand,
+            _ => new NegateExpr(coefficient),
+        };
+
+        private static bool SameBase(Expr a, Expr b) => (a, b) switch
+        {
+            (SeedExpr, SeedExpr) => true,
+            (AdjointExpr x, AdjointExpr y) => x.Value == y.Value,
+            _ => false,
+        };
 
         private bool IsLinear(Expr expr) => expr switch
         {
@@ -408,7 +457,7 @@ namespace Differentiable.Generator.Differentiation
                     Add(b.Right, new NegateExpr(dy), into, scope);
                     break;
                 case BinaryOp.Multiply when b.Left == b.Right:  // y = x * x     dx += dy * 2x
-                    Add(b.Left, new BinaryExpr(BinaryOp.Multiply, dy, new BinaryExpr(BinaryOp.Multiply, new LiteralExpr(2), left)), into, scope);
+                    Add(b.Left, Times(dy, new BinaryExpr(BinaryOp.Multiply, new LiteralExpr(2), left), false), into, scope);
                     break;
                 case BinaryOp.Multiply:                   // y = l * r     dl += dy * r;  dr += dy * l
                     Add(b.Left, Times(dy, right, false), into, scope);
