@@ -48,6 +48,10 @@ public class RobustnessTests
         { "public static double F(ReadOnlySpan<double> a) { double s = 0; for (int i = 0; i < a.Length; i++) { double[] t = new double[2]; t[0] = a[i]; s += t[0]; } return s; }", "DIFF0008" },
         { "public static double F(ReadOnlySpan<double> a) { double s = 0; int i = 0; while (i++ < a.Length) s += a[i - 1]; return s; }", "DIFF0008" },
         { "public static double F(double x) { double s = 0; int k = 0; again: s += x; if (++k < 3) goto again; return s; }", "DIFF0007" },
+        // Writing a read-only span through unsafe code or MemoryMarshal never reaches a wrong gradient.
+        { "public static unsafe double F(ReadOnlySpan<double> w) { fixed (double* p = w) { p[0] = 2; } return w[0] * w[0]; }", "DIFF0007" },
+        { "public static double F(ReadOnlySpan<double> w) { System.Runtime.InteropServices.MemoryMarshal.AsBytes(w); return w[0] * w[0]; }", "DIFF0008" },
+        { "public static double F(ReadOnlySpan<double> w) { Scribble(w); return w[0] * w[0]; } static void Scribble(ReadOnlySpan<double> w) { }", "DIFF0009" },
         { "public static double F(ReadOnlySpan<double> a) { double s = 0; for (int i = 0; i + 2 <= a.Length; i++) { if (a[i] > 0) { var w = a.Slice(i, 2); s += w[0] * w[1]; } } return s; }", "DIFF0008" },
         // Loops over scalars: each must compile and match finite differences at every point.
         { "public static double F(double x) { do { x *= 1.5; } while (x < 3 && x > -3); return x; }", null },
