@@ -29,6 +29,14 @@ public class IrPrinterTests
                 if (s > 4) return s;
                 return x > 1 && y < 2 ? s : -s;
             }
+
+            [Differentiable]
+            public static double Horner(ReadOnlySpan<double> c, double x)
+            {
+                double p = 0;
+                for (int i = c.Length - 1; i >= 0; i--) p = p * x + c[i];
+                return p;
+            }
         }
         """;
 
@@ -51,6 +59,29 @@ public class IrPrinterTests
               %9 = stop %0 : f64 [useful]
               %10 = binary %8 + %9 : f64 [active]
               return %10
+
+            """, IrPrinter.Print(function, v => activity.Annotate(v)));
+    }
+
+    [Fact]
+    public void A_counted_loop_has_a_counter_and_carried_values_and_its_buffer_is_memory()
+    {
+        var function = ModelHelper.ParseValid(Source, "Horner").Function;
+        var activity = ActivityAnalysis.Run(function, enabled: true);
+        AssertText("""
+            func Horner(%0 c: buf<f64> [active], %1 x: f64 [active]) -> f64
+              %2 = const 0d : f64 [useful]
+              %3 = length %0 : i32 [const]
+              %4 = const 1 : i32 [const]
+              %5 = binary %3 - %4 : i32 [const]
+              %6 = const 0 : i32 [const]
+              %12: f64 [active] = loop for %8 = %5 >= %6 step -1 trips %13 carry %7: f64 [active] <- %2
+              body
+                %9 = binary %7 * %1 : f64 [active]
+                %10 = load %0[%8] : f64 [active]
+                %11 = binary %9 + %10 : f64 [active]
+                yield %11
+              return %12
 
             """, IrPrinter.Print(function, v => activity.Annotate(v)));
     }

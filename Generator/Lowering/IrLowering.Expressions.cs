@@ -283,25 +283,32 @@ namespace Differentiable.Generator.Lowering
             return value;
         }
 
+        /// <summary>
+        /// The current value of what a compound assignment or an increment updates: a buffer element (loaded)
+        /// or a local. False, with a diagnostic, when it is neither.
+        /// </summary>
+        private bool ReadTarget(IOperation target, IOperation update, List<Instruction> into, Environment environment,
+            out ElementRef? element, out ISymbol? symbol, out ValueId current)
+        {
+            element = null;
+            symbol = null;
+            current = default;
+            if (IsElementReference(target))
+            {
+                element = LowerElementReference(target, into, environment);
+                if (element is not { } e) return false;
+                current = Load(e, into);
+                return true;
+            }
+            symbol = AssignedSymbol(target, update);
+            return symbol is not null && environment.TryGet(symbol, out current);
+        }
+
         /// <summary><c>x op= v</c> is <c>x = (T)(x op v)</c>, with the conversions Roslyn reports.</summary>
         private ValueId LowerCompoundAssignment(ICompoundAssignmentOperation compound, List<Instruction> into, Environment environment)
         {
             if (compound.OperatorMethod is not null) return Unsupported(compound, "A user-defined operator");
-            ElementRef? element = null;
-            ISymbol? symbol = null;
-            ValueId current;
-            if (IsElementReference(compound.Target))
-            {
-                element = LowerElementReference(compound.Target, into, environment);
-                if (element is not { } e) return Poison(IrType.F64);
-                current = Load(e, into);
-            }
-            else
-            {
-                symbol = AssignedSymbol(compound.Target, compound);
-                if (symbol is null) return Poison(IrType.F64);
-                environment.TryGet(symbol, out current);
-            }
+            if (!ReadTarget(compound.Target, compound, into, environment, out var element, out var symbol, out var current)) return Poison(IrType.F64);
             var targetType = LoweringFacts.IrTypeOf(compound.Target.Type)!.Value;
             var right = LowerExpression(compound.Value, into, environment);
             var operationType = TypeOf(right) == IrType.Bool ? targetType : Wider(targetType, TypeOf(right));
@@ -347,21 +354,7 @@ namespace Differentiable.Generator.Lowering
         private ValueId LowerIncrement(IIncrementOrDecrementOperation increment, List<Instruction> into, Environment environment)
         {
             if (increment.OperatorMethod is not null) return Unsupported(increment, "A user-defined operator");
-            ElementRef? element = null;
-            ISymbol? symbol = null;
-            ValueId current;
-            if (IsElementReference(increment.Target))
-            {
-                element = LowerElementReference(increment.Target, into, environment);
-                if (element is not { } e) return Poison(IrType.F64);
-                current = Load(e, into);
-            }
-            else
-            {
-                symbol = AssignedSymbol(increment.Target, increment);
-                if (symbol is null) return Poison(IrType.F64);
-                environment.TryGet(symbol, out current);
-            }
+            if (!ReadTarget(increment.Target, increment, into, environment, out var element, out var symbol, out var current)) return Poison(IrType.F64);
             var type = TypeOf(current);
             var one = Constant(LoweringFacts.Literal(1, type)!, type, into);
             var op = increment.Kind == OperationKind.Increment ? BinaryOp.Add : BinaryOp.Subtract;
