@@ -346,12 +346,8 @@ namespace Differentiable.Generator.Emit
                 writer.Line(line);
                 return;
             }
-            writer.Open("try");
             writer.Line(line);
-            writer.Close();
-            writer.Open("finally");
             foreach (var (name, element) in scratch) writer.Line("global::System.Buffers.ArrayPool<" + element + ">.Shared.Return(" + name + ");");
-            writer.Close();
         }
 
         // Precedence, as in C#: higher binds tighter.

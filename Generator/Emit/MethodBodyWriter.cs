@@ -207,24 +207,29 @@ namespace Differentiable.Generator.Emit
                 _pooledShadows[alloc.Result] = pool;
                 writer.Line(ElementKeyword(f.TypeOf(alloc.Result)) + "[]? " + pool + " = null;");
             }
-            bool guarded = _stacks.Count > 0 || pooled.Count > 0;
+            _pooled = pooled;
             foreach (var stack in _stacks.OrderBy(s => s.Key))
                 writer.Line("var " + stack.Value + " = global::Differentiable.ValueStack<" + stack.Key.Keyword() + ">.Rent();");
-            if (guarded) writer.Open("try");
             WriteNodes(writer, _body);
-            if (guarded)
-            {
-                writer.Close();
-                writer.Open("finally");
-                foreach (var stack in _stacks.OrderBy(s => s.Key)) writer.Line(stack.Value + ".Return();");
-                foreach (var alloc in pooled)
-                {
-                    string pool = _pooledShadows[alloc.Result];
-                    writer.Line("if (" + pool + " is not null) global::System.Buffers.ArrayPool<" + ElementKeyword(f.TypeOf(alloc.Result)) + ">.Shared.Return(" + pool + ");");
-                }
-                writer.Close();
-            }
             writer.Close();
+        }
+
+        private List<AllocInstr> _pooled = new List<AllocInstr>();
+
+        /// <summary>
+        /// Gives back what the method rented, before each return. Not in a <c>finally</c>: the JIT keeps the
+        /// locals of a method with exception handling in memory, which would put every loop-carried value and
+        /// adjoint through a store and a load per iteration. An exception simply drops the rented stack (the
+        /// GC takes it; the pool makes another).
+        /// </summary>
+        private void WriteRelease(SourceWriter writer)
+        {
+            foreach (var stack in _stacks.OrderBy(s => s.Key)) writer.Line(stack.Value + ".Return();");
+            foreach (var alloc in _pooled)
+            {
+                string pool = _pooledShadows[alloc.Result];
+                writer.Line("if (" + pool + " is not null) global::System.Buffers.ArrayPool<" + ElementKeyword(_function.TypeOf(alloc.Result)) + ">.Shared.Return(" + pool + ");");
+            }
         }
 
         // ---- setup ----
@@ -310,6 +315,7 @@ namespace Differentiable.Generator.Emit
                         writer.Close();
                         break;
                     case ReturnNode ret:
+                        WriteRelease(writer);
                         if (!_gradientMode) break;
                         foreach (var untouched in ret.Untouched)
                             writer.Line(_names.Adjoint(untouched) + " = " + Literal(0, _function.TypeOf(untouched)) + ";");
