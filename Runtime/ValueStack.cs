@@ -179,6 +179,7 @@ namespace Differentiable
         /// <param name="count">The number of slots; zero gives an empty span.</param>
         /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> is negative.</exception>
         /// <exception cref="InvalidOperationException">The stack has been returned.</exception>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public Span<T> PushSpan(int count)
         {
             if (count < 0) ThrowNegativeCount(count);
@@ -195,6 +196,7 @@ namespace Differentiable
         /// </summary>
         /// <param name="count">The number of values.</param>
         /// <exception cref="InvalidOperationException">Fewer than <paramref name="count"/> values are on the stack, or it has been returned.</exception>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public ReadOnlySpan<T> PopSpan(int count)
         {
             if (ReferenceEquals(_items, s_returned)) ThrowReturned();
