@@ -108,4 +108,57 @@ public class RobustnessTests
             Assert.DoesNotContain("FBackward(", result.GeneratedText);
         }
     }
+
+    [Fact]
+    public void An_array_parameter_sliced_with_AsSpan_and_saved_around_a_call_compiles_and_is_right()
+    {
+        // F(a) = sum over a[1..] of (t_i^2)^2 after Square, with a an array: the generated code slices and saves
+        // an array (not a span), so it needs the array spellings of Slice and CopyTo.
+        var assembly = TestCompiler.CompileAndLoad("""
+            using System;
+            using Differentiable;
+            public static partial class Model
+            {
+                [Differentiable] public static void Square(Span<double> y) { for (int i = 0; i < y.Length; i++) y[i] *= y[i]; }
+                [Differentiable] public static double F(ReadOnlySpan<double> v)
+                {
+                    double[] a = new double[v.Length];
+                    for (int i = 0; i < v.Length; i++) a[i] = v[i];
+                    Square(a);
+                    var t = a.AsSpan(1);
+                    double s = 0;
+                    for (int i = 0; i < t.Length; i++) s += t[i] * t[i];
+                    return s;
+                }
+                public static double Drive(double[] v, double[] d) => FGradient(v, d);
+
+                // The same on an array parameter: saved before Square (it writes it), sliced after.
+                [Differentiable] public static double G(double[] w)
+                {
+                    Square(w);
+                    var t = w.AsSpan(1);
+                    double s = 0;
+                    for (int i = 0; i < t.Length; i++) s += t[i] * t[i];
+                    return s;
+                }
+                public static double DriveG(double[] w, double[] d) => GGradient(w, d);
+            }
+            """);
+        var w = new[] { 0.5, -1.5, 2.0 };
+        var dW = new double[3];
+        double g = (double)assembly.GetType("Model")!.GetMethod("DriveG")!.Invoke(null, new object[] { w, dW })!;
+        Assert.Equal(Math.Pow(1.5, 4) + Math.Pow(2.0, 4), g, 12);
+        Assert.Equal(new[] { 0.25, 2.25, 4.0 }, w); // Gradient ran the primal: w holds Square's result
+        Assert.Equal(0, dW[0]);
+        Assert.Equal(4 * Math.Pow(-1.5, 3), dW[1], 12);
+        Assert.Equal(4 * Math.Pow(2.0, 3), dW[2], 12);
+
+        var v = new[] { 0.5, -1.5, 2.0 };
+        var d = new double[3];
+        double value = (double)assembly.GetType("Model")!.GetMethod("Drive")!.Invoke(null, new object[] { v, d })!;
+        Assert.Equal(Math.Pow(1.5, 4) + Math.Pow(2.0, 4), value, 12);
+        Assert.Equal(0, d[0]);
+        Assert.Equal(4 * Math.Pow(-1.5, 3), d[1], 12);
+        Assert.Equal(4 * Math.Pow(2.0, 3), d[2], 12);
+    }
 }

@@ -7,15 +7,12 @@ namespace Differentiable
     /// <summary>
     /// LIFO stack of recorded values for generated reverse sweeps: the primal sweep pushes the values a loop
     /// overwrites, the reverse sweep pops them back in reverse order. A stack is rented, pushed and popped by
-    /// one thread, and returned when the method leaves:
+    /// one thread, and returned in a <c>finally</c>:
     /// <code>
     /// var saved = ValueStack&lt;double&gt;.Rent(n);
-    /// /* saved.Push(...) ... saved.Pop() */
-    /// saved.Return();
+    /// try { /* saved.Push(...) ... saved.Pop() */ }
+    /// finally { saved.Return(); }
     /// </code>
-    /// Generated code returns it before each return rather than in a <c>finally</c>: exception handling in a
-    /// method makes the JIT keep its locals in memory, which would slow every loop in it. A stack that an
-    /// exception skips is not returned; the garbage collector takes it and the pool makes another.
     /// </summary>
     /// <remarks>
     /// <para>
@@ -75,7 +72,7 @@ namespace Differentiable
         /// <summary>
         /// Rents an empty stack from the pool (or creates one) whose capacity is at least
         /// <paramref name="capacityHint"/>, so a loop with a known trip count grows it at most once.
-        /// Give it back with <see cref="Return"/> when done.
+        /// Give it back with <see cref="Return"/>, in a <c>finally</c>.
         /// </summary>
         /// <param name="capacityHint">The number of values the caller expects to push; 0 when unknown.</param>
         /// <exception cref="ArgumentOutOfRangeException"><paramref name="capacityHint"/> is negative.</exception>

@@ -295,9 +295,8 @@ namespace Differentiable.Generator.Emit
 
                     case RestoreStatement r:
                     {
-                        string k = _names.Fresh("k"), buffer = Operand(r.Buffer);
-                        writer.Line("for (int " + k + " = " + buffer + ".Length - 1; " + k + " >= 0; " + k + "--) " + buffer + "[" + k + "] = " +
-                            StackFor(_function.TypeOf(r.Buffer).Element()) + ".Pop(); // " + buffer + " as the call found it");
+                        string buffer = Operand(r.Buffer);
+                        writer.Line(StackFor(_function.TypeOf(r.Buffer).Element()) + ".PopSpan(" + buffer + ".Length).CopyTo(" + buffer + "); // " + buffer + " as the call found it");
                         break;
                     }
                 }
@@ -346,8 +345,12 @@ namespace Differentiable.Generator.Emit
                 writer.Line(line);
                 return;
             }
+            writer.Open("try");
             writer.Line(line);
+            writer.Close();
+            writer.Open("finally");
             foreach (var (name, element) in scratch) writer.Line("global::System.Buffers.ArrayPool<" + element + ">.Shared.Return(" + name + ");");
+            writer.Close();
         }
 
         // Precedence, as in C#: higher binds tighter.

@@ -147,8 +147,7 @@ namespace Differentiable.Generator.Emit
         /// <summary>The C# type of a buffer value: a parameter's own, a view of a read-only span is read-only, a new array is an array.</summary>
         private string BufferTypeName(ValueId buffer)
         {
-            if (_parameterOf.TryGetValue(buffer, out var parameter) && parameter.TypeName.Contains("ReadOnlySpan"))
-                return "global::System.ReadOnlySpan<" + ElementKeyword(parameter.Type) + ">";
+            if (_parameterOf.TryGetValue(buffer, out var parameter)) return parameter.TypeName.TrimEnd('?');
             var root = _program.Activity.Roots.RootOf(buffer);
             if (root != buffer && _parameterOf.TryGetValue(root, out var rootParameter) && rootParameter.TypeName.Contains("ReadOnlySpan"))
                 return "global::System.ReadOnlySpan<" + ElementKeyword(rootParameter.Type) + ">";
@@ -207,29 +206,24 @@ namespace Differentiable.Generator.Emit
                 _pooledShadows[alloc.Result] = pool;
                 writer.Line(ElementKeyword(f.TypeOf(alloc.Result)) + "[]? " + pool + " = null;");
             }
-            _pooled = pooled;
+            bool guarded = _stacks.Count > 0 || pooled.Count > 0;
             foreach (var stack in _stacks.OrderBy(s => s.Key))
                 writer.Line("var " + stack.Value + " = global::Differentiable.ValueStack<" + stack.Key.Keyword() + ">.Rent();");
+            if (guarded) writer.Open("try");
             WriteNodes(writer, _body);
-            writer.Close();
-        }
-
-        private List<AllocInstr> _pooled = new List<AllocInstr>();
-
-        /// <summary>
-        /// Gives back what the method rented, before each return. Not in a <c>finally</c>: the JIT keeps the
-        /// locals of a method with exception handling in memory, which would put every loop-carried value and
-        /// adjoint through a store and a load per iteration. An exception simply drops the rented stack (the
-        /// GC takes it; the pool makes another).
-        /// </summary>
-        private void WriteRelease(SourceWriter writer)
-        {
-            foreach (var stack in _stacks.OrderBy(s => s.Key)) writer.Line(stack.Value + ".Return();");
-            foreach (var alloc in _pooled)
+            if (guarded)
             {
-                string pool = _pooledShadows[alloc.Result];
-                writer.Line("if (" + pool + " is not null) global::System.Buffers.ArrayPool<" + ElementKeyword(_function.TypeOf(alloc.Result)) + ">.Shared.Return(" + pool + ");");
+                writer.Close();
+                writer.Open("finally");
+                foreach (var stack in _stacks.OrderBy(s => s.Key)) writer.Line(stack.Value + ".Return();");
+                foreach (var alloc in pooled)
+                {
+                    string pool = _pooledShadows[alloc.Result];
+                    writer.Line("if (" + pool + " is not null) global::System.Buffers.ArrayPool<" + ElementKeyword(f.TypeOf(alloc.Result)) + ">.Shared.Return(" + pool + ");");
+                }
+                writer.Close();
             }
+            writer.Close();
         }
 
         // ---- setup ----
@@ -315,7 +309,6 @@ namespace Differentiable.Generator.Emit
                         writer.Close();
                         break;
                     case ReturnNode ret:
-                        WriteRelease(writer);
                         if (!_gradientMode) break;
                         foreach (var untouched in ret.Untouched)
                             writer.Line(_names.Adjoint(untouched) + " = " + Literal(0, _function.TypeOf(untouched)) + ";");
@@ -377,9 +370,11 @@ namespace Differentiable.Generator.Emit
             if (reverse || !_program.Snapshots.TryGetValue(call, out var written)) return;
             foreach (var buffer in written)
             {
-                string k = _names.Fresh("k"), name = Operand(buffer);
-                writer.Line("for (int " + k + " = 0; " + k + " < " + name + ".Length; " + k + "++) " +
-                    StackFor(_function.TypeOf(buffer).Element()) + ".Push(" + name + "[" + k + "]); // " + name + " as the call finds it");
+                string name = Operand(buffer);
+                string block = StackFor(_function.TypeOf(buffer).Element()) + ".PushSpan(" + name + ".Length)";
+                writer.Line((BufferTypeName(buffer).EndsWith("[]", System.StringComparison.Ordinal)
+                    ? "global::System.MemoryExtensions.CopyTo(" + name + ", " + block + ");"
+                    : name + ".CopyTo(" + block + ");") + " // " + name + " as the call finds it");
             }
         }
 

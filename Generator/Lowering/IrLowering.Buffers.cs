@@ -124,7 +124,7 @@ namespace Differentiable.Generator.Lowering
             {
                 source = instance;
             }
-            else if (method.Name == "AsSpan" && method.IsExtensionMethod || (method.Name == "AsSpan" && method.ContainingType.Name == "MemoryExtensions"))
+            else if (method.Name == "AsSpan" && method.ContainingType.Name == "MemoryExtensions")
             {
                 source = arguments[0];
                 arguments.RemoveAt(0);
