@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using System.Threading;
 using Differentiable.Generator.Diagnostics;
 using Differentiable.Generator.Emit;
@@ -57,7 +58,7 @@ namespace Differentiable.Generator
 
         /// <summary>The variant masks requested of this method, in a stable order.</summary>
         private static EquatableArray<string> VariantsOf(MethodModel model, EquatableArray<Differentiation.VariantRequest> requests) =>
-            System.Linq.Enumerable.ToList(System.Linq.Enumerable.Select(System.Linq.Enumerable.Where(requests, r => r.CalleeKey == model.HintName), r => r.Mask)).ToEquatableArray();
+            requests.Where(r => r.CalleeKey == model.HintName).Select(r => r.Mask).ToEquatableArray();
 
         private static GeneratedSource Emit(MethodModel model, EquatableArray<string> variants, CancellationToken cancellationToken)
         {

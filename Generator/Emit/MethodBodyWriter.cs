@@ -108,9 +108,8 @@ namespace Differentiable.Generator.Emit
                         CollectShadowUses(b.Else, buffer, loop, uses, ref other);
                         break;
                     case LoopStatement l:
-                        if (loop is not null && l.Body.OfType<ShadowStatement>().Any()) other = true; // nested: not once per element
+                        // Uses are attributed to the outermost loop; only one directly in its body runs once per element.
                         CollectShadowUses(l.Body, buffer, loop ?? l, uses, ref other);
-                        if (loop is not null) other |= uses.Any(u => ReferenceEquals(u.Item2, loop) && !loop.Body.Contains(u.Item1));
                         break;
                 }
             }
