@@ -21,6 +21,7 @@ namespace Differentiable.Generator
         public const string Emit = nameof(Emit);
         public const string Variants = nameof(Variants);
         public const string Diagnostics = nameof(Diagnostics);
+        public const string Rules = nameof(Rules);
     }
 
     /// <summary>Generated text for one method, or the internal error that stopped it.</summary>
@@ -53,6 +54,35 @@ namespace Differentiable.Generator
                 var error = DiagnosticInfo.Create(DiagnosticDescriptors.InternalError, LocationInfo.From(declaration.Identifier),
                     method.Name, exception.GetType().Name + ": " + exception.Message);
                 return new Result<MethodModel>(null, new EquatableArray<DiagnosticInfo>(new[] { error }));
+            }
+        }
+
+        private static Result<RuleModel> ParseRule(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
+        {
+            var method = (IMethodSymbol)context.TargetSymbol;
+            var declaration = (MethodDeclarationSyntax)context.TargetNode;
+            try
+            {
+                FaultInjection?.Invoke(method.Name);
+                return RuleParser.Parse(method, declaration, context.SemanticModel.Compilation, cancellationToken);
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException)
+            {
+                var error = DiagnosticInfo.Create(DiagnosticDescriptors.InternalError, LocationInfo.From(declaration.Identifier),
+                    method.Name, exception.GetType().Name + ": " + exception.Message);
+                return new Result<RuleModel>(null, new EquatableArray<DiagnosticInfo>(new[] { error }));
+            }
+        }
+
+        private static void AddRuleSource(SourceProductionContext context, RuleModel model)
+        {
+            try
+            {
+                context.AddSource(model.HintName, SourceText.From(RuleGradientEmitter.Emit(model), new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: false)));
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException)
+            {
+                context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.InternalError, Location.None, model.TargetName, exception.GetType().Name + ": " + exception.Message));
             }
         }
 

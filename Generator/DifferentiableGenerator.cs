@@ -53,7 +53,18 @@ namespace Differentiable.Generator
                 .Select(static (result, _) => result.Diagnostics)
                 .WithTrackingName(StepNames.Diagnostics);
 
+            // [DerivativeOf] rules: their checks, and a Gradient for the ones whose target returns a scalar.
+            var rules = context.SyntaxProvider
+                .ForAttributeWithMetadataName(
+                    "Differentiable.DerivativeOfAttribute",
+                    static (node, _) => node is MethodDeclarationSyntax,
+                    static (context, cancellationToken) => ParseRule(context, cancellationToken))
+                .WithTrackingName(StepNames.Rules);
+
             context.RegisterSourceOutput(sources, static (context, source) => AddSource(context, source));
+            context.RegisterSourceOutput(rules.Select(static (r, _) => r.Value).Where(static m => m is not null),
+                static (context, model) => AddRuleSource(context, model!));
+            context.RegisterSourceOutput(rules.Select(static (r, _) => r.Diagnostics), static (context, found) => Report(context, found));
             context.RegisterSourceOutput(diagnostics, static (context, found) => Report(context, found));
         }
     }

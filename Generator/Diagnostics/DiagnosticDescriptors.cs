@@ -83,5 +83,24 @@ namespace Differentiable.Generator.Diagnostics
         public static readonly DiagnosticDescriptor StoreIntoConstantBuffer = Error("DIFF0017",
             "Active value stored into a constant buffer",
             "An active value is stored into '{0}', which is [NoDiff]; its derivative would be lost; remove [NoDiff] or wrap the value in Grad.Stop(...)");
+        public static readonly DiagnosticDescriptor DerivativeTargetNotFound = Error("DIFF0018",
+            "Derivative names no method",
+            "'{0}' has no method named '{1}' to register a derivative for; name a static method of '{0}' with nameof(...)");
+
+        public static readonly DiagnosticDescriptor DerivativeSignatureMismatch = Error("DIFF0019",
+            "Derivative does not have the Backward signature",
+            "'{0}' is not the Backward of {1}: {2}; expected '{3}'");
+
+        public static readonly DiagnosticDescriptor DuplicateDerivative = Error("DIFF0020",
+            "Method already has a derivative",
+            "'{0}' already has a derivative, '{1}'; remove one of them");
+
+        public static readonly DiagnosticDescriptor DerivativeTargetNotSupported = Error("DIFF0021",
+            "Derivative registered for a method that cannot have one",
+            "A derivative cannot be registered for '{0}': {1}");
+
+        public static readonly DiagnosticDescriptor DerivativeNotAccessible = Error("DIFF0022",
+            "Derivative is not accessible",
+            "The derivative '{0}' registered for '{1}' is not accessible from '{2}'; make it at least as accessible as the calls that use it");
     }
 }

@@ -26,8 +26,16 @@ namespace Differentiable.Generator.Diagnostics
         public static DiagnosticInfo Create(DiagnosticDescriptor descriptor, LocationInfo? location, params string[] arguments) =>
             new DiagnosticInfo(descriptor, location, new EquatableArray<string>(arguments));
 
+        /// <summary>What a code fix needs (<see cref="ExpectedSignatureProperty"/>), or null.</summary>
+        public string? ExpectedSignature { get; init; }
+
+        /// <summary>The diagnostic property holding the signature a code fix writes.</summary>
+        public const string ExpectedSignatureProperty = "ExpectedSignature";
+
         public Diagnostic ToDiagnostic() =>
-            Diagnostic.Create(Descriptor, Location?.ToLocation(), Arguments.Cast<object>().ToArray());
+            Diagnostic.Create(Descriptor, Location?.ToLocation(),
+                ExpectedSignature is null ? null : System.Collections.Immutable.ImmutableDictionary<string, string?>.Empty.Add(ExpectedSignatureProperty, ExpectedSignature),
+                Arguments.Cast<object>().ToArray());
     }
 
     /// <summary>A value (null when the input could not be handled) and the diagnostics found while building it.</summary>

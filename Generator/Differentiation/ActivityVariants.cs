@@ -48,11 +48,15 @@ namespace Differentiable.Generator.Differentiation
         }
 
         /// <summary>The name of a variant: <c>DenseBackwardConstantX</c> for Dense with x constant.</summary>
-        public static string Name(string method, IReadOnlyList<string> parameterNames, string mask)
+        public static string Name(string method, IReadOnlyList<string> parameterNames, string mask) =>
+            RuleVariantName(method + "Backward", parameterNames, mask);
+
+        /// <summary>The name of a variant of a Backward (generated or a rule): <c>{backward}Constant{P}</c>.</summary>
+        public static string RuleVariantName(string backward, IReadOnlyList<string> parameterNames, string mask)
         {
             var constant = Enumerable.Range(0, mask.Length).Where(k => mask[k] == '1')
                 .Select(k => char.ToUpperInvariant(parameterNames[k][0]) + parameterNames[k].Substring(1));
-            return method + "BackwardConstant" + string.Concat(constant);
+            return backward + "Constant" + string.Concat(constant);
         }
     }
 }

@@ -310,8 +310,12 @@ namespace Differentiable.Generator.Emit
             if (call.Result is { } result) parts.Add(Print(statement.Seed, _function.TypeOf(result)));
             var scratch = new List<(string Name, string Element)>();
             // A callee in this compilation has a variant for the constant buffers (see ActivityVariants).
-            string? mask = call.CalleeKey is not null ? ActivityVariants.Mask(call, _program.Activity, _function) : null;
-            string method = mask is null ? call.Method + "Backward" : ActivityVariants.Name(call.Method, call.ParameterNames, mask);
+            // So does a [DerivativeOf] rule that declares the variant next to itself.
+            string? mask = call.CalleeKey is not null || call.RuleVariants.Count > 0 ? ActivityVariants.Mask(call, _program.Activity, _function) : null;
+            if (call.Backward is not null && mask is not null && !call.RuleVariants.Contains(mask)) mask = null;
+            string method = call.Backward is { } rule
+                ? (mask is null ? rule : ActivityVariants.RuleVariantName(rule, call.ParameterNames, mask))
+                : (mask is null ? call.Method + "Backward" : ActivityVariants.Name(call.Method, call.ParameterNames, mask));
             for (int k = 0; k < call.Args.Count; k++)
             {
                 if (!call.ActiveParameters[k]) continue;

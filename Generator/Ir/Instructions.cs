@@ -71,6 +71,15 @@ namespace Differentiable.Generator.Ir
         /// compilation, so it can be asked for a variant whose constant buffers need no adjoint; null otherwise.
         /// </summary>
         public string? CalleeKey { get; init; }
+
+        /// <summary>
+        /// The fully qualified <c>[DerivativeOf]</c> rule that is the callee's Backward, or null when it is
+        /// <c>{Method}Backward</c>.
+        /// </summary>
+        public string? Backward { get; init; }
+
+        /// <summary>The masks of the rule's activity variants (<c>{Rule}Constant{P}</c>), '1' at each constant parameter.</summary>
+        public EquatableArray<string> RuleVariants { get; init; } = EquatableArray<string>.Empty;
     }
 
     /// <summary>A two-way branch that merges: each branch yields one value per output.</summary>

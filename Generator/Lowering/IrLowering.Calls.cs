@@ -65,6 +65,10 @@ namespace Differentiable.Generator.Lowering
                 return stopped;
             }
 
+            // A [DerivativeOf] rule comes first: it overrides a built-in Math rule and a generated Backward.
+            if (CustomDerivatives.For(_semanticModel.Compilation).Find(method) is { } custom && (resultType is null || resultType.Value.IsFloating()))
+                return LowerRuleCall(invocation, method, custom, args, resultType, into);
+
             // A rule applies to a math function returning double or float; a zero-derivative one (Round with
             // a MidpointRounding, say) also takes arguments of other types, passed through as they are.
             var rule = MathTypes.Contains(owner) ? DerivativeRules.Find(method.Name, args.Length) : null;
@@ -97,6 +101,29 @@ namespace Differentiable.Generator.Lowering
             into.Add(new CallInstr(value, callee, CallKind.Opaque, args.ToEquatableArray(), EquatableArray<bool>.Empty, _origin) { WritableParameters = writable });
             if (value is { } v) OpaqueCalls[v] = (LocationInfo.From(invocation.Syntax), method.ContainingType.Name + "." + method.Name);
             _opaqueSites[into[into.Count - 1]] = (LocationInfo.From(invocation.Syntax), method.ContainingType.Name + "." + method.Name);
+            _sites[into[into.Count - 1]] = (LocationInfo.From(invocation.Syntax), method.Name);
+            return value;
+        }
+
+        /// <summary>A call of a method with a <c>[DerivativeOf]</c> rule: the reverse sweep calls the rule.</summary>
+        private ValueId? LowerRuleCall(IInvocationOperation invocation, IMethodSymbol method, IMethodSymbol rule, ValueId[] args, IrType? resultType, List<Instruction> into)
+        {
+            if (!_semanticModel.Compilation.IsSymbolAccessibleWithin(rule, _method.ContainingType))
+            {
+                _diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.DerivativeNotAccessible, LocationInfo.From(invocation.Syntax),
+                    rule.ContainingType.Name + "." + rule.Name, method.ContainingType.Name + "." + method.Name, _method.Name));
+                return null;
+            }
+            string callee = LoweringFacts.FullyQualified(method.ContainingType) + "." + method.Name;
+            ValueId? value = resultType is { } t ? NewValue(t, null) : (ValueId?)null;
+            into.Add(new CallInstr(value, callee, CallKind.Differentiable, args.ToEquatableArray(),
+                method.Parameters.Select(BackwardSignature.IsActive).ToEquatableArray(), _origin)
+            {
+                WritableParameters = method.Parameters.Select(p => LoweringFacts.IrTypeOf(p.Type) is { } pt && pt.IsBuffer() && !LoweringFacts.IsReadOnlySpan(p.Type)).ToEquatableArray(),
+                ParameterNames = method.Parameters.Select(p => p.Name).ToEquatableArray(),
+                Backward = LoweringFacts.FullyQualified(rule.ContainingType) + "." + rule.Name,
+                RuleVariants = CustomDerivatives.Variants(rule, method.OriginalDefinition).ToEquatableArray(),
+            });
             _sites[into[into.Count - 1]] = (LocationInfo.From(invocation.Syntax), method.Name);
             return value;
         }

@@ -301,6 +301,10 @@ namespace Differentiable.Generator.Parsing
             }
         }
 
+        public static EquatableArray<ContainingType> ContainingTypesOf(INamedTypeSymbol type) => ContainingTypes(type).ToEquatableArray();
+
+        public static string AccessibilityKeyword(Accessibility accessibility) => Accessibility(accessibility);
+
         private static IEnumerable<ContainingType> ContainingTypes(INamedTypeSymbol type)
         {
             var chain = new List<ContainingType>();

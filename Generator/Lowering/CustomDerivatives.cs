@@ -1,0 +1,283 @@
+using System.Collections.Generic;
+using System.Linq;
+using System.Runtime.CompilerServices;
+using System.Threading;
+using Differentiable.Generator.Ir;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+
+namespace Differentiable.Generator.Lowering
+{
+    /// <summary>One parameter of a Backward signature: its type (fully qualified), how it is passed, and its name.</summary>
+    internal readonly struct SignatureParameter
+    {
+        public SignatureParameter(ITypeSymbol? type, string typeName, string displayType, RefKind refKind, string name)
+        {
+            Type = type;
+            TypeName = typeName;
+            DisplayType = displayType;
+            RefKind = refKind;
+            Name = name;
+        }
+
+        /// <summary>The primal's own parameter type, or null for an adjoint or the seed (built from <see cref="TypeName"/>).</summary>
+        public ITypeSymbol? Type { get; }
+
+        /// <summary><c>global::</c> form, for comparing and for code.</summary>
+        public string TypeName { get; }
+
+        /// <summary>Short form, for messages.</summary>
+        public string DisplayType { get; }
+
+        public RefKind RefKind { get; }
+
+        public string Name { get; }
+
+        public string Display => (RefKind == RefKind.Ref ? "ref " : "") + DisplayType + " " + Name;
+    }
+
+    /// <summary>
+    /// The <c>[DerivativeOf]</c> rules a compilation can see: the ones declared in its own source and the
+    /// ones compiled into referenced assemblies (found through their metadata, so a library's rules work in
+    /// every project that references it). A rule is a static method with the <c>Backward</c> signature of
+    /// its target (the calling convention of DESIGN.md); overloads are matched exactly by that signature.
+    /// A rule replaces every other derivative of its target: a built-in Math rule or a generated Backward.
+    /// </summary>
+    internal sealed class CustomDerivatives
+    {
+        public const string AttributeMetadataName = "Differentiable.DerivativeOfAttribute";
+
+        private static readonly ConditionalWeakTable<Compilation, CustomDerivatives> ByCompilation = new ConditionalWeakTable<Compilation, CustomDerivatives>();
+
+        // Referenced assemblies are shared between the compilations of successive edits: scan each once.
+        private static readonly ConditionalWeakTable<IAssemblySymbol, List<IMethodSymbol>> ByAssembly = new ConditionalWeakTable<IAssemblySymbol, List<IMethodSymbol>>();
+
+        private readonly Dictionary<IMethodSymbol, IMethodSymbol> _rules = new Dictionary<IMethodSymbol, IMethodSymbol>(SymbolEqualityComparer.Default);
+
+        private CustomDerivatives(Compilation compilation)
+        {
+            // Source rules win over the rules of referenced assemblies; among equals, the first one found.
+            foreach (var rule in SourceRules(compilation)) Register(rule);
+            foreach (var assembly in compilation.SourceModule.ReferencedAssemblySymbols)
+            {
+                if (!MayDeclareRules(assembly)) continue;
+                foreach (var rule in ByAssembly.GetValue(assembly, MetadataRules)) Register(rule);
+            }
+        }
+
+        public static CustomDerivatives For(Compilation compilation) => ByCompilation.GetValue(compilation, c => new CustomDerivatives(c));
+
+        /// <summary>The rule registered for <paramref name="method"/> (an exact overload), or null.</summary>
+        public IMethodSymbol? Find(IMethodSymbol method) =>
+            _rules.Count > 0 && _rules.TryGetValue(method.OriginalDefinition, out var rule) ? rule : null;
+
+        private void Register(IMethodSymbol rule)
+        {
+            if (Resolve(rule) is { Target: { } target } && !_rules.ContainsKey(target)) _rules.Add(target, rule);
+        }
+
+        /// <summary>Reads a rule's attribute: the owner type and method name it names, or nulls when malformed.</summary>
+        public static (INamedTypeSymbol? Owner, string? MethodName, AttributeData? Attribute) ReadAttribute(IMethodSymbol rule)
+        {
+            foreach (var attribute in rule.GetAttributes())
+            {
+                if (attribute.AttributeClass?.ToDisplayString() != AttributeMetadataName) continue;
+                if (attribute.ConstructorArguments.Length != 2) return (null, null, attribute);
+                var owner = attribute.ConstructorArguments[0].Value as INamedTypeSymbol;
+                var name = attribute.ConstructorArguments[1].Value as string;
+                return (owner, name, attribute);
+            }
+            return (null, null, null);
+        }
+
+        /// <summary>
+        /// The target of a rule: the overload of the named method whose Backward signature the rule has,
+        /// or null with the overloads that were considered (for the diagnostics).
+        /// </summary>
+        public static (IMethodSymbol? Target, IReadOnlyList<IMethodSymbol> Candidates) Resolve(IMethodSymbol rule)
+        {
+            var (owner, name, _) = ReadAttribute(rule);
+            if (owner is null || name is null || !rule.IsStatic || rule.IsGenericMethod || !rule.ReturnsVoid)
+                return (null, System.Array.Empty<IMethodSymbol>());
+            var candidates = owner.GetMembers(name).OfType<IMethodSymbol>().Where(m => m.MethodKind == MethodKind.Ordinary).ToList();
+            foreach (var candidate in candidates)
+            {
+                if (BackwardSignature.Unsupported(candidate) is not null) continue;
+                if (BackwardSignature.Mismatches(rule, BackwardSignature.Expected(candidate)).Count == 0) return (candidate.OriginalDefinition, candidates);
+            }
+            return (null, candidates);
+        }
+
+        /// <summary>
+        /// Activity variants of a rule, found by name next to it: <c>{Rule}Constant{P}</c> is the rule with
+        /// the buffer parameters P constant (no adjoint for them). Returns one mask per variant, '1' at each
+        /// constant parameter of the target.
+        /// </summary>
+        public static IEnumerable<string> Variants(IMethodSymbol rule, IMethodSymbol target)
+        {
+            var expected = BackwardSignature.Expected(target);
+            var buffers = new List<int>();
+            for (int k = 0; k < target.Parameters.Length; k++)
+            {
+                if (BackwardSignature.IsActive(target.Parameters[k]) && LoweringFacts.IrTypeOf(target.Parameters[k].Type) is { } t && t.IsBuffer()) buffers.Add(k);
+            }
+            if (buffers.Count == 0 || buffers.Count > 6) yield break;
+            for (int subset = 1; subset < 1 << buffers.Count; subset++)
+            {
+                var mask = new char[target.Parameters.Length];
+                for (int k = 0; k < mask.Length; k++) mask[k] = '0';
+                var constantNames = new HashSet<string>();
+                for (int b = 0; b < buffers.Count; b++)
+                {
+                    if ((subset & (1 << b)) == 0) continue;
+                    mask[buffers[b]] = '1';
+                    constantNames.Add(Emit.NameAllocator.AdjointName(target.Parameters[buffers[b]].Name));
+                }
+                string name = rule.Name + "Constant" + string.Concat(buffers.Where((_, b) => (subset & (1 << b)) != 0)
+                    .Select(k => char.ToUpperInvariant(target.Parameters[k].Name[0]) + target.Parameters[k].Name.Substring(1)));
+                var reduced = expected.Where(p => !constantNames.Contains(p.Name) || p.Type is not null).ToList();
+                foreach (var candidate in rule.ContainingType.GetMembers(name).OfType<IMethodSymbol>())
+                {
+                    if (candidate.IsStatic && candidate.ReturnsVoid && !candidate.IsGenericMethod && BackwardSignature.Mismatches(candidate, reduced).Count == 0)
+                    {
+                        yield return new string(mask);
+                        break;
+                    }
+                }
+            }
+        }
+
+        private static IEnumerable<IMethodSymbol> SourceRules(Compilation compilation)
+        {
+            foreach (var tree in compilation.SyntaxTrees)
+            {
+                var root = tree.GetRoot();
+                SemanticModel? model = null;
+                foreach (var attribute in root.DescendantNodes(n => n is CompilationUnitSyntax or BaseNamespaceDeclarationSyntax or TypeDeclarationSyntax or MethodDeclarationSyntax or AttributeListSyntax)
+                             .OfType<AttributeSyntax>())
+                {
+                    string simple = attribute.Name switch
+                    {
+                        QualifiedNameSyntax q => q.Right.Identifier.ValueText,
+                        AliasQualifiedNameSyntax a => a.Name.Identifier.ValueText,
+                        SimpleNameSyntax s => s.Identifier.ValueText,
+                        _ => "",
+                    };
+                    if (simple != "DerivativeOf" && simple != "DerivativeOfAttribute") continue;
+                    if (attribute.Parent?.Parent is not MethodDeclarationSyntax method) continue;
+                    model ??= compilation.GetSemanticModel(tree);
+                    if (model.GetDeclaredSymbol(method) is IMethodSymbol symbol) yield return symbol;
+                }
+            }
+        }
+
+        /// <summary>Only the runtime itself and assemblies that reference it can declare rules.</summary>
+        private static bool MayDeclareRules(IAssemblySymbol assembly) =>
+            assembly.Name == "Differentiable" ||
+            assembly.Modules.Any(m => m.ReferencedAssemblies.Any(r => r.Name == "Differentiable"));
+
+        private static List<IMethodSymbol> MetadataRules(IAssemblySymbol assembly)
+        {
+            var rules = new List<IMethodSymbol>();
+            var types = new Stack<INamespaceOrTypeSymbol>();
+            types.Push(assembly.GlobalNamespace);
+            while (types.Count > 0)
+            {
+                var current = types.Pop();
+                foreach (var member in current.GetMembers())
+                {
+                    if (member is INamespaceOrTypeSymbol nested) types.Push(nested);
+                    else if (member is IMethodSymbol { IsStatic: true } method && method.DeclaredAccessibility == Accessibility.Public &&
+                             method.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == AttributeMetadataName))
+                        rules.Add(method);
+                }
+            }
+            return rules;
+        }
+    }
+
+    /// <summary>
+    /// The <c>Backward</c> signature DESIGN.md gives a method: its parameters unchanged, then <c>dResult</c>
+    /// when it returns a value, then one adjoint per active parameter (<c>ref T</c> for a scalar,
+    /// <c>Span&lt;T&gt;</c> for a buffer).
+    /// </summary>
+    internal static class BackwardSignature
+    {
+        public static bool IsActive(IParameterSymbol parameter) =>
+            LoweringFacts.IrTypeOf(parameter.Type) is { } t && t.IsDifferentiable() && !LoweringFacts.IsNoDiff(parameter);
+
+        /// <summary>Why no derivative can be registered for the method, or null when one can.</summary>
+        public static string? Unsupported(IMethodSymbol method)
+        {
+            if (!method.IsStatic) return "it is not static (a Backward takes the primal's parameters, and an instance has none)";
+            if (method.IsGenericMethod) return "it is generic (register a rule for a non-generic method)";
+            if (method.ContainingType.IsGenericType) return "its type is generic";
+            if (!method.ReturnsVoid && (method.ReturnsByRef || method.ReturnsByRefReadonly || LoweringFacts.IrTypeOf(method.ReturnType) is not { } r || !r.IsFloating()))
+                return "it returns '" + method.ReturnType.ToDisplayString() + "' (a differentiable method returns double, float or void)";
+            var byRef = method.Parameters.FirstOrDefault(p => p.RefKind != RefKind.None || p.IsParams);
+            if (byRef is not null) return "its parameter '" + byRef.Name + "' is passed by reference or as params";
+            return null;
+        }
+
+        public static List<SignatureParameter> Expected(IMethodSymbol method)
+        {
+            var result = new List<SignatureParameter>();
+            foreach (var p in method.Parameters)
+                result.Add(new SignatureParameter(p.Type, LoweringFacts.FullyQualified(p.Type), p.Type.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat), RefKind.None, p.Name));
+            if (!method.ReturnsVoid)
+                result.Add(new SignatureParameter(null, Scalar(method.ReturnType), Scalar(method.ReturnType), RefKind.None, "dResult"));
+            foreach (var p in method.Parameters)
+            {
+                if (!IsActive(p)) continue;
+                string name = Emit.NameAllocator.AdjointName(p.Name);
+                if (LoweringFacts.IrTypeOf(p.Type) is { } t && t.IsBuffer())
+                {
+                    string element = t == Ir.IrType.BufF32 ? "float" : "double";
+                    result.Add(new SignatureParameter(null, "global::System.Span<" + element + ">", "Span<" + element + ">", RefKind.None, name));
+                }
+                else
+                {
+                    result.Add(new SignatureParameter(null, Scalar(p.Type), Scalar(p.Type), RefKind.Ref, name));
+                }
+            }
+            return result;
+        }
+
+        private static string Scalar(ITypeSymbol type) => type.SpecialType == SpecialType.System_Single ? "float" : "double";
+
+        /// <summary>The expected signature as a user would write it.</summary>
+        public static string Display(string methodName, IReadOnlyList<SignatureParameter> expected) =>
+            "static void " + methodName + "(" + string.Join(", ", expected.Select(p => p.Display)) + ")";
+
+        /// <summary>Each way the method's parameters differ from the expected ones, in words; empty when they match.</summary>
+        public static List<string> Mismatches(IMethodSymbol rule, IReadOnlyList<SignatureParameter> expected)
+        {
+            var problems = new List<string>();
+            int common = System.Math.Min(rule.Parameters.Length, expected.Count);
+            for (int k = 0; k < common; k++)
+            {
+                var actual = rule.Parameters[k];
+                var want = expected[k];
+                bool sameType = LoweringFacts.FullyQualified(actual.Type) == want.TypeName;
+                bool sameRef = actual.RefKind == want.RefKind;
+                if (!sameType || !sameRef)
+                    problems.Add("parameter " + (k + 1) + " is '" + Describe(actual) + "' but should be '" + want.Display + "'");
+            }
+            for (int k = common; k < expected.Count; k++) problems.Add("parameter " + (k + 1) + " '" + expected[k].Display + "' is missing");
+            for (int k = common; k < rule.Parameters.Length; k++) problems.Add("parameter " + (k + 1) + " '" + Describe(rule.Parameters[k]) + "' is not part of the signature");
+            return problems;
+        }
+
+        private static string Describe(IParameterSymbol parameter)
+        {
+            string prefix = parameter.RefKind switch
+            {
+                RefKind.Ref => "ref ",
+                RefKind.Out => "out ",
+                RefKind.In => "in ",
+                _ => "",
+            };
+            return prefix + parameter.Type.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat) + " " + parameter.Name;
+        }
+    }
+}
