@@ -256,6 +256,39 @@ public class CodeFixTests
         Assert.Contains("FGradient(", after.GeneratedText);
     }
 
+    [Fact]
+    public async Task DIFF0019_fix_writes_the_expected_Backward_signature_and_keeps_the_body()
+    {
+        string source = Usings + """
+            public static class Lib { public static double Scale(ReadOnlySpan<double> w, [NoDiff] double c, double x) => c * x * w[0]; }
+            public static class Rules
+            {
+                [DerivativeOf(typeof(Lib), nameof(Lib.Scale))]
+                public static double ScaleBackward(ReadOnlySpan<double> w, double c, double x, double dX)
+                {
+                    return 0;
+                }
+            }
+            """;
+        var result = TestCompiler.Run(source);
+        var reported = result.GeneratorDiagnostics.Where(d => d.Id == "DIFF0019").ToList();
+        Assert.NotEmpty(reported);
+        var document = CreateDocument(source);
+        var actions = new List<CodeAction>();
+        var context = new CodeFixContext(document, reported[0], (action, _) => actions.Add(action), CancellationToken.None);
+        await new UseBackwardSignatureCodeFixProvider().RegisterCodeFixesAsync(context);
+        var fix = Assert.Single(actions);
+        Assert.Equal("Use the Backward signature", fix.Title);
+        string fixedSource = await ApplyAsync(document, fix);
+        Assert.Contains("public static void ScaleBackward(ReadOnlySpan<double> w, double c, double x, double dResult, Span<double> dW, ref double dX)", fixedSource);
+        Assert.Contains("return 0;", fixedSource); // the body is the user's to finish
+
+        // With a body that fits, the rule is accepted.
+        var after = TestCompiler.Run(fixedSource.Replace("return 0;", "dX += dResult * c * w[0];"));
+        Assert.Empty(after.GeneratorDiagnostics);
+        Assert.Empty(after.Output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning));
+    }
+
     // ---- infrastructure ----
 
     /// <summary>Applies the single fix offered for each marked span (one at a time, in order) and compares the result.</summary>
