@@ -1,0 +1,376 @@
+using System;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Differentiable
+{
+    /// <summary>
+    /// The one matrix-product kernel behind every <see cref="Ops"/> product and adjoint product:
+    /// <c>C (m×n) = [C +] op(A) · op(B)</c>, where the operands are read through a row stride and a column stride,
+    /// so a transposed operand is just the same buffer with its strides swapped.
+    /// </summary>
+    /// <remarks>
+    /// <para>
+    /// <b>Blocking</b> (the usual GotoBLAS/BLIS layering). The loops, outside in: columns of C in blocks of
+    /// <see cref="NC"/>; the shared dimension in blocks of <see cref="KC"/>, for each of which a KC×NC panel of B
+    /// is packed into <see cref="NR"/>-wide column strips (a strip, KC×NR, stays in L1 while it is used); rows of
+    /// C in blocks of <see cref="MC"/>, for each of which an MC×KC block of A is packed into <see cref="MR"/>-tall
+    /// row strips (the block stays in L2); then the micro-kernel for each MR×NR tile of C. Packing zero-pads
+    /// the last strips, so the micro-kernel always runs a full tile; a partial tile is written to a scratch tile
+    /// and its valid part merged into C.
+    /// </para>
+    /// <para>
+    /// <b>Micro-kernel.</b> MR = 6 rows by NR = two vectors of columns, 12 vector accumulators held in
+    /// registers for the whole KC loop: per step, two loads of the B strip, six broadcasts of the A strip and
+    /// twelve fused multiply-adds. With AVX2 and FMA the vectors are <see cref="Vector256{T}"/> (6×16 for
+    /// <see cref="float"/>, 6×8 for <see cref="double"/>); otherwise <see cref="Vector{T}"/> with a separate
+    /// multiply and add.
+    /// </para>
+    /// <para>
+    /// <b>Determinism.</b> Each element of C is summed in the same order on every call: along the shared
+    /// dimension, KC terms at a time into a register, each block's sum added to C. The order depends on k
+    /// only, never on m, n, the tile an element falls in, or the thread.
+    /// </para>
+    /// <para>
+    /// <b>Memory.</b> The packing buffers are per thread (<see cref="ThreadStaticAttribute"/>), grow to the
+    /// largest problem seen and are then reused, so a warm call allocates nothing. They are pinned arrays
+    /// (never moved) whose used part starts on a 64-byte boundary.
+    /// </para>
+    /// <para>The operands must not overlap C.</para>
+    /// </remarks>
+    internal static class Gemm<T> where T : unmanaged, INumberBase<T>
+    {
+        /// <summary>Rows of a micro-tile.</summary>
+        internal const int MR = 6;
+
+        /// <summary>Block of the shared dimension: a KC×NR strip of B (16 KB of floats) stays in L1.</summary>
+        internal const int KC = 256;
+
+        /// <summary>Whether the micro-kernel uses <see cref="Vector256{T}"/> with fused multiply-add (a JIT-time constant).</summary>
+        private static bool UseFma => Fma.IsSupported && Avx2.IsSupported;
+
+        /// <summary>Columns of a micro-tile: two vectors.</summary>
+        internal static int NR => 2 * (UseFma ? Vector256<T>.Count : Vector<T>.Count);
+
+        /// <summary>Rows of a packed block of A: MC×KC elements (144 KB of floats or 192 KB of doubles) stay in L2.</summary>
+        internal static int MC => Unsafe.SizeOf<T>() == 4 ? 144 : 96;
+
+        /// <summary>Columns of a packed panel of B.</summary>
+        internal const int NC = 2048;
+
+        private const int AlignBytes = 64;
+
+        [ThreadStatic] private static T[]? t_buffer;
+        [ThreadStatic] private static int t_bufferOffset;
+
+        /// <summary>
+        /// <c>C = op(A) · op(B)</c> (or <c>C += …</c> when <paramref name="accumulate"/>), where
+        /// <c>op(A)[i, p] = a[i·rsA + p·csA]</c> (m×k), <c>op(B)[p, j] = b[p·rsB + j·csB]</c> (k×n) and
+        /// <c>C[i, j] = c[i·ldc + j]</c>. The caller has checked the lengths.
+        /// </summary>
+        internal static void Multiply(
+            int m, int n, int k,
+            ReadOnlySpan<T> a, int rsA, int csA,
+            ReadOnlySpan<T> b, int rsB, int csB,
+            Span<T> c, int ldc, bool accumulate)
+        {
+            if (m == 0 || n == 0) return;
+            ref T cRef = ref MemoryMarshal.GetReference(c);
+            if (k == 0)
+            {
+                if (!accumulate)
+                {
+                    for (int i = 0; i < m; i++) c.Slice(i * ldc, n).Clear();
+                }
+                return;
+            }
+
+            int nr = NR;
+            int mcMax = Math.Min(MC, RoundUp(m, MR));
+            int kcMax = Math.Min(KC, k);
+            int ncMax = Math.Min(NC, RoundUp(n, nr));
+            int packALength = mcMax * kcMax;
+            int packBLength = kcMax * ncMax;
+            int tileLength = MR * nr;
+
+            ref T buffer = ref Buffer(packALength + packBLength + tileLength);
+            ref T packA = ref buffer;
+            ref T packB = ref Unsafe.Add(ref buffer, packALength);
+            ref T tile = ref Unsafe.Add(ref packB, packBLength);
+            ref T aRef = ref MemoryMarshal.GetReference(a);
+            ref T bRef = ref MemoryMarshal.GetReference(b);
+
+            for (int jc = 0; jc < n; jc += NC)
+            {
+                int nc = Math.Min(NC, n - jc);
+                for (int pc = 0; pc < k; pc += KC)
+                {
+                    int kc = Math.Min(KC, k - pc);
+                    bool addToC = accumulate || pc > 0;
+                    PackB(ref Unsafe.Add(ref bRef, (nint)pc * rsB + (nint)jc * csB), rsB, csB, kc, nc, ref packB);
+                    for (int ic = 0; ic < m; ic += MC)
+                    {
+                        int mc = Math.Min(MC, m - ic);
+                        PackA(ref Unsafe.Add(ref aRef, (nint)ic * rsA + (nint)pc * csA), rsA, csA, mc, kc, ref packA);
+                        for (int jr = 0; jr < nc; jr += nr)
+                        {
+                            int nrValid = Math.Min(nr, nc - jr);
+                            ref T bStrip = ref Unsafe.Add(ref packB, (nint)jr * kc);
+                            for (int ir = 0; ir < mc; ir += MR)
+                            {
+                                int mrValid = Math.Min(MR, mc - ir);
+                                ref T aStrip = ref Unsafe.Add(ref packA, (nint)ir * kc);
+                                ref T cTile = ref Unsafe.Add(ref cRef, (nint)(ic + ir) * ldc + jc + jr);
+                                if (mrValid == MR && nrValid == nr)
+                                {
+                                    Kernel(kc, ref aStrip, ref bStrip, ref cTile, ldc, addToC);
+                                }
+                                else
+                                {
+                                    Kernel(kc, ref aStrip, ref bStrip, ref tile, nr, false);
+                                    MergeTile(ref tile, nr, ref cTile, ldc, mrValid, nrValid, addToC);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        private static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
+
+        /// <summary>The calling thread's packing buffer, at least <paramref name="length"/> elements from a 64-byte boundary.</summary>
+        private static ref T Buffer(int length)
+        {
+            T[]? buffer = t_buffer;
+            if (buffer is null || buffer.Length - t_bufferOffset < length) buffer = Grow(length);
+            return ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(buffer), t_bufferOffset);
+        }
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static T[] Grow(int length)
+        {
+            int slack = AlignBytes / Unsafe.SizeOf<T>();
+            var buffer = GC.AllocateUninitializedArray<T>(length + slack, pinned: true);
+            // A pinned-heap array never moves, so the address read once stays valid for the array's life.
+            GCHandle handle = GCHandle.Alloc(buffer, GCHandleType.Pinned);
+            long address = handle.AddrOfPinnedObject().ToInt64();
+            handle.Free();
+            int misalignment = (int)(address & (AlignBytes - 1));
+            t_bufferOffset = misalignment == 0 ? 0 : (AlignBytes - misalignment) / Unsafe.SizeOf<T>();
+            t_buffer = buffer;
+            return buffer;
+        }
+
+        // ---- Packing ----
+
+        /// <summary>
+        /// Packs an mc×kc block of op(A) into MR-tall strips: strip s holds rows s·MR … s·MR+MR-1, stored
+        /// column after column (<c>dest[s·MR·kc + p·MR + r] = A[s·MR + r, p]</c>), rows past mc zero.
+        /// </summary>
+        private static void PackA(ref T a, int rsA, int csA, int mc, int kc, ref T dest)
+        {
+            for (int i0 = 0; i0 < mc; i0 += MR)
+            {
+                int rows = Math.Min(MR, mc - i0);
+                ref T src = ref Unsafe.Add(ref a, (nint)i0 * rsA);
+                if (rows < MR)
+                {
+                    for (int p = 0; p < kc; p++)
+                    {
+                        ref T d = ref Unsafe.Add(ref dest, p * MR);
+                        for (int r = rows; r < MR; r++) Unsafe.Add(ref d, r) = T.Zero;
+                    }
+                }
+                for (int r = 0; r < rows; r++)
+                {
+                    ref T row = ref Unsafe.Add(ref src, (nint)r * rsA);
+                    ref T d = ref Unsafe.Add(ref dest, r);
+                    for (int p = 0; p < kc; p++) Unsafe.Add(ref d, p * MR) = Unsafe.Add(ref row, (nint)p * csA);
+                }
+                dest = ref Unsafe.Add(ref dest, MR * kc);
+            }
+        }
+
+        /// <summary>
+        /// Packs a kc×nc panel of op(B) into NR-wide strips: strip s holds columns s·NR … s·NR+NR-1, stored
+        /// row after row (<c>dest[s·NR·kc + p·NR + j] = B[p, s·NR + j]</c>), columns past nc zero.
+        /// </summary>
+        private static void PackB(ref T b, int rsB, int csB, int kc, int nc, ref T dest)
+        {
+            int nr = NR;
+            for (int j0 = 0; j0 < nc; j0 += nr)
+            {
+                int cols = Math.Min(nr, nc - j0);
+                ref T src = ref Unsafe.Add(ref b, (nint)j0 * csB);
+                if (cols == nr && csB == 1)
+                {
+                    // Rows of the strip are contiguous in B: copy them a vector at a time.
+                    for (int p = 0; p < kc; p++)
+                    {
+                        ref T row = ref Unsafe.Add(ref src, (nint)p * rsB);
+                        ref T d = ref Unsafe.Add(ref dest, p * nr);
+                        for (int j = 0; j < nr; j += Vector<T>.Count)
+                            Vector.StoreUnsafe(Vector.LoadUnsafe(ref row, (nuint)j), ref d, (nuint)j);
+                    }
+                }
+                else
+                {
+                    if (cols < nr)
+                    {
+                        for (int p = 0; p < kc; p++)
+                        {
+                            ref T d = ref Unsafe.Add(ref dest, p * nr);
+                            for (int j = cols; j < nr; j++) Unsafe.Add(ref d, j) = T.Zero;
+                        }
+                    }
+                    for (int j = 0; j < cols; j++)
+                    {
+                        ref T col = ref Unsafe.Add(ref src, (nint)j * csB);
+                        ref T d = ref Unsafe.Add(ref dest, j);
+                        for (int p = 0; p < kc; p++) Unsafe.Add(ref d, p * nr) = Unsafe.Add(ref col, (nint)p * rsB);
+                    }
+                }
+                dest = ref Unsafe.Add(ref dest, nr * kc);
+            }
+        }
+
+        /// <summary><c>C[i, j] (+)= tile[i, j]</c> for the valid part of a partial tile.</summary>
+        private static void MergeTile(ref T tile, int ldTile, ref T c, int ldc, int rows, int cols, bool addToC)
+        {
+            for (int i = 0; i < rows; i++)
+            {
+                ref T t = ref Unsafe.Add(ref tile, i * ldTile);
+                ref T row = ref Unsafe.Add(ref c, (nint)i * ldc);
+                if (addToC)
+                {
+                    for (int j = 0; j < cols; j++) Unsafe.Add(ref row, j) += Unsafe.Add(ref t, j);
+                }
+                else
+                {
+                    for (int j = 0; j < cols; j++) Unsafe.Add(ref row, j) = Unsafe.Add(ref t, j);
+                }
+            }
+        }
+
+        // ---- Micro-kernels ----
+
+        /// <summary>
+        /// One MR×NR tile: <c>C (+)= Σ_p a[p·MR + i] · b[p·NR + j]</c> over the packed strips, summed in p order
+        /// in registers, then added to (or stored into) C once.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Kernel(int kc, ref T a, ref T b, ref T c, int ldc, bool addToC)
+        {
+            if (UseFma) KernelFma(kc, ref a, ref b, ref c, ldc, addToC);
+            else KernelPortable(kc, ref a, ref b, ref c, ldc, addToC);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector256<T> MultiplyAdd(Vector256<T> x, Vector256<T> y, Vector256<T> addend)
+        {
+            if (typeof(T) == typeof(float))
+                return Fma.MultiplyAdd(x.AsSingle(), y.AsSingle(), addend.AsSingle()).As<float, T>();
+            return Fma.MultiplyAdd(x.AsDouble(), y.AsDouble(), addend.AsDouble()).As<double, T>();
+        }
+
+        private static void KernelFma(int kc, ref T a, ref T b, ref T c, int ldc, bool addToC)
+        {
+            nuint w = (nuint)Vector256<T>.Count;
+            Vector256<T> c00 = Vector256<T>.Zero, c01 = Vector256<T>.Zero;
+            Vector256<T> c10 = Vector256<T>.Zero, c11 = Vector256<T>.Zero;
+            Vector256<T> c20 = Vector256<T>.Zero, c21 = Vector256<T>.Zero;
+            Vector256<T> c30 = Vector256<T>.Zero, c31 = Vector256<T>.Zero;
+            Vector256<T> c40 = Vector256<T>.Zero, c41 = Vector256<T>.Zero;
+            Vector256<T> c50 = Vector256<T>.Zero, c51 = Vector256<T>.Zero;
+            for (int p = 0; p < kc; p++)
+            {
+                Vector256<T> b0 = Vector256.LoadUnsafe(ref b);
+                Vector256<T> b1 = Vector256.LoadUnsafe(ref b, w);
+                Vector256<T> ai = Vector256.Create(a);
+                c00 = MultiplyAdd(ai, b0, c00); c01 = MultiplyAdd(ai, b1, c01);
+                ai = Vector256.Create(Unsafe.Add(ref a, 1));
+                c10 = MultiplyAdd(ai, b0, c10); c11 = MultiplyAdd(ai, b1, c11);
+                ai = Vector256.Create(Unsafe.Add(ref a, 2));
+                c20 = MultiplyAdd(ai, b0, c20); c21 = MultiplyAdd(ai, b1, c21);
+                ai = Vector256.Create(Unsafe.Add(ref a, 3));
+                c30 = MultiplyAdd(ai, b0, c30); c31 = MultiplyAdd(ai, b1, c31);
+                ai = Vector256.Create(Unsafe.Add(ref a, 4));
+                c40 = MultiplyAdd(ai, b0, c40); c41 = MultiplyAdd(ai, b1, c41);
+                ai = Vector256.Create(Unsafe.Add(ref a, 5));
+                c50 = MultiplyAdd(ai, b0, c50); c51 = MultiplyAdd(ai, b1, c51);
+                a = ref Unsafe.Add(ref a, MR);
+                b = ref Unsafe.Add(ref b, 2 * (int)w);
+            }
+            StoreRow(ref c, w, c00, c01, addToC);
+            StoreRow(ref Unsafe.Add(ref c, ldc), w, c10, c11, addToC);
+            StoreRow(ref Unsafe.Add(ref c, 2 * (nint)ldc), w, c20, c21, addToC);
+            StoreRow(ref Unsafe.Add(ref c, 3 * (nint)ldc), w, c30, c31, addToC);
+            StoreRow(ref Unsafe.Add(ref c, 4 * (nint)ldc), w, c40, c41, addToC);
+            StoreRow(ref Unsafe.Add(ref c, 5 * (nint)ldc), w, c50, c51, addToC);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void StoreRow(ref T row, nuint w, Vector256<T> v0, Vector256<T> v1, bool addToC)
+        {
+            if (addToC)
+            {
+                v0 += Vector256.LoadUnsafe(ref row);
+                v1 += Vector256.LoadUnsafe(ref row, w);
+            }
+            v0.StoreUnsafe(ref row);
+            v1.StoreUnsafe(ref row, w);
+        }
+
+        private static void KernelPortable(int kc, ref T a, ref T b, ref T c, int ldc, bool addToC)
+        {
+            int w = Vector<T>.Count;
+            Vector<T> c00 = Vector<T>.Zero, c01 = Vector<T>.Zero;
+            Vector<T> c10 = Vector<T>.Zero, c11 = Vector<T>.Zero;
+            Vector<T> c20 = Vector<T>.Zero, c21 = Vector<T>.Zero;
+            Vector<T> c30 = Vector<T>.Zero, c31 = Vector<T>.Zero;
+            Vector<T> c40 = Vector<T>.Zero, c41 = Vector<T>.Zero;
+            Vector<T> c50 = Vector<T>.Zero, c51 = Vector<T>.Zero;
+            for (int p = 0; p < kc; p++)
+            {
+                Vector<T> b0 = Vector.LoadUnsafe(ref b);
+                Vector<T> b1 = Vector.LoadUnsafe(ref b, (nuint)w);
+                Vector<T> ai = new Vector<T>(a);
+                c00 += ai * b0; c01 += ai * b1;
+                ai = new Vector<T>(Unsafe.Add(ref a, 1));
+                c10 += ai * b0; c11 += ai * b1;
+                ai = new Vector<T>(Unsafe.Add(ref a, 2));
+                c20 += ai * b0; c21 += ai * b1;
+                ai = new Vector<T>(Unsafe.Add(ref a, 3));
+                c30 += ai * b0; c31 += ai * b1;
+                ai = new Vector<T>(Unsafe.Add(ref a, 4));
+                c40 += ai * b0; c41 += ai * b1;
+                ai = new Vector<T>(Unsafe.Add(ref a, 5));
+                c50 += ai * b0; c51 += ai * b1;
+                a = ref Unsafe.Add(ref a, MR);
+                b = ref Unsafe.Add(ref b, 2 * w);
+            }
+            StoreRow(ref c, w, c00, c01, addToC);
+            StoreRow(ref Unsafe.Add(ref c, ldc), w, c10, c11, addToC);
+            StoreRow(ref Unsafe.Add(ref c, 2 * (nint)ldc), w, c20, c21, addToC);
+            StoreRow(ref Unsafe.Add(ref c, 3 * (nint)ldc), w, c30, c31, addToC);
+            StoreRow(ref Unsafe.Add(ref c, 4 * (nint)ldc), w, c40, c41, addToC);
+            StoreRow(ref Unsafe.Add(ref c, 5 * (nint)ldc), w, c50, c51, addToC);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void StoreRow(ref T row, int w, Vector<T> v0, Vector<T> v1, bool addToC)
+        {
+            if (addToC)
+            {
+                v0 += Vector.LoadUnsafe(ref row);
+                v1 += Vector.LoadUnsafe(ref row, (nuint)w);
+            }
+            v0.StoreUnsafe(ref row);
+            v1.StoreUnsafe(ref row, (nuint)w);
+        }
+    }
+}
