@@ -87,6 +87,68 @@ namespace Differentiable.Generator.Analysis
 
         /// <summary>True when the buffer's memory is written anywhere in the method (by a store or a call).</summary>
         public bool IsWritten(ValueId buffer) => _written.Contains(RootOf(buffer));
+
+        /// <summary>
+        /// True when the buffer's memory may be written after <paramref name="site"/> runs: by an instruction
+        /// that follows it, or by any instruction of a loop around it (the next iteration). Conservative
+        /// across branches: a write in the other branch of an if counts.
+        /// </summary>
+        public bool IsWrittenAfter(Block body, Instruction site, ValueId buffer)
+        {
+            if (!IsWritten(buffer)) return false;
+            bool passed = false;
+            return WrittenAfter(body, site, RootOf(buffer), ref passed);
+        }
+
+        private bool WrittenAfter(Block block, Instruction site, ValueId root, ref bool passed)
+        {
+            foreach (var instruction in block.Instructions)
+            {
+                if (ReferenceEquals(instruction, site)) { passed = true; continue; }
+                if (!passed && Contains(instruction, site))
+                {
+                    if (instruction is LoopInstr) { if (Writes(instruction, root)) return true; passed = true; continue; }
+                    if (instruction is IfInstr branch &&
+                        (WrittenAfter(branch.Then, site, root, ref passed) || WrittenAfter(branch.Else, site, root, ref passed))) return true;
+                    continue;
+                }
+                if (passed && Writes(instruction, root)) return true;
+            }
+            if (block.Terminator is SplitTerminator split)
+            {
+                if (WrittenAfter(split.Then, site, root, ref passed) || WrittenAfter(split.Else, site, root, ref passed)) return true;
+            }
+            return false;
+        }
+
+        private static bool Contains(Instruction instruction, Instruction site) => instruction switch
+        {
+            LoopInstr l => IrFacts.AllInstructions(l.Header).Concat(IrFacts.AllInstructions(l.Body)).Any(i => ReferenceEquals(i, site)),
+            IfInstr f => IrFacts.AllInstructions(f.Then).Concat(IrFacts.AllInstructions(f.Else)).Any(i => ReferenceEquals(i, site)),
+            _ => false,
+        };
+
+        private bool Writes(Instruction instruction, ValueId root)
+        {
+            IEnumerable<Instruction> all = instruction switch
+            {
+                LoopInstr l => new[] { instruction }.Concat(IrFacts.AllInstructions(l.Header)).Concat(IrFacts.AllInstructions(l.Body)),
+                IfInstr f => new[] { instruction }.Concat(IrFacts.AllInstructions(f.Then)).Concat(IrFacts.AllInstructions(f.Else)),
+                _ => new[] { instruction },
+            };
+            foreach (var i in all)
+            {
+                if (i is StoreInstr s && RootOf(s.Buffer) == root) return true;
+                if (i is CallInstr c)
+                {
+                    for (int k = 0; k < c.Args.Count; k++)
+                    {
+                        if (c.WritableParameters.Count > k && c.WritableParameters[k] && IsBuffer(c.Args[k]) && RootOf(c.Args[k]) == root) return true;
+                    }
+                }
+            }
+            return false;
+        }
     }
 
     internal static class ActivityAnalysis

@@ -421,11 +421,14 @@ namespace Differentiable.Generator.Differentiation
                 Declare(call.Args[k], into, scope);
                 adjoints[k] = Canon(call.Args[k]);
             }
-            // Buffers the method writes go back to their contents at the call: the callee's Backward runs it again.
+            // Buffers go back to their contents at the call, since the callee's Backward runs it again: the ones
+            // the call may write, and the ones it reads that something after it may write.
             var written = new List<ValueId>();
             for (int k = 0; k < call.Args.Count; k++)
             {
-                if (IsBuffer(call.Args[k]) && _activity.Roots.IsWritten(call.Args[k])) written.Add(call.Args[k]);
+                if (!IsBuffer(call.Args[k]) || !_activity.Roots.IsWritten(call.Args[k])) continue;
+                bool callWrites = call.WritableParameters.Count > k && call.WritableParameters[k];
+                if (callWrites || _activity.Roots.IsWrittenAfter(_function.Body, call, call.Args[k])) written.Add(call.Args[k]);
             }
             if (written.Count > 0)
             {
