@@ -59,6 +59,53 @@ public class IncrementalTests
         Assert.NotEmpty(Reasons(driver, StepNames.Emit));
     }
 
+    private const string WithRule = """
+        using System;
+        using Differentiable;
+        public static class Lib { public static double Cube(double x) => x * x * x; public static double Square(double x) => x * x; }
+        public static partial class Model
+        {
+            [Differentiable]
+            public static double H(double x) => Lib.Cube(x) + x;
+        }
+        """;
+
+    private const string Rule = """
+        using Differentiable;
+        public static partial class Rules
+        {
+            [DerivativeOf(typeof(Lib), nameof(Lib.Cube))]
+            public static void CubeBackward(double x, double dResult, ref double dX) => dX += 3 * x * x * dResult;
+        }
+        """;
+
+    [Fact]
+    public void An_edit_in_another_file_leaves_the_rule_steps_cached()
+    {
+        var (driver, compilation) = RunOnce(WithRule, Rule, Other);
+        Assert.Empty(driver.GetRunResult().Diagnostics);
+        var edited = compilation.ReplaceSyntaxTree(compilation.SyntaxTrees[2],
+            CSharpSyntaxTree.ParseText(Other.Replace("=> 1", "=> 2"), new CSharpParseOptions(LanguageVersion.Latest), path: "File2.cs"));
+        driver = driver.RunGenerators(edited);
+
+        Assert.All(Reasons(driver, StepNames.Rules), r => Assert.True(r is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, r.ToString()));
+        Assert.NotEmpty(Reasons(driver, StepNames.Rules));
+        Assert.All(Reasons(driver, StepNames.Emit), r => Assert.Equal(IncrementalStepRunReason.Cached, r));
+    }
+
+    [Fact]
+    public void Changing_a_rule_in_another_file_updates_its_callers()
+    {
+        var (driver, compilation) = RunOnce(WithRule, Rule);
+        Assert.Contains("global::Rules.CubeBackward(", string.Join("\n", driver.GetRunResult().GeneratedTrees.Select(t => t.ToString())));
+        // The rule now belongs to Square: Cube has no derivative any more, and H says so.
+        var edited = compilation.ReplaceSyntaxTree(compilation.SyntaxTrees[1],
+            CSharpSyntaxTree.ParseText(Rule.Replace("nameof(Lib.Cube)", "nameof(Lib.Square)"), new CSharpParseOptions(LanguageVersion.Latest), path: "File1.cs"));
+        driver = driver.RunGenerators(edited);
+        Assert.Equal("DIFF0009", Assert.Single(driver.GetRunResult().Diagnostics).Id);
+        Assert.DoesNotContain("HGradient", string.Join("\n", driver.GetRunResult().GeneratedTrees.Select(t => t.ToString())));
+    }
+
     [Fact]
     public void Moving_a_method_down_a_line_does_not_regenerate_code()
     {

@@ -452,6 +452,31 @@ public class RuleTests
     }
 
     [Fact]
+    public void DIFF0019_rule_in_a_generic_type() => Assert.Contains("it must not be in a generic type", SingleAt("DIFF0019", """
+        public static class T { public static double F(double x) => x; }
+        public static class R<U> { [[|DerivativeOf(typeof(T), nameof(T.F))|]] public static void B(double x, double dResult, ref double dX) { } }
+        """).GetMessage());
+
+    [Theory]
+    [InlineData("[DerivativeOf(null!, \"F\")]")]
+    [InlineData("[DerivativeOf(typeof(T), null!)]")]
+    [InlineData("[DerivativeOf(typeof(T), \"\")]")]
+    [InlineData("[DerivativeOf(typeof(Missing), \"F\")]")]
+    [InlineData("[DerivativeOf(typeof(T))]")]
+    [InlineData("[DerivativeOf(typeof(T), nameof(T.P))]")]
+    [InlineData("[DerivativeOf(typeof(System.Collections.Generic.List<>), \"Add\")]")]
+    public void Malformed_attributes_never_crash_the_generator(string attribute)
+    {
+        var result = TestCompiler.Run(Usings + "public static class T { public static double F(double x) => x; public static double P => 1; }\n" +
+            "public static partial class R { " + attribute + " public static void B(double x, double dResult, ref double dX) { } }\n" +
+            "public static partial class M { [Differentiable] public static double G(double x) => T.F(x); }");
+        Assert.DoesNotContain(result.GeneratorDiagnostics, d => d.Id == "DIFF0000");
+        Assert.DoesNotContain(result.Output.GetDiagnostics(), d => d.Id == "CS8785");
+        // Either nothing is registered (G then has no derivative for T.F), or the rule is reported.
+        Assert.Contains(result.GeneratorDiagnostics, d => d.Id is "DIFF0009" or "DIFF0018" or "DIFF0021");
+    }
+
+    [Fact]
     public void DIFF0019_an_overload_that_does_not_exist_names_the_closest()
     {
         var message = SingleAt("DIFF0019", """

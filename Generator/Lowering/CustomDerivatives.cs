@@ -97,7 +97,7 @@ namespace Differentiable.Generator.Lowering
         public static (IMethodSymbol? Target, IReadOnlyList<IMethodSymbol> Candidates) Resolve(IMethodSymbol rule)
         {
             var (owner, name, _) = ReadAttribute(rule);
-            if (owner is null || name is null || !rule.IsStatic || rule.IsGenericMethod || !rule.ReturnsVoid)
+            if (owner is null || name is null || !rule.IsStatic || rule.IsGenericMethod || !rule.ReturnsVoid || IsInGenericType(rule))
                 return (null, System.Array.Empty<IMethodSymbol>());
             var candidates = owner.GetMembers(name).OfType<IMethodSymbol>().Where(m => m.MethodKind == MethodKind.Ordinary).ToList();
             foreach (var candidate in candidates)
@@ -106,6 +106,15 @@ namespace Differentiable.Generator.Lowering
                 if (BackwardSignature.Mismatches(rule, BackwardSignature.Expected(candidate)).Count == 0) return (candidate.OriginalDefinition, candidates);
             }
             return (null, candidates);
+        }
+
+        public static bool IsInGenericType(IMethodSymbol rule)
+        {
+            for (var type = rule.ContainingType; type is not null; type = type.ContainingType)
+            {
+                if (type.IsGenericType) return true;
+            }
+            return false;
         }
 
         /// <summary>

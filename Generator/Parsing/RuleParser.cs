@@ -61,6 +61,7 @@ namespace Differentiable.Generator.Parsing
             var shape = new List<string>();
             if (!rule.IsStatic) shape.Add("it must be static");
             if (rule.IsGenericMethod) shape.Add("it must not be generic");
+            if (CustomDerivatives.IsInGenericType(rule)) shape.Add("it must not be in a generic type");
             if (!rule.ReturnsVoid) shape.Add("it returns '" + rule.ReturnType.ToDisplayString() + "' but a Backward returns void");
 
             var match = shape.Count == 0
