@@ -142,23 +142,56 @@ public class DiagnosticTests
         }
         """, "'v' is passed to 'Axpy' as more than one argument");
 
-    [Fact]
-    public void DIFF0016_parameter_buffer_written_after_a_call_that_wrote_it() => AssertDiagnostic("DIFF0016", """
+    // DIFF0016 is retired: a parameter buffer the reverse sweep puts back for a call gets its final contents back.
+    private const string ParameterWrittenAfterCall = Usings + """
         public static partial class Model
         {
             [Differentiable] public static void Square(Span<double> y) { for (int i = 0; i < y.Length; i++) y[i] *= y[i]; }
-            [Differentiable] public static double F(double[] v) { [|Square(v)|]; v[0] += 1; return v[0] * v[1]; }
+            [Differentiable] public static double F(double[] v) { Square(v); v[0] += 1; return v[0] * v[1]; }
+            [Differentiable] public static void Eighth(Span<double> v) { for (int k = 0; k < 3; k++) Square(v); }
         }
-        """, "'v' is passed to 'Square' and written again after the call");
+        public static class Driver
+        {
+            public static double Gradient(double[] v, double[] dV) => Model.FGradient(v, dV);
+            public static void Backward(double[] v, double seed, double[] dV) => Model.FBackward(v, seed, dV);
+            public static void EighthBackward(double[] v, double[] dV) => Model.EighthBackward(v, dV);
+        }
+        """;
+
+    [Theory]
+    [InlineData(0.5, -1.5)]
+    [InlineData(-2.0, 0.75)]
+    public void A_parameter_buffer_written_after_a_call_ends_with_the_primal_results(double v0, double v1)
+    {
+        var driver = TestCompiler.CompileAndLoad(ParameterWrittenAfterCall).GetType("Driver")!;
+        // F = (v0^2 + 1) v1^2: dF/dv0 = 2 v0 v1^2, dF/dv1 = 2 (v0^2 + 1) v1; v ends as (v0^2 + 1, v1^2).
+        double[] v = { v0, v1 }, dV = new double[2];
+        double value = (double)driver.GetMethod("Gradient")!.Invoke(null, new object[] { v, dV })!;
+        Assert.Equal((v0 * v0 + 1) * v1 * v1, value, 12);
+        Assert.Equal(new[] { v0 * v0 + 1, v1 * v1 }, v);
+        Assert.Equal(2 * v0 * v1 * v1, dV[0], 12);
+        Assert.Equal(2 * (v0 * v0 + 1) * v1, dV[1], 12);
+
+        // Backward with the seed on v's exit contents too: dV(entry) = 0.5 dF/dv + (2 v0 * s0, 2 v1 * s1).
+        v = new[] { v0, v1 };
+        dV = new[] { 0.25, -0.5 };
+        driver.GetMethod("Backward")!.Invoke(null, new object[] { v, 0.5, dV });
+        Assert.Equal(new[] { v0 * v0 + 1, v1 * v1 }, v);
+        Assert.Equal(0.5 * 2 * v0 * v1 * v1 + 2 * v0 * 0.25, dV[0], 12);
+        Assert.Equal(0.5 * 2 * (v0 * v0 + 1) * v1 + 2 * v1 * -0.5, dV[1], 12);
+    }
 
     [Fact]
-    public void DIFF0016_parameter_buffer_written_by_a_call_in_a_loop() => AssertDiagnostic("DIFF0016", """
-        public static partial class Model
-        {
-            [Differentiable] public static void Square(Span<double> y) { for (int i = 0; i < y.Length; i++) y[i] *= y[i]; }
-            [Differentiable] public static void F(Span<double> v) { for (int k = 0; k < 3; k++) [|Square(v)|]; }
-        }
-        """, "the call runs in a loop");
+    public void A_parameter_buffer_written_by_a_call_in_a_loop_ends_with_the_primal_results()
+    {
+        var driver = TestCompiler.CompileAndLoad(ParameterWrittenAfterCall).GetType("Driver")!;
+        double[] v = { 1.1, -0.9 }, dV = { 1, 0.5 };
+        driver.GetMethod("EighthBackward")!.Invoke(null, new object[] { v, dV });
+        Assert.Equal(Math.Pow(1.1, 8), v[0], 12);
+        Assert.Equal(Math.Pow(-0.9, 8), v[1], 12);
+        Assert.Equal(8 * Math.Pow(1.1, 7), dV[0], 10);
+        Assert.Equal(0.5 * 8 * Math.Pow(-0.9, 7), dV[1], 10);
+    }
 
     [Fact]
     public void A_local_buffer_written_after_a_call_is_saved_and_differentiated()

@@ -49,8 +49,43 @@ public class OpsNetworkTests
             }
         }
 
+        public static partial class Layers
+        {
+            // A layer writing its output parameter twice (a product, then the bias), composed by a loss.
+            [Differentiable]
+            public static void Dense(ReadOnlySpan<double> w, ReadOnlySpan<double> b, ReadOnlySpan<double> x, Span<double> y, int batch, int inputs, int outputs)
+            {
+                Ops.MatMulTransposeB(x, w, y, batch, inputs, outputs);
+                Ops.AddRowBias(y, b);
+            }
+
+            [Differentiable]
+            public static double Loss(ReadOnlySpan<double> w1, ReadOnlySpan<double> b1, ReadOnlySpan<double> w2, ReadOnlySpan<double> b2,
+                [NoDiff] ReadOnlySpan<double> x, [NoDiff] ReadOnlySpan<double> target, int batch, int inputs, int hidden, int outputs)
+            {
+                Span<double> h = stackalloc double[batch * hidden];
+                Dense(w1, b1, x, h, batch, inputs, hidden);
+                Span<double> a = stackalloc double[batch * hidden];
+                Ops.Sigmoid(h, a);
+                Span<double> y = stackalloc double[batch * outputs];
+                Dense(w2, b2, a, y, batch, hidden, outputs);
+                return Ops.MeanSquaredError(y, target);
+            }
+        }
+
         public static class Driver
         {
+            public static double Layered(double[] w1, double[] b1, double[] w2, double[] b2, double[] x, double[] t, int batch, int inputs, int hidden, int outputs) =>
+                Layers.Loss(w1, b1, w2, b2, x, t, batch, inputs, hidden, outputs);
+
+            public static double LayeredGradient(double[] w1, double[] b1, double[] w2, double[] b2, double[] x, double[] t, int batch, int inputs, int hidden, int outputs,
+                double[] dW1, double[] dB1, double[] dW2, double[] dB2) =>
+                Layers.LossGradient(w1, b1, w2, b2, x, t, batch, inputs, hidden, outputs, dW1, dB1, dW2, dB2);
+
+            public static void DenseBackward(double[] w, double[] b, double[] x, double[] y, int batch, int inputs, int outputs,
+                double[] dW, double[] dB, double[] dX, double[] dY) =>
+                Layers.DenseBackward(w, b, x, y, batch, inputs, outputs, dW, dB, dX, dY);
+
             public static double Loss(double[] w1, double[] b1, double[] w2, double[] b2, double[] x, int[] labels, int batch, int inputs, int hidden, int classes) =>
                 Network.Loss(w1, b1, w2, b2, x, labels, batch, inputs, hidden, classes);
 
@@ -206,6 +241,49 @@ public class OpsNetworkTests
             }
         }
         Assert.True(checkedCount >= 0.8 * total, $"only {checkedCount} of {total} elements were away from a ReLU kink");
+    }
+
+    [Theory]
+    [InlineData(2, 3, 4, 2, 1)]
+    [InlineData(5, 7, 6, 3, 2)]
+    public void Layers_that_write_their_output_twice_compose(int batch, int inputs, int hidden, int outputs, int seed)
+    {
+        var random = new Random(seed);
+        double[] w1 = Random(random, hidden * inputs), b1 = Random(random, hidden), w2 = Random(random, outputs * hidden), b2 = Random(random, outputs);
+        double[] x = Random(random, batch * inputs), t = Random(random, batch * outputs);
+        double[] dW1 = new double[w1.Length], dB1 = new double[b1.Length], dW2 = new double[w2.Length], dB2 = new double[b2.Length];
+        object[] Args(params object[] extra) => new object[] { w1, b1, w2, b2, x, t, batch, inputs, hidden, outputs }.Concat(extra).ToArray();
+        double value = (double)Driver("LayeredGradient").Invoke(null, Args(dW1, dB1, dW2, dB2))!;
+        double Loss() => (double)Driver("Layered").Invoke(null, Args())!;
+        Assert.Equal(Loss(), value, 14);
+        const double h = 1e-6;
+        foreach (var (parameter, adjoint) in new[] { (w1, dW1), (b1, dB1), (w2, dW2), (b2, dB2) })
+        {
+            for (int i = 0; i < parameter.Length; i++)
+            {
+                double saved = parameter[i];
+                parameter[i] = saved + h; double plus = Loss();
+                parameter[i] = saved - h; double minus = Loss();
+                parameter[i] = saved;
+                double fd = (plus - minus) / (2 * h);
+                Assert.True(Math.Abs(fd - adjoint[i]) <= 1e-6 * Math.Max(1, Math.Abs(fd)), $"element {i}: fd {fd:R}, adjoint {adjoint[i]:R}");
+            }
+        }
+
+        // Dense's own Backward leaves y = x·wᵀ + b (its output, written twice), consumes dY and gives dB = column sums of dY.
+        double[] y = new double[batch * hidden], dY = Random(random, batch * hidden), dX = new double[x.Length];
+        double[] dW = new double[w1.Length], dB = new double[b1.Length];
+        double[] seedY = (double[])dY.Clone();
+        Driver("DenseBackward").Invoke(null, new object[] { w1, b1, x, y, batch, inputs, hidden, dW, dB, dX, dY });
+        for (int r = 0; r < batch; r++)
+            for (int j = 0; j < hidden; j++)
+            {
+                double expected = b1[j];
+                for (int q = 0; q < inputs; q++) expected += x[r * inputs + q] * w1[j * inputs + q];
+                Assert.Equal(expected, y[r * hidden + j], 12);
+            }
+        Assert.All(dY, v => Assert.Equal(0.0, v));
+        for (int j = 0; j < hidden; j++) Assert.Equal(Enumerable.Range(0, batch).Sum(r => seedY[r * hidden + j]), dB[j], 12);
     }
 
     [Fact]

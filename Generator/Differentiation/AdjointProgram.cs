@@ -103,6 +103,13 @@ namespace Differentiable.Generator.Differentiation
     /// </summary>
     internal sealed record RestoreStatement(ValueId Buffer) : AdjointStatement;
 
+    /// <summary>
+    /// Saves (<paramref name="Save"/>) a parameter buffer's contents as the primal left them, before the
+    /// reverse sweep puts it back for a call's Backward, and restores them after the sweep: a written
+    /// parameter ends with the primal's results whatever the calls' Backwards did to it.
+    /// </summary>
+    internal sealed record FinalContentsStatement(ValueId Buffer, bool Save) : AdjointStatement;
+
     /// <summary>Reverses a merging branch: the same condition picks the same side.</summary>
     internal sealed record BranchStatement(ValueId Condition, List<AdjointStatement> Then, List<AdjointStatement> Else) : AdjointStatement;
 

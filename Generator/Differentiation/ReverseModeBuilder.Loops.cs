@@ -262,6 +262,9 @@ namespace Differentiable.Generator.Differentiation
                     case RestoreStatement r:
                         into.Add(r.Buffer);
                         break;
+                    case FinalContentsStatement f:
+                        into.Add(f.Buffer);
+                        break;
                     case LoopStatement l:
                         if (l.Loop.Counted is { } counted)
                         {

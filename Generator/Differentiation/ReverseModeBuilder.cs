@@ -35,6 +35,7 @@ namespace Differentiable.Generator.Differentiation
         {
             Snapshots = snapshots;
             Nodes = nodes;
+            FinalContents = new List<ValueId>();
             Plans = plans;
             Aliases = aliases;
             Activity = activity;
@@ -52,6 +53,9 @@ namespace Differentiable.Generator.Differentiation
 
         /// <summary>Calls whose written buffers the forward sweep pushes before the call (the reverse restores them).</summary>
         public Dictionary<CallInstr, List<ValueId>> Snapshots { get; }
+
+        /// <summary>Parameter buffers whose final contents the reverse sweep saves and restores (<see cref="FinalContentsStatement"/>).</summary>
+        public List<ValueId> FinalContents { get; }
     }
 
     internal sealed class ReferenceComparer<T> : IEqualityComparer<T> where T : class
@@ -75,6 +79,10 @@ namespace Differentiable.Generator.Differentiation
 
         private readonly HashSet<ValueId> _parameterValues;
 
+        // Parameter buffers the reverse sweep of the current path puts back for a call (see FinalContentsStatement).
+        private readonly List<ValueId> _restoredParameters = new List<ValueId>();
+        private readonly List<ValueId> _finalContents = new List<ValueId>();
+
         private ReverseModeBuilder(IrFunction function, ActivityResult activity)
         {
             _function = function;
@@ -93,7 +101,9 @@ namespace Differentiable.Generator.Differentiation
         {
             var builder = new ReverseModeBuilder(function, activity);
             var nodes = builder.BuildPath(function.Body, new List<Block>());
-            return new ReverseProgram(nodes, builder._plans, builder._aliases, activity, builder._snapshots);
+            var program = new ReverseProgram(nodes, builder._plans, builder._aliases, activity, builder._snapshots);
+            program.FinalContents.AddRange(builder._finalContents);
+            return program;
         }
 
         /// <summary>The value whose adjoint variable holds this value's adjoint (a carried value's is its loop output's).</summary>
@@ -107,6 +117,7 @@ namespace Differentiable.Generator.Differentiation
                 case ReturnTerminator ret:
                     var scope = new Scope(new HashSet<ValueId>());
                     var statements = new List<AdjointStatement>();
+                    _restoredParameters.Clear();
                     string? comment = null;
                     if (ret.Value is { } value && IsActive(value))
                     {
@@ -116,6 +127,12 @@ namespace Differentiable.Generator.Differentiation
                     }
                     comment = ReverseInstructions(block.Instructions, statements, scope, comment);
                     for (int i = enclosing.Count - 1; i >= 0; i--) comment = ReverseInstructions(enclosing[i].Instructions, statements, scope, comment);
+                    if (_restoredParameters.Count > 0)
+                    {
+                        statements.InsertRange(0, _restoredParameters.Select(p => new FinalContentsStatement(p, Save: true)));
+                        statements.AddRange(Enumerable.Reverse(_restoredParameters).Select(p => new FinalContentsStatement(p, Save: false)));
+                        foreach (var p in _restoredParameters) if (!_finalContents.Contains(p)) _finalContents.Add(p);
+                    }
                     if (statements.Count > 0) nodes.Add(new ReverseNode(statements));
                     nodes.Add(new ReturnNode(ret.Value, _function.Parameters
                         .Where(p => p.Active && !p.Type.IsBuffer() && !scope.Declared.Contains(p.Value)).Select(p => p.Value).ToList()));
@@ -433,6 +450,11 @@ namespace Differentiable.Generator.Differentiation
             if (written.Count > 0)
             {
                 if (!_snapshots.ContainsKey(call)) _snapshots[call] = written;
+                foreach (var buffer in written)
+                {
+                    var root = _activity.Roots.RootOf(buffer);
+                    if (_parameterValues.Contains(root) && !_restoredParameters.Contains(root)) _restoredParameters.Add(root);
+                }
                 for (int k = written.Count - 1; k >= 0; k--) into.Add(new RestoreStatement(written[k]));
             }
             into.Add(new BackwardCallStatement(call, seed, adjoints));

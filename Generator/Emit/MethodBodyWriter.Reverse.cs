@@ -293,6 +293,26 @@ namespace Differentiable.Generator.Emit
                         WriteBackwardCall(writer, call);
                         break;
 
+                    case FinalContentsStatement f:
+                    {
+                        string buffer = Operand(f.Buffer);
+                        string pool = _finalContents[f.Buffer];
+                        string element = ElementKeyword(_function.TypeOf(f.Buffer));
+                        string copy = "global::System.MemoryExtensions.AsSpan(" + pool + ", 0, " + buffer + ".Length)";
+                        if (f.Save)
+                        {
+                            writer.Line(pool + " = global::System.Buffers.ArrayPool<" + element + ">.Shared.Rent(" + buffer + ".Length); // " + buffer + " as the method leaves it");
+                            writer.Line((BufferTypeName(f.Buffer).EndsWith("[]", System.StringComparison.Ordinal)
+                                ? "global::System.MemoryExtensions.CopyTo(" + buffer + ", " + copy + ");"
+                                : buffer + ".CopyTo(" + copy + ");"));
+                        }
+                        else
+                        {
+                            writer.Line(copy + ".CopyTo(" + buffer + "); // " + buffer + " as the method leaves it");
+                        }
+                        break;
+                    }
+
                     case RestoreStatement r:
                     {
                         string buffer = Operand(r.Buffer);

@@ -29,6 +29,7 @@ namespace Differentiable.Generator.Emit
         private readonly Dictionary<ValueId, Instruction> _definition = new Dictionary<ValueId, Instruction>();
         private readonly Dictionary<IrType, string> _stacks = new Dictionary<IrType, string>();
         private readonly Dictionary<ValueId, string> _pooledShadows = new Dictionary<ValueId, string>();
+        private readonly Dictionary<ValueId, string> _finalContents = new Dictionary<ValueId, string>();
         private readonly Dictionary<int, string> _temps = new Dictionary<int, string>();
 
         // True while printing the forward sweep: a carried value is then its loop's variable. In the
@@ -205,7 +206,14 @@ namespace Differentiable.Generator.Emit
                 _pooledShadows[alloc.Result] = pool;
                 writer.Line(ElementKeyword(f.TypeOf(alloc.Result)) + "[]? " + pool + " = null;");
             }
-            bool guarded = _stacks.Count > 0 || pooled.Count > 0;
+            // A written parameter's final contents, kept while the reverse sweep puts it back for calls' Backwards.
+            foreach (var buffer in _program.FinalContents)
+            {
+                string pool = _names.Fresh(_names.Value(buffer) + "Final");
+                _finalContents[buffer] = pool;
+                writer.Line(ElementKeyword(f.TypeOf(buffer)) + "[]? " + pool + " = null;");
+            }
+            bool guarded = _stacks.Count > 0 || pooled.Count > 0 || _finalContents.Count > 0;
             foreach (var stack in _stacks.OrderBy(s => s.Key))
                 writer.Line("var " + stack.Value + " = global::Differentiable.ValueStack<" + stack.Key.Keyword() + ">.Rent();");
             if (guarded) writer.Open("try");
@@ -215,6 +223,8 @@ namespace Differentiable.Generator.Emit
                 writer.Close();
                 writer.Open("finally");
                 foreach (var stack in _stacks.OrderBy(s => s.Key)) writer.Line(stack.Value + ".Return();");
+                foreach (var pair in _finalContents)
+                    writer.Line("if (" + pair.Value + " is not null) global::System.Buffers.ArrayPool<" + ElementKeyword(f.TypeOf(pair.Key)) + ">.Shared.Return(" + pair.Value + ");");
                 foreach (var alloc in pooled)
                 {
                     string pool = _pooledShadows[alloc.Result];

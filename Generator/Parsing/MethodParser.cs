@@ -155,9 +155,9 @@ namespace Differentiable.Generator.Parsing
         }
 
         /// <summary>
-        /// DIFF0015-0017: memory the reverse sweep cannot handle safely. A buffer passed twice to a call that
-        /// may write it; a buffer a differentiable call writes that is written again later (the reverse runs
-        /// the call again, on the memory as it is then); an active value stored into [NoDiff] memory.
+        /// DIFF0015 and DIFF0017: memory the reverse sweep cannot handle safely. A buffer passed twice to a call
+        /// that may write it; an active value stored into [NoDiff] memory. (DIFF0016 is no longer reported: a
+        /// parameter buffer the reverse sweep puts back for a call gets its final contents back afterwards.)
         /// </summary>
         private static void CheckBuffers(IrFunction function, IrLowering lowering, List<DiagnosticInfo> diagnostics)
         {
@@ -193,25 +193,10 @@ namespace Differentiable.Generator.Parsing
             }
             Walk(function.Body, new LoopInstr[0]);
 
-            IEnumerable<ValueId> WrittenRoots(Instruction instruction)
-            {
-                switch (instruction)
-                {
-                    case StoreInstr store: yield return roots.RootOf(store.Buffer); break;
-                    case CallInstr call:
-                        for (int k = 0; k < call.Args.Count; k++)
-                        {
-                            if (call.WritableParameters.Count > k && call.WritableParameters[k] && function.TypeOf(call.Args[k]).IsBuffer())
-                                yield return roots.RootOf(call.Args[k]);
-                        }
-                        break;
-                }
-            }
-
             var reported = new HashSet<Instruction>(InstanceComparer.Instance);
             for (int index = 0; index < order.Count; index++)
             {
-                var (instruction, loops) = order[index];
+                var (instruction, _) = order[index];
                 lowering.Sites.TryGetValue(instruction, out var site);
                 if (instruction is StoreInstr store && activity.IsVaried(store.Value) && constantRoots.Contains(roots.RootOf(store.Buffer)))
                 {
@@ -242,28 +227,8 @@ namespace Differentiable.Generator.Parsing
                         reported.Add(call);
                         break;
                     }
-                    // The reverse sweep puts a local buffer back as the call found it (the forward sweep saved it),
-                    // then runs the call again. A parameter's memory must end as the primal left it, so the call
-                    // must be the last to write it.
-                    if (!names.ContainsKey(root) || !roots.IsWritten(root)) continue;
-                    string? problem = null;
-                    for (int later = index + 1; later < order.Count && problem is null; later++)
-                    {
-                        if (WrittenRoots(order[later].Instruction).Contains(root)) problem = "written again after the call";
-                    }
-                    if (problem is null && loops.Length > 0)
-                    {
-                        var outermost = loops[0];
-                        bool otherWriter = order.Any(o => !ReferenceEquals(o.Instruction, call) && o.Loops.Contains(outermost) && WrittenRoots(o.Instruction).Contains(root));
-                        if (otherWriter) problem = "written again in the next iteration of the loop";
-                        else if (writes) problem = "the call runs in a loop, so the reverse sweep would leave an earlier iteration's result in it";
-                    }
-                    if (problem is not null)
-                    {
-                        diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.BufferWrittenAfterCall, site.Location, NameOf(call.Args[k]), site.Name, problem));
-                        reported.Add(call);
-                        break;
-                    }
+                    // A parameter written after the call, or by it in a loop, is fine: the reverse sweep saves its
+                    // final contents before putting it back for the call's Backward, and restores them after.
                 }
             }
         }
