@@ -70,13 +70,14 @@ namespace Differentiable
         private static void SigmoidCore<T>(ReadOnlySpan<T> x, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>
         {
             OpChecks.SameLength(x.Length, y.Length, nameof(y));
-            TensorPrimitives.Sigmoid(x, y);
+            if (!x.IsEmpty) TensorPrimitives.Sigmoid(x, y); // it rejects empty spans
         }
 
         private static void SigmoidBackwardCore<T>(ReadOnlySpan<T> x, Span<T> y, Span<T> dX, Span<T> dY)
             where T : unmanaged, IFloatingPointIeee754<T>
         {
             CheckElementwiseBackward(x, y, dX, dY);
+            if (x.IsEmpty) return; // TensorPrimitives.Sigmoid rejects empty spans
             TensorPrimitives.Sigmoid(x, y);
             OpKernels.AccumulateFromOutput<T, OpKernels.SigmoidDerivative<T>>(y, dX.Slice(0, x.Length), dY.Slice(0, x.Length));
         }

@@ -9,7 +9,7 @@ namespace Differentiable.Generator.Tests.Runtime;
 /// formula, the Backward conventions of DESIGN.md (accumulation, consumed output seeds, primal results written,
 /// zero seeds), extreme inputs, argument checks and zero allocation.
 /// </summary>
-public class OpsTests
+public partial class OpsTests
 {
     /// <summary>Random points per gradient check.</summary>
     private const int Points = 3;
