@@ -166,7 +166,15 @@ namespace Differentiable
         public static void SoftmaxRowAdjoint<T>(ReadOnlySpan<T> y, Span<T> dX, Span<T> dY)
             where T : unmanaged, IFloatingPointIeee754<T>
         {
-            T inner = TensorPrimitives.Dot<T>(dY, y);
+            T inner = T.Zero;
+            if (y.Length < NarrowRowBlocks<T>.NarrowRow)
+            {
+                for (int j = 0; j < y.Length; j++) inner += dY[j] * y[j];
+            }
+            else
+            {
+                inner = TensorPrimitives.Dot<T>(dY, y);
+            }
             int i = 0;
             if (UseVectors<T>(y.Length))
             {

@@ -147,6 +147,11 @@ namespace Differentiable
         {
             OpChecks.SameLength(x.Length, y.Length, nameof(y));
             OpChecks.Rows(x.Length, cols, nameof(cols));
+            if (cols < NarrowRowBlocks<T>.NarrowRow)
+            {
+                SoftmaxNarrowRows(x, y, cols, default, default, backward: false);
+                return;
+            }
             for (int start = 0; start < x.Length; start += cols)
                 OpKernels.SoftmaxRow(x.Slice(start, cols), y.Slice(start, cols));
         }
@@ -156,12 +161,39 @@ namespace Differentiable
         {
             CheckElementwiseBackward(x, y, dX, dY);
             OpChecks.Rows(x.Length, cols, nameof(cols));
+            if (cols < NarrowRowBlocks<T>.NarrowRow)
+            {
+                SoftmaxNarrowRows(x, y, cols, dX, dY, backward: true);
+                return;
+            }
             // Row by row, so each row's y is still in cache when its adjoint reads it.
             for (int start = 0; start < x.Length; start += cols)
             {
                 Span<T> yRow = y.Slice(start, cols);
                 OpKernels.SoftmaxRow(x.Slice(start, cols), yRow);
                 OpKernels.SoftmaxRowAdjoint<T>(yRow, dX.Slice(start, cols), dY.Slice(start, cols));
+            }
+        }
+
+        /// <summary>
+        /// Softmax of rows shorter than <see cref="NarrowRowBlocks{T}.NarrowRow"/>, a block of rows per exp call; with
+        /// <paramref name="backward"/>, each row's adjoint follows while the row is in cache.
+        /// </summary>
+        private static void SoftmaxNarrowRows<T>(ReadOnlySpan<T> x, Span<T> y, int cols, Span<T> dX, Span<T> dY, bool backward)
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            var blocks = new NarrowRowBlocks<T>(x, cols, stackalloc T[NarrowRowBlocks<T>.ScratchLength(x.Length, cols)]);
+            while (blocks.MoveNext())
+            {
+                for (int r = 0; r < blocks.Rows; r++)
+                {
+                    int start = (blocks.FirstRow + r) * cols;
+                    ReadOnlySpan<T> exps = blocks.Exp(r);
+                    Span<T> yRow = y.Slice(start, cols);
+                    T inverse = T.One / blocks.Sum(r);
+                    for (int j = 0; j < yRow.Length; j++) yRow[j] = exps[j] * inverse;
+                    if (backward) OpKernels.SoftmaxRowAdjoint<T>(yRow, dX.Slice(start, cols), dY.Slice(start, cols));
+                }
             }
         }
     }

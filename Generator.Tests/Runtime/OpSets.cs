@@ -51,7 +51,7 @@ public readonly struct FloatOps : IOpSet<float>
 {
     public static double ForwardTolerance => 1e-5;
     public static double GradientTolerance => 1e-3;
-    public static double Step => 1.0 / 16;
+    public static double Step => 1.0 / 8;
     public static bool NormwiseGradientError => true;
 
     public static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b) => Ops.Dot(a, b);

@@ -19,8 +19,8 @@ public partial class OpsTests
     /// <summary>Sizes plus one longer than <c>OpKernels.ScratchLength</c>, where log-sum-exp works in blocks.</summary>
     public static TheoryData<int> SizesAndLong => new() { 1, 7, 33, 100, 257, 3000 };
 
-    /// <summary>Rows × columns built from the sizes.</summary>
-    public static TheoryData<int, int> Shapes => new() { { 1, 1 }, { 7, 1 }, { 1, 7 }, { 33, 7 }, { 7, 33 }, { 3, 100 }, { 2, 257 } };
+    /// <summary>Rows × columns built from the sizes; 150 × 7 spans several narrow-row blocks (<c>NarrowRowBlocks</c>).</summary>
+    public static TheoryData<int, int> Shapes => new() { { 1, 1 }, { 7, 1 }, { 1, 7 }, { 33, 7 }, { 7, 33 }, { 3, 100 }, { 2, 257 }, { 150, 7 } };
 
     /// <summary>Shapes plus rows longer than <c>OpKernels.ScratchLength</c>.</summary>
     public static TheoryData<int, int> ShapesAndLong
