@@ -11,7 +11,7 @@ namespace Differentiable
     /// compiles a generic method over a value type separately for each, so the type parameter costs nothing.
     /// Where <see cref="TensorPrimitives"/> already does a pass (exp, max, sum, dot, scaled add) it is used; the loops
     /// here are the fused passes it lacks. Each loop runs <see cref="Vector{T}"/> blocks, then a scalar tail.
-    /// Callers have checked the lengths: every span argument is exactly as long as the first.
+    /// Callers have checked the lengths: every data and adjoint span is exactly as long as the first (scratch spans aside).
     /// </summary>
     internal static class OpKernels
     {
