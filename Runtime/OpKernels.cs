@@ -11,7 +11,7 @@ namespace Differentiable
     /// compiles a generic method over a value type separately for each, so the type parameter costs nothing.
     /// Where <see cref="TensorPrimitives"/> already does a pass (exp, max, sum, dot, scaled add) it is used; the loops
     /// here are the fused passes it lacks. Each loop runs <see cref="Vector{T}"/> blocks, then a scalar tail.
-    /// Callers have checked the lengths: every span argument is exactly as long as the first.
+    /// Callers have checked the lengths: every data and adjoint span is exactly as long as the first (scratch spans aside).
     /// </summary>
     internal static class OpKernels
     {
@@ -78,39 +78,51 @@ namespace Differentiable
         // ---- derivatives read off the output: dx += dy * f'(y), dy = 0 ----
 
         /// <summary>An element-wise function whose derivative is a function of its output.</summary>
-        public interface IOutputDerivative<T> where T : unmanaged, IFloatingPointIeee754<T>
+        public interface IOutputActivation<T> where T : unmanaged, IFloatingPointIeee754<T>
         {
+            /// <summary>y = f(x), element-wise; y may be x.</summary>
+            static abstract void Apply(ReadOnlySpan<T> x, Span<T> y);
+
             /// <summary>f'(x) expressed through y = f(x).</summary>
-            static abstract T Of(T y);
+            static abstract T Derivative(T y);
 
-            /// <inheritdoc cref="Of(T)"/>
-            static abstract Vector<T> Of(Vector<T> y);
+            /// <inheritdoc cref="Derivative(T)"/>
+            static abstract Vector<T> Derivative(Vector<T> y);
         }
 
-        /// <summary>σ'(x) = y (1 − y).</summary>
-        public readonly struct SigmoidDerivative<T> : IOutputDerivative<T> where T : unmanaged, IFloatingPointIeee754<T>
+        /// <summary>σ(x) = 1 / (1 + e^−x), σ'(x) = y (1 − y).</summary>
+        public readonly struct SigmoidActivation<T> : IOutputActivation<T> where T : unmanaged, IFloatingPointIeee754<T>
         {
             /// <inheritdoc />
-            public static T Of(T y) => y * (T.One - y);
+            public static void Apply(ReadOnlySpan<T> x, Span<T> y)
+            {
+                if (!x.IsEmpty) TensorPrimitives.Sigmoid(x, y); // it rejects empty spans
+            }
 
             /// <inheritdoc />
-            public static Vector<T> Of(Vector<T> y) => y * (Vector<T>.One - y);
+            public static T Derivative(T y) => y * (T.One - y);
+
+            /// <inheritdoc />
+            public static Vector<T> Derivative(Vector<T> y) => y * (Vector<T>.One - y);
         }
 
-        /// <summary>tanh'(x) = 1 − y².</summary>
-        public readonly struct TanhDerivative<T> : IOutputDerivative<T> where T : unmanaged, IFloatingPointIeee754<T>
+        /// <summary>tanh, tanh'(x) = 1 − y².</summary>
+        public readonly struct TanhActivation<T> : IOutputActivation<T> where T : unmanaged, IFloatingPointIeee754<T>
         {
             /// <inheritdoc />
-            public static T Of(T y) => T.One - y * y;
+            public static void Apply(ReadOnlySpan<T> x, Span<T> y) => TensorPrimitives.Tanh(x, y);
 
             /// <inheritdoc />
-            public static Vector<T> Of(Vector<T> y) => MultiplyAdd(-y, y, Vector<T>.One);
+            public static T Derivative(T y) => T.One - y * y;
+
+            /// <inheritdoc />
+            public static Vector<T> Derivative(Vector<T> y) => MultiplyAdd(-y, y, Vector<T>.One);
         }
 
         /// <summary>dx += dy ⊙ f'(y), then dy = 0, for an element-wise y = f(x) whose output is already in <paramref name="y"/>.</summary>
-        public static void AccumulateFromOutput<T, TDerivative>(ReadOnlySpan<T> y, Span<T> dX, Span<T> dY)
+        public static void AccumulateFromOutput<T, TActivation>(ReadOnlySpan<T> y, Span<T> dX, Span<T> dY)
             where T : unmanaged, IFloatingPointIeee754<T>
-            where TDerivative : struct, IOutputDerivative<T>
+            where TActivation : struct, IOutputActivation<T>
         {
             int i = 0;
             if (UseVectors<T>(y.Length))
@@ -120,14 +132,14 @@ namespace Differentiable
                 Span<Vector<T>> dyv = MemoryMarshal.Cast<T, Vector<T>>(dY);
                 for (int k = 0; k < yv.Length; k++)
                 {
-                    dxv[k] = MultiplyAdd(dyv[k], TDerivative.Of(yv[k]), dxv[k]);
+                    dxv[k] = MultiplyAdd(dyv[k], TActivation.Derivative(yv[k]), dxv[k]);
                     dyv[k] = Vector<T>.Zero;
                 }
                 i = yv.Length * Vector<T>.Count;
             }
             for (; i < y.Length; i++)
             {
-                dX[i] += dY[i] * TDerivative.Of(y[i]);
+                dX[i] += dY[i] * TActivation.Derivative(y[i]);
                 dY[i] = T.Zero;
             }
         }
@@ -154,7 +166,15 @@ namespace Differentiable
         public static void SoftmaxRowAdjoint<T>(ReadOnlySpan<T> y, Span<T> dX, Span<T> dY)
             where T : unmanaged, IFloatingPointIeee754<T>
         {
-            T inner = TensorPrimitives.Dot<T>(dY, y);
+            T inner = T.Zero;
+            if (y.Length < NarrowRowBlocks<T>.NarrowRow)
+            {
+                for (int j = 0; j < y.Length; j++) inner += dY[j] * y[j];
+            }
+            else
+            {
+                inner = TensorPrimitives.Dot<T>(dY, y);
+            }
             int i = 0;
             if (UseVectors<T>(y.Length))
             {

@@ -48,10 +48,10 @@ namespace Differentiable
 
         /// <summary>Element-wise logistic sigmoid, <c>y = 1 / (1 + e^-x)</c>. <paramref name="y"/> may be <paramref name="x"/>.</summary>
         /// <exception cref="ArgumentException"><paramref name="y"/> differs in length from <paramref name="x"/>.</exception>
-        public static void Sigmoid(ReadOnlySpan<float> x, Span<float> y) => SigmoidCore(x, y);
+        public static void Sigmoid(ReadOnlySpan<float> x, Span<float> y) => OutputActivationCore<float, OpKernels.SigmoidActivation<float>>(x, y);
 
         /// <inheritdoc cref="Sigmoid(ReadOnlySpan{float}, Span{float})"/>
-        public static void Sigmoid(ReadOnlySpan<double> x, Span<double> y) => SigmoidCore(x, y);
+        public static void Sigmoid(ReadOnlySpan<double> x, Span<double> y) => OutputActivationCore<double, OpKernels.SigmoidActivation<double>>(x, y);
 
         /// <summary>
         /// The adjoint of <see cref="Sigmoid(ReadOnlySpan{float}, Span{float})"/>: writes y = σ(x), adds
@@ -60,35 +60,21 @@ namespace Differentiable
         /// <exception cref="ArgumentException">Mismatched lengths, or an adjoint shorter than its primal.</exception>
         [DerivativeOf(typeof(Ops), nameof(Sigmoid))]
         public static void SigmoidBackward(ReadOnlySpan<float> x, Span<float> y, Span<float> dX, Span<float> dY) =>
-            SigmoidBackwardCore(x, y, dX, dY);
+            OutputActivationBackwardCore<float, OpKernels.SigmoidActivation<float>>(x, y, dX, dY);
 
         /// <inheritdoc cref="SigmoidBackward(ReadOnlySpan{float}, Span{float}, Span{float}, Span{float})"/>
         [DerivativeOf(typeof(Ops), nameof(Sigmoid))]
         public static void SigmoidBackward(ReadOnlySpan<double> x, Span<double> y, Span<double> dX, Span<double> dY) =>
-            SigmoidBackwardCore(x, y, dX, dY);
-
-        private static void SigmoidCore<T>(ReadOnlySpan<T> x, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>
-        {
-            OpChecks.SameLength(x.Length, y.Length, nameof(y));
-            TensorPrimitives.Sigmoid(x, y);
-        }
-
-        private static void SigmoidBackwardCore<T>(ReadOnlySpan<T> x, Span<T> y, Span<T> dX, Span<T> dY)
-            where T : unmanaged, IFloatingPointIeee754<T>
-        {
-            CheckElementwiseBackward(x, y, dX, dY);
-            TensorPrimitives.Sigmoid(x, y);
-            OpKernels.AccumulateFromOutput<T, OpKernels.SigmoidDerivative<T>>(y, dX.Slice(0, x.Length), dY.Slice(0, x.Length));
-        }
+            OutputActivationBackwardCore<double, OpKernels.SigmoidActivation<double>>(x, y, dX, dY);
 
         // ---- Tanh: y = tanh x;  dx += dy · (1 − y²),  dy = 0 ----
 
         /// <summary>Element-wise hyperbolic tangent. <paramref name="y"/> may be <paramref name="x"/>.</summary>
         /// <exception cref="ArgumentException"><paramref name="y"/> differs in length from <paramref name="x"/>.</exception>
-        public static void Tanh(ReadOnlySpan<float> x, Span<float> y) => TanhCore(x, y);
+        public static void Tanh(ReadOnlySpan<float> x, Span<float> y) => OutputActivationCore<float, OpKernels.TanhActivation<float>>(x, y);
 
         /// <inheritdoc cref="Tanh(ReadOnlySpan{float}, Span{float})"/>
-        public static void Tanh(ReadOnlySpan<double> x, Span<double> y) => TanhCore(x, y);
+        public static void Tanh(ReadOnlySpan<double> x, Span<double> y) => OutputActivationCore<double, OpKernels.TanhActivation<double>>(x, y);
 
         /// <summary>
         /// The adjoint of <see cref="Tanh(ReadOnlySpan{float}, Span{float})"/>: writes y = tanh(x), adds
@@ -97,25 +83,29 @@ namespace Differentiable
         /// <exception cref="ArgumentException">Mismatched lengths, or an adjoint shorter than its primal.</exception>
         [DerivativeOf(typeof(Ops), nameof(Tanh))]
         public static void TanhBackward(ReadOnlySpan<float> x, Span<float> y, Span<float> dX, Span<float> dY) =>
-            TanhBackwardCore(x, y, dX, dY);
+            OutputActivationBackwardCore<float, OpKernels.TanhActivation<float>>(x, y, dX, dY);
 
         /// <inheritdoc cref="TanhBackward(ReadOnlySpan{float}, Span{float}, Span{float}, Span{float})"/>
         [DerivativeOf(typeof(Ops), nameof(Tanh))]
         public static void TanhBackward(ReadOnlySpan<double> x, Span<double> y, Span<double> dX, Span<double> dY) =>
-            TanhBackwardCore(x, y, dX, dY);
+            OutputActivationBackwardCore<double, OpKernels.TanhActivation<double>>(x, y, dX, dY);
 
-        private static void TanhCore<T>(ReadOnlySpan<T> x, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>
+        private static void OutputActivationCore<T, TActivation>(ReadOnlySpan<T> x, Span<T> y)
+            where T : unmanaged, IFloatingPointIeee754<T>
+            where TActivation : struct, OpKernels.IOutputActivation<T>
         {
             OpChecks.SameLength(x.Length, y.Length, nameof(y));
-            TensorPrimitives.Tanh(x, y);
+            TActivation.Apply(x, y);
         }
 
-        private static void TanhBackwardCore<T>(ReadOnlySpan<T> x, Span<T> y, Span<T> dX, Span<T> dY)
+        /// <summary>Sigmoid and tanh: write y = f(x), then dx += dy ⊙ f'(x) with f'(x) read off y, and dy = 0.</summary>
+        private static void OutputActivationBackwardCore<T, TActivation>(ReadOnlySpan<T> x, Span<T> y, Span<T> dX, Span<T> dY)
             where T : unmanaged, IFloatingPointIeee754<T>
+            where TActivation : struct, OpKernels.IOutputActivation<T>
         {
             CheckElementwiseBackward(x, y, dX, dY);
-            TensorPrimitives.Tanh(x, y);
-            OpKernels.AccumulateFromOutput<T, OpKernels.TanhDerivative<T>>(y, dX.Slice(0, x.Length), dY.Slice(0, x.Length));
+            TActivation.Apply(x, y);
+            OpKernels.AccumulateFromOutput<T, TActivation>(y, dX.Slice(0, x.Length), dY.Slice(0, x.Length));
         }
 
         private static void CheckElementwiseBackward<T>(ReadOnlySpan<T> x, Span<T> y, Span<T> dX, Span<T> dY)
@@ -157,6 +147,11 @@ namespace Differentiable
         {
             OpChecks.SameLength(x.Length, y.Length, nameof(y));
             OpChecks.Rows(x.Length, cols, nameof(cols));
+            if (cols < NarrowRowBlocks<T>.NarrowRow)
+            {
+                SoftmaxNarrowRows(x, y, cols, default, default, backward: false);
+                return;
+            }
             for (int start = 0; start < x.Length; start += cols)
                 OpKernels.SoftmaxRow(x.Slice(start, cols), y.Slice(start, cols));
         }
@@ -166,12 +161,39 @@ namespace Differentiable
         {
             CheckElementwiseBackward(x, y, dX, dY);
             OpChecks.Rows(x.Length, cols, nameof(cols));
+            if (cols < NarrowRowBlocks<T>.NarrowRow)
+            {
+                SoftmaxNarrowRows(x, y, cols, dX, dY, backward: true);
+                return;
+            }
             // Row by row, so each row's y is still in cache when its adjoint reads it.
             for (int start = 0; start < x.Length; start += cols)
             {
                 Span<T> yRow = y.Slice(start, cols);
                 OpKernels.SoftmaxRow(x.Slice(start, cols), yRow);
                 OpKernels.SoftmaxRowAdjoint<T>(yRow, dX.Slice(start, cols), dY.Slice(start, cols));
+            }
+        }
+
+        /// <summary>
+        /// Softmax of rows shorter than <see cref="NarrowRowBlocks{T}.NarrowRow"/>, a block of rows per exp call; with
+        /// <paramref name="backward"/>, each row's adjoint follows while the row is in cache.
+        /// </summary>
+        private static void SoftmaxNarrowRows<T>(ReadOnlySpan<T> x, Span<T> y, int cols, Span<T> dX, Span<T> dY, bool backward)
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            var blocks = new NarrowRowBlocks<T>(x, cols, stackalloc T[NarrowRowBlocks<T>.ScratchLength(x.Length, cols)]);
+            while (blocks.MoveNext())
+            {
+                for (int r = 0; r < blocks.Rows; r++)
+                {
+                    int start = (blocks.FirstRow + r) * cols;
+                    ReadOnlySpan<T> exps = blocks.Exp(r);
+                    Span<T> yRow = y.Slice(start, cols);
+                    T inverse = T.One / blocks.Sum(r);
+                    for (int j = 0; j < yRow.Length; j++) yRow[j] = exps[j] * inverse;
+                    if (backward) OpKernels.SoftmaxRowAdjoint<T>(yRow, dX.Slice(start, cols), dY.Slice(start, cols));
+                }
             }
         }
     }

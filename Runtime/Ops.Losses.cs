@@ -92,8 +92,21 @@ namespace Differentiable
             where T : unmanaged, IFloatingPointIeee754<T>
         {
             CheckSoftmaxCrossEntropy(logits.Length, labels, classes);
-            Span<T> scratch = stackalloc T[Math.Min(classes, OpKernels.ScratchLength)];
             T total = T.Zero;
+            if (classes < NarrowRowBlocks<T>.NarrowRow)
+            {
+                var blocks = new NarrowRowBlocks<T>(logits, classes, stackalloc T[NarrowRowBlocks<T>.ScratchLength(logits.Length, classes)]);
+                while (blocks.MoveNext())
+                {
+                    for (int r = 0; r < blocks.Rows; r++)
+                    {
+                        int row = blocks.FirstRow + r;
+                        total += (blocks.Max(r) - logits[row * classes + labels[row]]) + T.Log(blocks.Sum(r));
+                    }
+                }
+                return total / T.CreateTruncating(labels.Length);
+            }
+            Span<T> scratch = stackalloc T[Math.Min(classes, OpKernels.ScratchLength)];
             for (int r = 0; r < labels.Length; r++)
             {
                 ReadOnlySpan<T> row = logits.Slice(r * classes, classes);
@@ -111,6 +124,23 @@ namespace Differentiable
             OpChecks.Adjoint(dLogits.Length, logits.Length, nameof(dLogits));
             if (dResult == T.Zero) return;
             T scale = dResult / T.CreateTruncating(labels.Length);
+            if (classes < NarrowRowBlocks<T>.NarrowRow)
+            {
+                var blocks = new NarrowRowBlocks<T>(logits, classes, stackalloc T[NarrowRowBlocks<T>.ScratchLength(logits.Length, classes)]);
+                while (blocks.MoveNext())
+                {
+                    for (int r = 0; r < blocks.Rows; r++)
+                    {
+                        int row = blocks.FirstRow + r;
+                        ReadOnlySpan<T> exps = blocks.Exp(r);
+                        Span<T> dRow = dLogits.Slice(row * classes, classes);
+                        T factor = scale / blocks.Sum(r);
+                        for (int j = 0; j < dRow.Length; j++) dRow[j] += factor * exps[j];
+                        dRow[labels[row]] -= scale;
+                    }
+                }
+                return;
+            }
             Span<T> scratch = stackalloc T[Math.Min(classes, OpKernels.ScratchLength)];
             for (int r = 0; r < labels.Length; r++)
             {
