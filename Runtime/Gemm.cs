@@ -277,6 +277,9 @@ namespace Differentiable
             return Fma.MultiplyAdd(x.AsDouble(), y.AsDouble(), addend.AsDouble()).As<double, T>();
         }
 
+        // Never inlined: inside the loop nest of Multiply the register allocator has the loop variables to keep too,
+        // and spilled accumulators halve the speed (seen with tiered PGO, which inlines large hot callees).
+        [MethodImpl(MethodImplOptions.NoInlining)]
         private static void KernelFma(int kc, ref T a, ref T b, ref T c, int ldc, bool addToC)
         {
             nuint w = (nuint)Vector256<T>.Count;
@@ -325,6 +328,7 @@ namespace Differentiable
             v1.StoreUnsafe(ref row, w);
         }
 
+        [MethodImpl(MethodImplOptions.NoInlining)]
         private static void KernelPortable(int kc, ref T a, ref T b, ref T c, int ldc, bool addToC)
         {
             int w = Vector<T>.Count;
