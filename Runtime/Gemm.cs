@@ -110,11 +110,11 @@ namespace Differentiable
                 {
                     int kc = Math.Min(KC, k - pc);
                     bool addToC = accumulate || pc > 0;
-                    PackB(ref Unsafe.Add(ref bRef, (nint)pc * rsB + (nint)jc * csB), rsB, csB, kc, nc, ref packB);
+                    Pack(ref Unsafe.Add(ref bRef, (nint)pc * rsB + (nint)jc * csB), csB, rsB, nc, kc, nr, ref packB);
                     for (int ic = 0; ic < m; ic += MC)
                     {
                         int mc = Math.Min(MC, m - ic);
-                        PackA(ref Unsafe.Add(ref aRef, (nint)ic * rsA + (nint)pc * csA), rsA, csA, mc, kc, ref packA);
+                        Pack(ref Unsafe.Add(ref aRef, (nint)ic * rsA + (nint)pc * csA), rsA, csA, mc, kc, MR, ref packA);
                         for (int jr = 0; jr < nc; jr += nr)
                         {
                             int nrValid = Math.Min(nr, nc - jr);
@@ -168,75 +168,151 @@ namespace Differentiable
         // ---- Packing ----
 
         /// <summary>
-        /// Packs an mc×kc block of op(A) into MR-tall strips: strip s holds rows s·MR … s·MR+MR-1, stored
-        /// column after column (<c>dest[s·MR·kc + p·MR + r] = A[s·MR + r, p]</c>), rows past mc zero.
+        /// Packs <paramref name="count"/> lines of kc elements into strips of <paramref name="w"/> lines, each strip
+        /// stored step after step: <c>dest[s·w·kc + p·w + r] = src[(s·w + r)·across + p·along]</c>, lines past
+        /// count zero. A block of A is packed with lines = rows (w = MR, across = rsA, along = csA), a panel of B
+        /// with lines = columns (w = NR, across = csB, along = rsB).
         /// </summary>
-        private static void PackA(ref T a, int rsA, int csA, int mc, int kc, ref T dest)
+        private static void Pack(ref T src, nint across, nint along, int count, int kc, int w, ref T dest)
         {
-            for (int i0 = 0; i0 < mc; i0 += MR)
+            for (int s0 = 0; s0 < count; s0 += w)
             {
-                int rows = Math.Min(MR, mc - i0);
-                ref T src = ref Unsafe.Add(ref a, (nint)i0 * rsA);
-                if (rows < MR)
+                int lines = Math.Min(w, count - s0);
+                ref T strip = ref Unsafe.Add(ref src, s0 * across);
+                if (lines < w) PackPartialStrip(ref strip, across, along, lines, kc, w, ref dest);
+                else if (across == 1) PackContiguousStrip(ref strip, along, kc, w, ref dest);
+                else if (along == 1) PackTransposedStrip(ref strip, across, kc, w, ref dest);
+                else
                 {
                     for (int p = 0; p < kc; p++)
-                    {
-                        ref T d = ref Unsafe.Add(ref dest, p * MR);
-                        for (int r = rows; r < MR; r++) Unsafe.Add(ref d, r) = T.Zero;
-                    }
+                        for (int r = 0; r < w; r++)
+                            Unsafe.Add(ref dest, p * w + r) = Unsafe.Add(ref strip, r * across + p * along);
                 }
-                for (int r = 0; r < rows; r++)
+                dest = ref Unsafe.Add(ref dest, w * kc);
+            }
+        }
+
+        /// <summary>The last strip, fewer than w lines: the missing lines are zero, so the micro-kernel adds nothing for them.</summary>
+        private static void PackPartialStrip(ref T src, nint across, nint along, int lines, int kc, int w, ref T dest)
+        {
+            for (int p = 0; p < kc; p++)
+            {
+                ref T d = ref Unsafe.Add(ref dest, p * w);
+                for (int r = 0; r < lines; r++) Unsafe.Add(ref d, r) = Unsafe.Add(ref src, r * across + p * along);
+                for (int r = lines; r < w; r++) Unsafe.Add(ref d, r) = T.Zero;
+            }
+        }
+
+        /// <summary>The w lines of each step are adjacent in the source (B as stored, or A transposed): copy them.</summary>
+        private static void PackContiguousStrip(ref T src, nint along, int kc, int w, ref T dest)
+        {
+            if (w % Vector<T>.Count == 0)
+            {
+                for (int p = 0; p < kc; p++)
                 {
-                    ref T row = ref Unsafe.Add(ref src, (nint)r * rsA);
-                    ref T d = ref Unsafe.Add(ref dest, r);
-                    for (int p = 0; p < kc; p++) Unsafe.Add(ref d, p * MR) = Unsafe.Add(ref row, (nint)p * csA);
+                    ref T s = ref Unsafe.Add(ref src, p * along);
+                    ref T d = ref Unsafe.Add(ref dest, p * w);
+                    for (int j = 0; j < w; j += Vector<T>.Count)
+                        Vector.StoreUnsafe(Vector.LoadUnsafe(ref s, (nuint)j), ref d, (nuint)j);
                 }
-                dest = ref Unsafe.Add(ref dest, MR * kc);
+            }
+            else
+            {
+                for (int p = 0; p < kc; p++)
+                {
+                    ref T s = ref Unsafe.Add(ref src, p * along);
+                    ref T d = ref Unsafe.Add(ref dest, p * w);
+                    for (int r = 0; r < w; r++) Unsafe.Add(ref d, r) = Unsafe.Add(ref s, r);
+                }
             }
         }
 
         /// <summary>
-        /// Packs a kc×nc panel of op(B) into NR-wide strips: strip s holds columns s·NR … s·NR+NR-1, stored
-        /// row after row (<c>dest[s·NR·kc + p·NR + j] = B[p, s·NR + j]</c>), columns past nc zero.
+        /// Each line is contiguous in the source (A as stored, or B transposed): <c>dest[p·w + r] = src[r·across + p]</c>.
+        /// With AVX, blocks of V lines by V steps (V = 8 floats or 4 doubles) are transposed in registers, lines past w
+        /// read as zero, and each transposed step stored as one vector at <c>dest[p·w + r0]</c>. When V does not
+        /// divide w (A's strips of 6), such a store spills V − (w − r0) junk elements into the next step; the stores
+        /// go in increasing p, and the line blocks in decreasing r0, so every junk element is overwritten by a later,
+        /// correct store. That is why the vector loop leaves at least one step to the scalar tail: the junk of its
+        /// last store lands there.
         /// </summary>
-        private static void PackB(ref T b, int rsB, int csB, int kc, int nc, ref T dest)
+        private static void PackTransposedStrip(ref T src, nint across, int kc, int w, ref T dest)
         {
-            int nr = NR;
-            for (int j0 = 0; j0 < nc; j0 += nr)
+            int p = 0;
+            if (Avx.IsSupported)
             {
-                int cols = Math.Min(nr, nc - j0);
-                ref T src = ref Unsafe.Add(ref b, (nint)j0 * csB);
-                if (cols == nr && csB == 1)
+                int v = Vector256<T>.Count;
+                for (; p + v < kc; p += v)
                 {
-                    // Rows of the strip are contiguous in B: copy them a vector at a time.
-                    for (int p = 0; p < kc; p++)
+                    for (int r0 = (w - 1) / v * v; r0 >= 0; r0 -= v)
                     {
-                        ref T row = ref Unsafe.Add(ref src, (nint)p * rsB);
-                        ref T d = ref Unsafe.Add(ref dest, p * nr);
-                        for (int j = 0; j < nr; j += Vector<T>.Count)
-                            Vector.StoreUnsafe(Vector.LoadUnsafe(ref row, (nuint)j), ref d, (nuint)j);
+                        TransposeBlock(ref Unsafe.Add(ref src, r0 * across + p), across, w - r0,
+                            ref Unsafe.Add(ref dest, p * w + r0), w);
                     }
                 }
-                else
-                {
-                    if (cols < nr)
-                    {
-                        for (int p = 0; p < kc; p++)
-                        {
-                            ref T d = ref Unsafe.Add(ref dest, p * nr);
-                            for (int j = cols; j < nr; j++) Unsafe.Add(ref d, j) = T.Zero;
-                        }
-                    }
-                    for (int j = 0; j < cols; j++)
-                    {
-                        ref T col = ref Unsafe.Add(ref src, (nint)j * csB);
-                        ref T d = ref Unsafe.Add(ref dest, j);
-                        for (int p = 0; p < kc; p++) Unsafe.Add(ref d, p * nr) = Unsafe.Add(ref col, (nint)p * rsB);
-                    }
-                }
-                dest = ref Unsafe.Add(ref dest, nr * kc);
+            }
+            for (int r = 0; r < w; r++)
+            {
+                ref T line = ref Unsafe.Add(ref src, r * across);
+                for (int q = p; q < kc; q++) Unsafe.Add(ref dest, q * w + r) = Unsafe.Add(ref line, q);
             }
         }
+
+        /// <summary>
+        /// Transposes a V×V block: row q of the result (<c>src[i·across + q]</c> for i &lt; V, zero for i ≥
+        /// <paramref name="lines"/>) is stored at <c>dest[q·w]</c>.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void TransposeBlock(ref T src, nint across, int lines, ref T dest, int w)
+        {
+            if (typeof(T) == typeof(float))
+            {
+                ref float s = ref Unsafe.As<T, float>(ref src);
+                ref float d = ref Unsafe.As<T, float>(ref dest);
+                Vector256<float> r0 = Line(ref s, across, 0, lines), r1 = Line(ref s, across, 1, lines);
+                Vector256<float> r2 = Line(ref s, across, 2, lines), r3 = Line(ref s, across, 3, lines);
+                Vector256<float> r4 = Line(ref s, across, 4, lines), r5 = Line(ref s, across, 5, lines);
+                Vector256<float> r6 = Line(ref s, across, 6, lines), r7 = Line(ref s, across, 7, lines);
+                // Interleave pairs of lines, then pairs of pairs: u_q holds step q of lines 0-3 in its low half and
+                // step q + 4 in its high half (likewise v_q for lines 4-7); the 128-bit halves then meet.
+                Vector256<float> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1);
+                Vector256<float> t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
+                Vector256<float> t4 = Avx.UnpackLow(r4, r5), t5 = Avx.UnpackHigh(r4, r5);
+                Vector256<float> t6 = Avx.UnpackLow(r6, r7), t7 = Avx.UnpackHigh(r6, r7);
+                Vector256<float> u0 = Avx.Shuffle(t0, t2, 0x44), u1 = Avx.Shuffle(t0, t2, 0xEE);
+                Vector256<float> u2 = Avx.Shuffle(t1, t3, 0x44), u3 = Avx.Shuffle(t1, t3, 0xEE);
+                Vector256<float> v0 = Avx.Shuffle(t4, t6, 0x44), v1 = Avx.Shuffle(t4, t6, 0xEE);
+                Vector256<float> v2 = Avx.Shuffle(t5, t7, 0x44), v3 = Avx.Shuffle(t5, t7, 0xEE);
+                Avx.Permute2x128(u0, v0, 0x20).StoreUnsafe(ref d);
+                Avx.Permute2x128(u1, v1, 0x20).StoreUnsafe(ref d, (nuint)w);
+                Avx.Permute2x128(u2, v2, 0x20).StoreUnsafe(ref d, (nuint)(2 * w));
+                Avx.Permute2x128(u3, v3, 0x20).StoreUnsafe(ref d, (nuint)(3 * w));
+                Avx.Permute2x128(u0, v0, 0x31).StoreUnsafe(ref d, (nuint)(4 * w));
+                Avx.Permute2x128(u1, v1, 0x31).StoreUnsafe(ref d, (nuint)(5 * w));
+                Avx.Permute2x128(u2, v2, 0x31).StoreUnsafe(ref d, (nuint)(6 * w));
+                Avx.Permute2x128(u3, v3, 0x31).StoreUnsafe(ref d, (nuint)(7 * w));
+            }
+            else
+            {
+                ref double s = ref Unsafe.As<T, double>(ref src);
+                ref double d = ref Unsafe.As<T, double>(ref dest);
+                Vector256<double> r0 = Line(ref s, across, 0, lines), r1 = Line(ref s, across, 1, lines);
+                Vector256<double> r2 = Line(ref s, across, 2, lines), r3 = Line(ref s, across, 3, lines);
+                // t0 = (r0[0], r1[0] | r0[2], r1[2]), t1 = (r0[1], r1[1] | r0[3], r1[3]); likewise t2, t3 for lines 2-3.
+                Vector256<double> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1);
+                Vector256<double> t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
+                Avx.Permute2x128(t0, t2, 0x20).StoreUnsafe(ref d);
+                Avx.Permute2x128(t1, t3, 0x20).StoreUnsafe(ref d, (nuint)w);
+                Avx.Permute2x128(t0, t2, 0x31).StoreUnsafe(ref d, (nuint)(2 * w));
+                Avx.Permute2x128(t1, t3, 0x31).StoreUnsafe(ref d, (nuint)(3 * w));
+            }
+        }
+
+        /// <summary>Line <paramref name="i"/> of a block (V steps), or zero past the strip's lines.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector256<TElement> Line<TElement>(ref TElement src, nint across, int i, int lines)
+            where TElement : unmanaged
+            => i < lines ? Vector256.LoadUnsafe(ref Unsafe.Add(ref src, i * across)) : Vector256<TElement>.Zero;
 
         /// <summary><c>C[i, j] (+)= tile[i, j]</c> for the valid part of a partial tile.</summary>
         private static void MergeTile(ref T tile, int ldTile, ref T c, int ldc, int rows, int cols, bool addToC)
