@@ -26,9 +26,12 @@ namespace Differentiable
     /// <para>
     /// <b>Micro-kernel.</b> MR = 6 rows by NR = two vectors of columns, 12 vector accumulators held in
     /// registers for the whole KC loop: per step, two loads of the B strip, six broadcasts of the A strip and
-    /// twelve fused multiply-adds. With AVX2 and FMA the vectors are <see cref="Vector256{T}"/> (6×16 for
-    /// <see cref="float"/>, 6×8 for <see cref="double"/>); otherwise <see cref="Vector{T}"/> with a separate
-    /// multiply and add.
+    /// twelve fused multiply-adds. With AVX-512, where the runtime reports 512-bit vectors as fast
+    /// (<see cref="Vector512.IsHardwareAccelerated"/>; <c>DOTNET_PreferredVectorBitWidth=256</c> turns it off), the
+    /// vectors are <see cref="Vector512{T}"/> (6×32 for <see cref="float"/>, 6×16 for <see cref="double"/>); with
+    /// AVX2 and FMA, <see cref="Vector256{T}"/> (6×16, 6×8); otherwise <see cref="Vector{T}"/> with a separate
+    /// multiply and add. The kernel is chosen by the hardware, so results can differ between machines (in the
+    /// last bits), never between calls on one machine.
     /// </para>
     /// <para>
     /// <b>Determinism.</b> Each element of C is summed in the same order on every call: along the shared
@@ -48,14 +51,17 @@ namespace Differentiable
         /// <summary>Rows of a micro-tile.</summary>
         internal const int MR = 6;
 
-        /// <summary>Block of the shared dimension: a KC×NR strip of B (16 KB of floats) stays in L1.</summary>
+        /// <summary>Block of the shared dimension: a KC×NR strip of B (16 KB of floats with AVX2, 32 KB with AVX-512) stays in L1.</summary>
         internal const int KC = 256;
 
         /// <summary>Whether the micro-kernel uses <see cref="Vector256{T}"/> with fused multiply-add (a JIT-time constant).</summary>
         private static bool UseFma => Fma.IsSupported && Avx2.IsSupported;
 
+        /// <summary>Whether the micro-kernel uses <see cref="Vector512{T}"/> (AVX-512 where the runtime deems it fast; a JIT-time constant).</summary>
+        private static bool UseAvx512 => Avx512F.IsSupported && Vector512.IsHardwareAccelerated;
+
         /// <summary>Columns of a micro-tile: two vectors.</summary>
-        internal static int NR => 2 * (UseFma ? Vector256<T>.Count : Vector<T>.Count);
+        internal static int NR => 2 * (UseAvx512 ? Vector512<T>.Count : UseFma ? Vector256<T>.Count : Vector<T>.Count);
 
         /// <summary>Rows of a packed block of A: MC×KC elements (144 KB of floats or 192 KB of doubles) stay in L2.</summary>
         internal static int MC => Unsafe.SizeOf<T>() == 4 ? 144 : 96;
@@ -347,7 +353,8 @@ namespace Differentiable
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static void Kernel(int kc, ref T a, ref T b, ref T c, int ldc, bool addToC)
         {
-            if (UseFma) KernelFma(kc, ref a, ref b, ref c, ldc, addToC);
+            if (UseAvx512) KernelAvx512(kc, ref a, ref b, ref c, ldc, addToC);
+            else if (UseFma) KernelFma(kc, ref a, ref b, ref c, ldc, addToC);
             else KernelPortable(kc, ref a, ref b, ref c, ldc, addToC);
         }
 
@@ -405,6 +412,64 @@ namespace Differentiable
             {
                 v0 += Vector256.LoadUnsafe(ref row);
                 v1 += Vector256.LoadUnsafe(ref row, w);
+            }
+            v0.StoreUnsafe(ref row);
+            v1.StoreUnsafe(ref row, w);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector512<T> MultiplyAdd(Vector512<T> x, Vector512<T> y, Vector512<T> addend)
+        {
+            if (typeof(T) == typeof(float))
+                return Avx512F.FusedMultiplyAdd(x.AsSingle(), y.AsSingle(), addend.AsSingle()).As<float, T>();
+            return Avx512F.FusedMultiplyAdd(x.AsDouble(), y.AsDouble(), addend.AsDouble()).As<double, T>();
+        }
+
+        // The same kernel on 512-bit vectors: 6×32 floats or 6×16 doubles.
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static void KernelAvx512(int kc, ref T a, ref T b, ref T c, int ldc, bool addToC)
+        {
+            nuint w = (nuint)Vector512<T>.Count;
+            Vector512<T> c00 = Vector512<T>.Zero, c01 = Vector512<T>.Zero;
+            Vector512<T> c10 = Vector512<T>.Zero, c11 = Vector512<T>.Zero;
+            Vector512<T> c20 = Vector512<T>.Zero, c21 = Vector512<T>.Zero;
+            Vector512<T> c30 = Vector512<T>.Zero, c31 = Vector512<T>.Zero;
+            Vector512<T> c40 = Vector512<T>.Zero, c41 = Vector512<T>.Zero;
+            Vector512<T> c50 = Vector512<T>.Zero, c51 = Vector512<T>.Zero;
+            for (int p = 0; p < kc; p++)
+            {
+                Vector512<T> b0 = Vector512.LoadUnsafe(ref b);
+                Vector512<T> b1 = Vector512.LoadUnsafe(ref b, w);
+                Vector512<T> ai = Vector512.Create(a);
+                c00 = MultiplyAdd(ai, b0, c00); c01 = MultiplyAdd(ai, b1, c01);
+                ai = Vector512.Create(Unsafe.Add(ref a, 1));
+                c10 = MultiplyAdd(ai, b0, c10); c11 = MultiplyAdd(ai, b1, c11);
+                ai = Vector512.Create(Unsafe.Add(ref a, 2));
+                c20 = MultiplyAdd(ai, b0, c20); c21 = MultiplyAdd(ai, b1, c21);
+                ai = Vector512.Create(Unsafe.Add(ref a, 3));
+                c30 = MultiplyAdd(ai, b0, c30); c31 = MultiplyAdd(ai, b1, c31);
+                ai = Vector512.Create(Unsafe.Add(ref a, 4));
+                c40 = MultiplyAdd(ai, b0, c40); c41 = MultiplyAdd(ai, b1, c41);
+                ai = Vector512.Create(Unsafe.Add(ref a, 5));
+                c50 = MultiplyAdd(ai, b0, c50); c51 = MultiplyAdd(ai, b1, c51);
+                a = ref Unsafe.Add(ref a, MR);
+                b = ref Unsafe.Add(ref b, 2 * (int)w);
+            }
+            StoreRow(ref c, w, c00, c01, addToC);
+            StoreRow(ref Unsafe.Add(ref c, ldc), w, c10, c11, addToC);
+            StoreRow(ref Unsafe.Add(ref c, 2 * (nint)ldc), w, c20, c21, addToC);
+            StoreRow(ref Unsafe.Add(ref c, 3 * (nint)ldc), w, c30, c31, addToC);
+            StoreRow(ref Unsafe.Add(ref c, 4 * (nint)ldc), w, c40, c41, addToC);
+            StoreRow(ref Unsafe.Add(ref c, 5 * (nint)ldc), w, c50, c51, addToC);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void StoreRow(ref T row, nuint w, Vector512<T> v0, Vector512<T> v1, bool addToC)
+        {
+            if (addToC)
+            {
+                v0 += Vector512.LoadUnsafe(ref row);
+                v1 += Vector512.LoadUnsafe(ref row, w);
             }
             v0.StoreUnsafe(ref row);
             v1.StoreUnsafe(ref row, w);
