@@ -102,7 +102,9 @@ namespace Differentiable
             int kcMax = DivideUp(k, DivideUp(k, KC));
             int mcMax = RoundUp(DivideUp(m, DivideUp(m, MC)), MR);
             int ncMax = Math.Min(NC, RoundUp(n, nr));
-            int packALength = mcMax * kcMax;
+            // B's panel starts on a 64-byte boundary too, so every load of a B strip (a whole number of vectors per
+            // step) stays within one cache line.
+            int packALength = RoundUp(mcMax * kcMax, AlignBytes / Unsafe.SizeOf<T>());
             int packBLength = kcMax * ncMax;
             int tileLength = MR * nr;
 
