@@ -70,23 +70,57 @@ public class OpsMatMulTests
 
     private static double D<T>(T x) where T : INumberBase<T> => double.CreateTruncating(x);
 
+    /// <summary>op(A) as a double m×k matrix (<paramref name="transposed"/>: k×m, i.e. op(A)ᵀ), whatever a's storage.</summary>
+    private static double[] OpA<T>(Product p, T[] a, int m, int k, bool transposed) where T : INumberBase<T>
+    {
+        var x = new double[m * k];
+        for (int i = 0; i < m; i++)
+            for (int q = 0; q < k; q++)
+                x[transposed ? q * m + i : i * k + q] = D(a[AIndex(p, i, q, m, k)]);
+        return x;
+    }
+
+    /// <summary>op(B) as a double k×n matrix (<paramref name="transposed"/>: n×k), whatever b's storage.</summary>
+    private static double[] OpB<T>(Product p, T[] b, int k, int n, bool transposed) where T : INumberBase<T>
+    {
+        var x = new double[k * n];
+        for (int q = 0; q < k; q++)
+            for (int j = 0; j < n; j++)
+                x[transposed ? j * k + q : q * n + j] = D(b[BIndex(p, q, j, k, n)]);
+        return x;
+    }
+
+    private static double[] ToDouble<T>(T[] x, bool transposed, int rows, int cols) where T : INumberBase<T>
+    {
+        var y = new double[x.Length];
+        for (int i = 0; i < rows; i++)
+            for (int j = 0; j < cols; j++)
+                y[transposed ? j * rows + i : i * cols + j] = D(x[i * cols + j]);
+        return y;
+    }
+
+    /// <summary>Σ_t x[xo + t]·y[yo + t] for t &lt; length, summed in double in order, with Σ|terms|.</summary>
+    private static double Dot(double[] x, int xo, double[] y, int yo, int length, out double magnitude)
+    {
+        double s = 0, g = 0;
+        for (int t = 0; t < length; t++)
+        {
+            double term = x[xo + t] * y[yo + t];
+            s += term;
+            g += Math.Abs(term);
+        }
+        magnitude = g;
+        return s;
+    }
+
     /// <summary>c[i, j] = Σ_q A[i, q]·B[q, j] in double, with Σ|A[i, q]·B[q, j]| for the error bound.</summary>
     private static void ReferenceProduct<T>(Product p, T[] a, T[] b, int m, int k, int n, double[] c, double[] magnitude)
         where T : INumberBase<T>
     {
+        double[] rowsOfA = OpA(p, a, m, k, transposed: false), columnsOfB = OpB(p, b, k, n, transposed: true);
         for (int i = 0; i < m; i++)
             for (int j = 0; j < n; j++)
-            {
-                double s = 0, g = 0;
-                for (int q = 0; q < k; q++)
-                {
-                    double t = D(a[AIndex(p, i, q, m, k)]) * D(b[BIndex(p, q, j, k, n)]);
-                    s += t;
-                    g += Math.Abs(t);
-                }
-                c[i * n + j] = s;
-                magnitude[i * n + j] = g;
-            }
+                c[i * n + j] = Dot(rowsOfA, i * k, columnsOfB, j * k, k, out magnitude[i * n + j]);
     }
 
     /// <summary>
@@ -96,33 +130,23 @@ public class OpsMatMulTests
     private static void ReferenceAdjoints<T>(Product p, T[] a, T[] b, T[] seed, T[] dA0, T[] dB0, int m, int k, int n,
         double[] dA, double[] dAMagnitude, double[] dB, double[] dBMagnitude) where T : INumberBase<T>
     {
+        double[] rowsOfB = OpB(p, b, k, n, transposed: false), columnsOfA = OpA(p, a, m, k, transposed: true);
+        double[] rowsOfSeed = ToDouble(seed, false, m, n), columnsOfSeed = ToDouble(seed, true, m, n);
         for (int i = 0; i < m; i++)
             for (int q = 0; q < k; q++)
             {
                 int idx = AIndex(p, i, q, m, k);
-                double s = D(dA0[idx]), g = Math.Abs(s);
-                for (int j = 0; j < n; j++)
-                {
-                    double t = D(seed[i * n + j]) * D(b[BIndex(p, q, j, k, n)]);
-                    s += t;
-                    g += Math.Abs(t);
-                }
-                dA[idx] = s;
-                dAMagnitude[idx] = g;
+                double old = D(dA0[idx]);
+                dA[idx] = old + Dot(rowsOfSeed, i * n, rowsOfB, q * n, n, out double g);
+                dAMagnitude[idx] = Math.Abs(old) + g;
             }
         for (int q = 0; q < k; q++)
             for (int j = 0; j < n; j++)
             {
                 int idx = BIndex(p, q, j, k, n);
-                double s = D(dB0[idx]), g = Math.Abs(s);
-                for (int i = 0; i < m; i++)
-                {
-                    double t = D(a[AIndex(p, i, q, m, k)]) * D(seed[i * n + j]);
-                    s += t;
-                    g += Math.Abs(t);
-                }
-                dB[idx] = s;
-                dBMagnitude[idx] = g;
+                double old = D(dB0[idx]);
+                dB[idx] = old + Dot(columnsOfA, q * m, columnsOfSeed, j * m, m, out double g);
+                dBMagnitude[idx] = Math.Abs(old) + g;
             }
     }
 
