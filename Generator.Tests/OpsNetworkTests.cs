@@ -287,6 +287,15 @@ public class OpsNetworkTests
     }
 
     [Fact]
+    public void A_constant_input_batch_uses_the_product_variant_that_skips_its_adjoint()
+    {
+        string text = GradientAssert.Compile(Source).GeneratedText;
+        Assert.Contains("global::Differentiable.Ops.MatMulTransposeBBackwardConstantA(x, w1, h, batch, inputs, hidden, dW1, dH);", text);
+        Assert.Contains("global::Differentiable.Ops.MatMulBackwardConstantA(x, w1, h, batch, inputs, hidden, dW1, dH);", text);
+        Assert.DoesNotContain("ArrayPool<double>.Shared.Rent(x.Length)", text);
+    }
+
+    [Fact]
     public void Network_gradient_allocates_nothing_once_warm()
     {
         const int batch = 16, inputs = 40, hidden = 24, classes = 10;

@@ -1,0 +1,204 @@
+using System;
+
+namespace Differentiable
+{
+    // Activity variants of the matrix products' Backwards. When a generated Backward passes a constant matrix (the
+    // input batch x of a layer, say) to a product, the generator calls {Rule}Constant{P}, found by name next to
+    // the rule: no adjoint is taken for P and its product is skipped. Same contract as the full Backward otherwise.
+#pragma warning disable CS1591 // Ops's summary is on its element-wise part (Ops.cs).
+    public static partial class Ops
+#pragma warning restore CS1591
+    {
+        /// <summary>
+        /// <see cref="MatMulBackward(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int, int, Span{float}, Span{float}, Span{float})"/> with <paramref name="a"/> constant: only <c>dB</c> is accumulated (the product for
+        /// <c>dA</c> is skipped); <c>c = a·b</c> is computed and <paramref name="dC"/> is cleared.
+        /// </summary>
+        /// <param name="a">The left matrix (no adjoint).</param>
+        /// <param name="b">The right matrix.</param>
+        /// <param name="c">Receives the product.</param>
+        /// <param name="m">Rows of c.</param>
+        /// <param name="k">The inner dimension.</param>
+        /// <param name="n">Columns of c.</param>
+        /// <param name="dB">Adjoint of <paramref name="b"/>, accumulated.</param>
+        /// <param name="dC">The seed; cleared on exit.</param>
+        public static void MatMulBackwardConstantA(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int k, int n,
+            Span<float> dB, Span<float> dC)
+            => Products<float>.MatMulBackward(a, b, c, m, k, n, Span<float>.Empty, dB, dC, withA: false);
+
+        /// <summary>
+        /// <see cref="MatMulBackward(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int, int, Span{float}, Span{float}, Span{float})"/> with <paramref name="b"/> constant: only <c>dA</c> is accumulated (the product for
+        /// <c>dB</c> is skipped); <c>c = a·b</c> is computed and <paramref name="dC"/> is cleared.
+        /// </summary>
+        /// <param name="a">The left matrix.</param>
+        /// <param name="b">The right matrix (no adjoint).</param>
+        /// <param name="c">Receives the product.</param>
+        /// <param name="m">Rows of c.</param>
+        /// <param name="k">The inner dimension.</param>
+        /// <param name="n">Columns of c.</param>
+        /// <param name="dA">Adjoint of <paramref name="a"/>, accumulated.</param>
+        /// <param name="dC">The seed; cleared on exit.</param>
+        public static void MatMulBackwardConstantB(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int k, int n,
+            Span<float> dA, Span<float> dC)
+            => Products<float>.MatMulBackward(a, b, c, m, k, n, dA, Span<float>.Empty, dC, withB: false);
+
+        /// <summary>
+        /// <see cref="MatMulBackward(ReadOnlySpan{double}, ReadOnlySpan{double}, Span{double}, int, int, int, Span{double}, Span{double}, Span{double})"/> with <paramref name="a"/> constant: only <c>dB</c> is accumulated (the product for
+        /// <c>dA</c> is skipped); <c>c = a·b</c> is computed and <paramref name="dC"/> is cleared.
+        /// </summary>
+        /// <param name="a">The left matrix (no adjoint).</param>
+        /// <param name="b">The right matrix.</param>
+        /// <param name="c">Receives the product.</param>
+        /// <param name="m">Rows of c.</param>
+        /// <param name="k">The inner dimension.</param>
+        /// <param name="n">Columns of c.</param>
+        /// <param name="dB">Adjoint of <paramref name="b"/>, accumulated.</param>
+        /// <param name="dC">The seed; cleared on exit.</param>
+        public static void MatMulBackwardConstantA(ReadOnlySpan<double> a, ReadOnlySpan<double> b, Span<double> c, int m, int k, int n,
+            Span<double> dB, Span<double> dC)
+            => Products<double>.MatMulBackward(a, b, c, m, k, n, Span<double>.Empty, dB, dC, withA: false);
+
+        /// <summary>
+        /// <see cref="MatMulBackward(ReadOnlySpan{double}, ReadOnlySpan{double}, Span{double}, int, int, int, Span{double}, Span{double}, Span{double})"/> with <paramref name="b"/> constant: only <c>dA</c> is accumulated (the product for
+        /// <c>dB</c> is skipped); <c>c = a·b</c> is computed and <paramref name="dC"/> is cleared.
+        /// </summary>
+        /// <param name="a">The left matrix.</param>
+        /// <param name="b">The right matrix (no adjoint).</param>
+        /// <param name="c">Receives the product.</param>
+        /// <param name="m">Rows of c.</param>
+        /// <param name="k">The inner dimension.</param>
+        /// <param name="n">Columns of c.</param>
+        /// <param name="dA">Adjoint of <paramref name="a"/>, accumulated.</param>
+        /// <param name="dC">The seed; cleared on exit.</param>
+        public static void MatMulBackwardConstantB(ReadOnlySpan<double> a, ReadOnlySpan<double> b, Span<double> c, int m, int k, int n,
+            Span<double> dA, Span<double> dC)
+            => Products<double>.MatMulBackward(a, b, c, m, k, n, dA, Span<double>.Empty, dC, withB: false);
+
+        /// <summary>
+        /// <see cref="MatMulTransposeBBackward(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int, int, Span{float}, Span{float}, Span{float})"/> with <paramref name="a"/> constant: only <c>dB</c> is accumulated (the product for
+        /// <c>dA</c> is skipped); <c>c = a·bᵀ</c> is computed and <paramref name="dC"/> is cleared.
+        /// </summary>
+        /// <param name="a">The left matrix (no adjoint).</param>
+        /// <param name="b">The right matrix.</param>
+        /// <param name="c">Receives the product.</param>
+        /// <param name="m">Rows of c.</param>
+        /// <param name="k">The inner dimension.</param>
+        /// <param name="n">Columns of c.</param>
+        /// <param name="dB">Adjoint of <paramref name="b"/>, accumulated.</param>
+        /// <param name="dC">The seed; cleared on exit.</param>
+        public static void MatMulTransposeBBackwardConstantA(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int k, int n,
+            Span<float> dB, Span<float> dC)
+            => Products<float>.MatMulTransposeBBackward(a, b, c, m, k, n, Span<float>.Empty, dB, dC, withA: false);
+
+        /// <summary>
+        /// <see cref="MatMulTransposeBBackward(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int, int, Span{float}, Span{float}, Span{float})"/> with <paramref name="b"/> constant: only <c>dA</c> is accumulated (the product for
+        /// <c>dB</c> is skipped); <c>c = a·bᵀ</c> is computed and <paramref name="dC"/> is cleared.
+        /// </summary>
+        /// <param name="a">The left matrix.</param>
+        /// <param name="b">The right matrix (no adjoint).</param>
+        /// <param name="c">Receives the product.</param>
+        /// <param name="m">Rows of c.</param>
+        /// <param name="k">The inner dimension.</param>
+        /// <param name="n">Columns of c.</param>
+        /// <param name="dA">Adjoint of <paramref name="a"/>, accumulated.</param>
+        /// <param name="dC">The seed; cleared on exit.</param>
+        public static void MatMulTransposeBBackwardConstantB(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int k, int n,
+            Span<float> dA, Span<float> dC)
+            => Products<float>.MatMulTransposeBBackward(a, b, c, m, k, n, dA, Span<float>.Empty, dC, withB: false);
+
+        /// <summary>
+        /// <see cref="MatMulTransposeBBackward(ReadOnlySpan{double}, ReadOnlySpan{double}, Span{double}, int, int, int, Span{double}, Span{double}, Span{double})"/> with <paramref name="a"/> constant: only <c>dB</c> is accumulated (the product for
+        /// <c>dA</c> is skipped); <c>c = a·bᵀ</c> is computed and <paramref name="dC"/> is cleared.
+        /// </summary>
+        /// <param name="a">The left matrix (no adjoint).</param>
+        /// <param name="b">The right matrix.</param>
+        /// <param name="c">Receives the product.</param>
+        /// <param name="m">Rows of c.</param>
+        /// <param name="k">The inner dimension.</param>
+        /// <param name="n">Columns of c.</param>
+        /// <param name="dB">Adjoint of <paramref name="b"/>, accumulated.</param>
+        /// <param name="dC">The seed; cleared on exit.</param>
+        public static void MatMulTransposeBBackwardConstantA(ReadOnlySpan<double> a, ReadOnlySpan<double> b, Span<double> c, int m, int k, int n,
+            Span<double> dB, Span<double> dC)
+            => Products<double>.MatMulTransposeBBackward(a, b, c, m, k, n, Span<double>.Empty, dB, dC, withA: false);
+
+        /// <summary>
+        /// <see cref="MatMulTransposeBBackward(ReadOnlySpan{double}, ReadOnlySpan{double}, Span{double}, int, int, int, Span{double}, Span{double}, Span{double})"/> with <paramref name="b"/> constant: only <c>dA</c> is accumulated (the product for
+        /// <c>dB</c> is skipped); <c>c = a·bᵀ</c> is computed and <paramref name="dC"/> is cleared.
+        /// </summary>
+        /// <param name="a">The left matrix.</param>
+        /// <param name="b">The right matrix (no adjoint).</param>
+        /// <param name="c">Receives the product.</param>
+        /// <param name="m">Rows of c.</param>
+        /// <param name="k">The inner dimension.</param>
+        /// <param name="n">Columns of c.</param>
+        /// <param name="dA">Adjoint of <paramref name="a"/>, accumulated.</param>
+        /// <param name="dC">The seed; cleared on exit.</param>
+        public static void MatMulTransposeBBackwardConstantB(ReadOnlySpan<double> a, ReadOnlySpan<double> b, Span<double> c, int m, int k, int n,
+            Span<double> dA, Span<double> dC)
+            => Products<double>.MatMulTransposeBBackward(a, b, c, m, k, n, dA, Span<double>.Empty, dC, withB: false);
+
+        /// <summary>
+        /// <see cref="MatMulTransposeABackward(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int, int, Span{float}, Span{float}, Span{float})"/> with <paramref name="a"/> constant: only <c>dB</c> is accumulated (the product for
+        /// <c>dA</c> is skipped); <c>c = aᵀ·b</c> is computed and <paramref name="dC"/> is cleared.
+        /// </summary>
+        /// <param name="a">The left matrix (no adjoint).</param>
+        /// <param name="b">The right matrix.</param>
+        /// <param name="c">Receives the product.</param>
+        /// <param name="m">Rows of c.</param>
+        /// <param name="k">The inner dimension.</param>
+        /// <param name="n">Columns of c.</param>
+        /// <param name="dB">Adjoint of <paramref name="b"/>, accumulated.</param>
+        /// <param name="dC">The seed; cleared on exit.</param>
+        public static void MatMulTransposeABackwardConstantA(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int k, int n,
+            Span<float> dB, Span<float> dC)
+            => Products<float>.MatMulTransposeABackward(a, b, c, m, k, n, Span<float>.Empty, dB, dC, withA: false);
+
+        /// <summary>
+        /// <see cref="MatMulTransposeABackward(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int, int, Span{float}, Span{float}, Span{float})"/> with <paramref name="b"/> constant: only <c>dA</c> is accumulated (the product for
+        /// <c>dB</c> is skipped); <c>c = aᵀ·b</c> is computed and <paramref name="dC"/> is cleared.
+        /// </summary>
+        /// <param name="a">The left matrix.</param>
+        /// <param name="b">The right matrix (no adjoint).</param>
+        /// <param name="c">Receives the product.</param>
+        /// <param name="m">Rows of c.</param>
+        /// <param name="k">The inner dimension.</param>
+        /// <param name="n">Columns of c.</param>
+        /// <param name="dA">Adjoint of <paramref name="a"/>, accumulated.</param>
+        /// <param name="dC">The seed; cleared on exit.</param>
+        public static void MatMulTransposeABackwardConstantB(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int k, int n,
+            Span<float> dA, Span<float> dC)
+            => Products<float>.MatMulTransposeABackward(a, b, c, m, k, n, dA, Span<float>.Empty, dC, withB: false);
+
+        /// <summary>
+        /// <see cref="MatMulTransposeABackward(ReadOnlySpan{double}, ReadOnlySpan{double}, Span{double}, int, int, int, Span{double}, Span{double}, Span{double})"/> with <paramref name="a"/> constant: only <c>dB</c> is accumulated (the product for
+        /// <c>dA</c> is skipped); <c>c = aᵀ·b</c> is computed and <paramref name="dC"/> is cleared.
+        /// </summary>
+        /// <param name="a">The left matrix (no adjoint).</param>
+        /// <param name="b">The right matrix.</param>
+        /// <param name="c">Receives the product.</param>
+        /// <param name="m">Rows of c.</param>
+        /// <param name="k">The inner dimension.</param>
+        /// <param name="n">Columns of c.</param>
+        /// <param name="dB">Adjoint of <paramref name="b"/>, accumulated.</param>
+        /// <param name="dC">The seed; cleared on exit.</param>
+        public static void MatMulTransposeABackwardConstantA(ReadOnlySpan<double> a, ReadOnlySpan<double> b, Span<double> c, int m, int k, int n,
+            Span<double> dB, Span<double> dC)
+            => Products<double>.MatMulTransposeABackward(a, b, c, m, k, n, Span<double>.Empty, dB, dC, withA: false);
+
+        /// <summary>
+        /// <see cref="MatMulTransposeABackward(ReadOnlySpan{double}, ReadOnlySpan{double}, Span{double}, int, int, int, Span{double}, Span{double}, Span{double})"/> with <paramref name="b"/> constant: only <c>dA</c> is accumulated (the product for
+        /// <c>dB</c> is skipped); <c>c = aᵀ·b</c> is computed and <paramref name="dC"/> is cleared.
+        /// </summary>
+        /// <param name="a">The left matrix.</param>
+        /// <param name="b">The right matrix (no adjoint).</param>
+        /// <param name="c">Receives the product.</param>
+        /// <param name="m">Rows of c.</param>
+        /// <param name="k">The inner dimension.</param>
+        /// <param name="n">Columns of c.</param>
+        /// <param name="dA">Adjoint of <paramref name="a"/>, accumulated.</param>
+        /// <param name="dC">The seed; cleared on exit.</param>
+        public static void MatMulTransposeABackwardConstantB(ReadOnlySpan<double> a, ReadOnlySpan<double> b, Span<double> c, int m, int k, int n,
+            Span<double> dA, Span<double> dC)
+            => Products<double>.MatMulTransposeABackward(a, b, c, m, k, n, dA, Span<double>.Empty, dC, withB: false);
+    }
+}
