@@ -298,6 +298,56 @@ public class RuleTests
         Assert.Equal("dX", Assert.IsType<ArgumentException>(error.InnerException).ParamName);
     }
 
+    private const string WithoutPrimal = Usings + """
+        public static class K { public static void Twice(ReadOnlySpan<double> x, Span<double> y) { for (int i = 0; i < x.Length; i++) y[i] = 2 * x[i]; } }
+        public static partial class KRules
+        {
+            public static int Full, Lean;
+
+            [DerivativeOf(typeof(K), nameof(K.Twice))]
+            public static void TwiceBackward(ReadOnlySpan<double> x, Span<double> y, Span<double> dX, Span<double> dY)
+            {
+                Full++;
+                for (int i = 0; i < x.Length; i++) { dX[i] += 2 * dY[i]; y[i] = 2 * x[i]; dY[i] = 0; }
+            }
+
+            // The same adjoint without running Twice: y is left as it is.
+            public static void TwiceBackwardWithoutPrimal(ReadOnlySpan<double> x, Span<double> y, Span<double> dX, Span<double> dY)
+            {
+                Lean++;
+                for (int i = 0; i < x.Length; i++) { dX[i] += 2 * dY[i]; dY[i] = 0; }
+            }
+        }
+        public static partial class M
+        {
+            // y is a parameter: it must end holding 2x + 1 although the rule's variant does not write it.
+            [Differentiable]
+            public static void F(ReadOnlySpan<double> x, Span<double> y)
+            {
+                K.Twice(x, y);
+                for (int i = 0; i < y.Length; i++) y[i] = y[i] * y[i] + 1;
+            }
+        }
+        public static class Driver { public static void Backward(double[] x, double[] y, double[] dX, double[] dY) => M.FBackward(x, y, dX, dY); }
+        """;
+
+    [Fact]
+    public void A_rule_variant_without_the_primal_is_preferred_and_outputs_still_end_with_the_primal_results()
+    {
+        var compiled = GradientAssert.Compile(WithoutPrimal);
+        Assert.Contains("global::KRules.TwiceBackwardWithoutPrimal(", compiled.GeneratedText);
+        var rules = compiled.Assembly.GetType("KRules")!;
+        int lean = (int)rules.GetField("Lean")!.GetValue(null)!;
+        double[] x = { 0.5, -1, 2 }, y = new double[3], dX = new double[3], dY = { 1, 0.5, -0.25 };
+        Invoke(compiled.Assembly, "Driver", "Backward", x, y, dX, dY);
+        Assert.Equal(lean + 1, (int)rules.GetField("Lean")!.GetValue(null)!);
+        Assert.Equal(0, (int)rules.GetField("Full")!.GetValue(null)!);
+        // y = (2x)^2 + 1; dX = seed * 8x; dY consumed.
+        Assert.Equal(x.Select(v => 4 * v * v + 1), y);
+        Assert.Equal(new[] { 1 * 8 * 0.5, 0.5 * 8 * -1, -0.25 * 8 * 2 }, dX);
+        Assert.All(dY, v => Assert.Equal(0.0, v));
+    }
+
     // ------------------------------------------------------------------ across assemblies
 
     private const string Library = """

@@ -200,5 +200,185 @@ namespace Differentiable
         public static void MatMulTransposeABackwardConstantB(ReadOnlySpan<double> a, ReadOnlySpan<double> b, Span<double> c, int m, int k, int n,
             Span<double> dA, Span<double> dC)
             => Products<double>.MatMulTransposeABackward(a, b, c, m, k, n, dA, Span<double>.Empty, dC, withB: false);
+
+        /// <summary>
+        /// <see cref="MatMulBackward(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int, int, Span{float}, Span{float}, Span{float})"/> without the primal: the adjoints only, <paramref name="c"/> is left as it is. The
+        /// generated Backwards call this (they put written buffers back themselves), saving one product.
+        /// </summary>
+        /// <inheritdoc cref="MatMulBackward(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int, int, Span{float}, Span{float}, Span{float})"/>
+        [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Advanced)]
+        public static void MatMulBackwardWithoutPrimal(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int k, int n,
+            Span<float> dA, Span<float> dB, Span<float> dC)
+            => Products<float>.MatMulBackward(a, b, c, m, k, n, dA, dB, dC, withPrimal: false);
+
+        /// <summary>
+        /// <see cref="MatMulBackwardConstantA(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int, int, Span{float}, Span{float})"/> without the primal: the adjoints only, <paramref name="c"/> is left as it is. The
+        /// generated Backwards call this (they put written buffers back themselves), saving one product.
+        /// </summary>
+        /// <inheritdoc cref="MatMulBackwardConstantA(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int, int, Span{float}, Span{float})"/>
+        [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Advanced)]
+        public static void MatMulBackwardConstantAWithoutPrimal(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int k, int n,
+            Span<float> dB, Span<float> dC)
+            => Products<float>.MatMulBackward(a, b, c, m, k, n, Span<float>.Empty, dB, dC, withA: false, withPrimal: false);
+
+        /// <summary>
+        /// <see cref="MatMulBackwardConstantB(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int, int, Span{float}, Span{float})"/> without the primal: the adjoints only, <paramref name="c"/> is left as it is. The
+        /// generated Backwards call this (they put written buffers back themselves), saving one product.
+        /// </summary>
+        /// <inheritdoc cref="MatMulBackwardConstantB(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int, int, Span{float}, Span{float})"/>
+        [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Advanced)]
+        public static void MatMulBackwardConstantBWithoutPrimal(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int k, int n,
+            Span<float> dA, Span<float> dC)
+            => Products<float>.MatMulBackward(a, b, c, m, k, n, dA, Span<float>.Empty, dC, withB: false, withPrimal: false);
+
+        /// <summary>
+        /// <see cref="MatMulBackward(ReadOnlySpan{double}, ReadOnlySpan{double}, Span{double}, int, int, int, Span{double}, Span{double}, Span{double})"/> without the primal: the adjoints only, <paramref name="c"/> is left as it is. The
+        /// generated Backwards call this (they put written buffers back themselves), saving one product.
+        /// </summary>
+        /// <inheritdoc cref="MatMulBackward(ReadOnlySpan{double}, ReadOnlySpan{double}, Span{double}, int, int, int, Span{double}, Span{double}, Span{double})"/>
+        [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Advanced)]
+        public static void MatMulBackwardWithoutPrimal(ReadOnlySpan<double> a, ReadOnlySpan<double> b, Span<double> c, int m, int k, int n,
+            Span<double> dA, Span<double> dB, Span<double> dC)
+            => Products<double>.MatMulBackward(a, b, c, m, k, n, dA, dB, dC, withPrimal: false);
+
+        /// <summary>
+        /// <see cref="MatMulBackwardConstantA(ReadOnlySpan{double}, ReadOnlySpan{double}, Span{double}, int, int, int, Span{double}, Span{double})"/> without the primal: the adjoints only, <paramref name="c"/> is left as it is. The
+        /// generated Backwards call this (they put written buffers back themselves), saving one product.
+        /// </summary>
+        /// <inheritdoc cref="MatMulBackwardConstantA(ReadOnlySpan{double}, ReadOnlySpan{double}, Span{double}, int, int, int, Span{double}, Span{double})"/>
+        [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Advanced)]
+        public static void MatMulBackwardConstantAWithoutPrimal(ReadOnlySpan<double> a, ReadOnlySpan<double> b, Span<double> c, int m, int k, int n,
+            Span<double> dB, Span<double> dC)
+            => Products<double>.MatMulBackward(a, b, c, m, k, n, Span<double>.Empty, dB, dC, withA: false, withPrimal: false);
+
+        /// <summary>
+        /// <see cref="MatMulBackwardConstantB(ReadOnlySpan{double}, ReadOnlySpan{double}, Span{double}, int, int, int, Span{double}, Span{double})"/> without the primal: the adjoints only, <paramref name="c"/> is left as it is. The
+        /// generated Backwards call this (they put written buffers back themselves), saving one product.
+        /// </summary>
+        /// <inheritdoc cref="MatMulBackwardConstantB(ReadOnlySpan{double}, ReadOnlySpan{double}, Span{double}, int, int, int, Span{double}, Span{double})"/>
+        [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Advanced)]
+        public static void MatMulBackwardConstantBWithoutPrimal(ReadOnlySpan<double> a, ReadOnlySpan<double> b, Span<double> c, int m, int k, int n,
+            Span<double> dA, Span<double> dC)
+            => Products<double>.MatMulBackward(a, b, c, m, k, n, dA, Span<double>.Empty, dC, withB: false, withPrimal: false);
+
+        /// <summary>
+        /// <see cref="MatMulTransposeBBackward(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int, int, Span{float}, Span{float}, Span{float})"/> without the primal: the adjoints only, <paramref name="c"/> is left as it is. The
+        /// generated Backwards call this (they put written buffers back themselves), saving one product.
+        /// </summary>
+        /// <inheritdoc cref="MatMulTransposeBBackward(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int, int, Span{float}, Span{float}, Span{float})"/>
+        [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Advanced)]
+        public static void MatMulTransposeBBackwardWithoutPrimal(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int k, int n,
+            Span<float> dA, Span<float> dB, Span<float> dC)
+            => Products<float>.MatMulTransposeBBackward(a, b, c, m, k, n, dA, dB, dC, withPrimal: false);
+
+        /// <summary>
+        /// <see cref="MatMulTransposeBBackwardConstantA(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int, int, Span{float}, Span{float})"/> without the primal: the adjoints only, <paramref name="c"/> is left as it is. The
+        /// generated Backwards call this (they put written buffers back themselves), saving one product.
+        /// </summary>
+        /// <inheritdoc cref="MatMulTransposeBBackwardConstantA(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int, int, Span{float}, Span{float})"/>
+        [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Advanced)]
+        public static void MatMulTransposeBBackwardConstantAWithoutPrimal(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int k, int n,
+            Span<float> dB, Span<float> dC)
+            => Products<float>.MatMulTransposeBBackward(a, b, c, m, k, n, Span<float>.Empty, dB, dC, withA: false, withPrimal: false);
+
+        /// <summary>
+        /// <see cref="MatMulTransposeBBackwardConstantB(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int, int, Span{float}, Span{float})"/> without the primal: the adjoints only, <paramref name="c"/> is left as it is. The
+        /// generated Backwards call this (they put written buffers back themselves), saving one product.
+        /// </summary>
+        /// <inheritdoc cref="MatMulTransposeBBackwardConstantB(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int, int, Span{float}, Span{float})"/>
+        [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Advanced)]
+        public static void MatMulTransposeBBackwardConstantBWithoutPrimal(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int k, int n,
+            Span<float> dA, Span<float> dC)
+            => Products<float>.MatMulTransposeBBackward(a, b, c, m, k, n, dA, Span<float>.Empty, dC, withB: false, withPrimal: false);
+
+        /// <summary>
+        /// <see cref="MatMulTransposeBBackward(ReadOnlySpan{double}, ReadOnlySpan{double}, Span{double}, int, int, int, Span{double}, Span{double}, Span{double})"/> without the primal: the adjoints only, <paramref name="c"/> is left as it is. The
+        /// generated Backwards call this (they put written buffers back themselves), saving one product.
+        /// </summary>
+        /// <inheritdoc cref="MatMulTransposeBBackward(ReadOnlySpan{double}, ReadOnlySpan{double}, Span{double}, int, int, int, Span{double}, Span{double}, Span{double})"/>
+        [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Advanced)]
+        public static void MatMulTransposeBBackwardWithoutPrimal(ReadOnlySpan<double> a, ReadOnlySpan<double> b, Span<double> c, int m, int k, int n,
+            Span<double> dA, Span<double> dB, Span<double> dC)
+            => Products<double>.MatMulTransposeBBackward(a, b, c, m, k, n, dA, dB, dC, withPrimal: false);
+
+        /// <summary>
+        /// <see cref="MatMulTransposeBBackwardConstantA(ReadOnlySpan{double}, ReadOnlySpan{double}, Span{double}, int, int, int, Span{double}, Span{double})"/> without the primal: the adjoints only, <paramref name="c"/> is left as it is. The
+        /// generated Backwards call this (they put written buffers back themselves), saving one product.
+        /// </summary>
+        /// <inheritdoc cref="MatMulTransposeBBackwardConstantA(ReadOnlySpan{double}, ReadOnlySpan{double}, Span{double}, int, int, int, Span{double}, Span{double})"/>
+        [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Advanced)]
+        public static void MatMulTransposeBBackwardConstantAWithoutPrimal(ReadOnlySpan<double> a, ReadOnlySpan<double> b, Span<double> c, int m, int k, int n,
+            Span<double> dB, Span<double> dC)
+            => Products<double>.MatMulTransposeBBackward(a, b, c, m, k, n, Span<double>.Empty, dB, dC, withA: false, withPrimal: false);
+
+        /// <summary>
+        /// <see cref="MatMulTransposeBBackwardConstantB(ReadOnlySpan{double}, ReadOnlySpan{double}, Span{double}, int, int, int, Span{double}, Span{double})"/> without the primal: the adjoints only, <paramref name="c"/> is left as it is. The
+        /// generated Backwards call this (they put written buffers back themselves), saving one product.
+        /// </summary>
+        /// <inheritdoc cref="MatMulTransposeBBackwardConstantB(ReadOnlySpan{double}, ReadOnlySpan{double}, Span{double}, int, int, int, Span{double}, Span{double})"/>
+        [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Advanced)]
+        public static void MatMulTransposeBBackwardConstantBWithoutPrimal(ReadOnlySpan<double> a, ReadOnlySpan<double> b, Span<double> c, int m, int k, int n,
+            Span<double> dA, Span<double> dC)
+            => Products<double>.MatMulTransposeBBackward(a, b, c, m, k, n, dA, Span<double>.Empty, dC, withB: false, withPrimal: false);
+
+        /// <summary>
+        /// <see cref="MatMulTransposeABackward(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int, int, Span{float}, Span{float}, Span{float})"/> without the primal: the adjoints only, <paramref name="c"/> is left as it is. The
+        /// generated Backwards call this (they put written buffers back themselves), saving one product.
+        /// </summary>
+        /// <inheritdoc cref="MatMulTransposeABackward(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int, int, Span{float}, Span{float}, Span{float})"/>
+        [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Advanced)]
+        public static void MatMulTransposeABackwardWithoutPrimal(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int k, int n,
+            Span<float> dA, Span<float> dB, Span<float> dC)
+            => Products<float>.MatMulTransposeABackward(a, b, c, m, k, n, dA, dB, dC, withPrimal: false);
+
+        /// <summary>
+        /// <see cref="MatMulTransposeABackwardConstantA(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int, int, Span{float}, Span{float})"/> without the primal: the adjoints only, <paramref name="c"/> is left as it is. The
+        /// generated Backwards call this (they put written buffers back themselves), saving one product.
+        /// </summary>
+        /// <inheritdoc cref="MatMulTransposeABackwardConstantA(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int, int, Span{float}, Span{float})"/>
+        [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Advanced)]
+        public static void MatMulTransposeABackwardConstantAWithoutPrimal(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int k, int n,
+            Span<float> dB, Span<float> dC)
+            => Products<float>.MatMulTransposeABackward(a, b, c, m, k, n, Span<float>.Empty, dB, dC, withA: false, withPrimal: false);
+
+        /// <summary>
+        /// <see cref="MatMulTransposeABackwardConstantB(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int, int, Span{float}, Span{float})"/> without the primal: the adjoints only, <paramref name="c"/> is left as it is. The
+        /// generated Backwards call this (they put written buffers back themselves), saving one product.
+        /// </summary>
+        /// <inheritdoc cref="MatMulTransposeABackwardConstantB(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int, int, Span{float}, Span{float})"/>
+        [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Advanced)]
+        public static void MatMulTransposeABackwardConstantBWithoutPrimal(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int k, int n,
+            Span<float> dA, Span<float> dC)
+            => Products<float>.MatMulTransposeABackward(a, b, c, m, k, n, dA, Span<float>.Empty, dC, withB: false, withPrimal: false);
+
+        /// <summary>
+        /// <see cref="MatMulTransposeABackward(ReadOnlySpan{double}, ReadOnlySpan{double}, Span{double}, int, int, int, Span{double}, Span{double}, Span{double})"/> without the primal: the adjoints only, <paramref name="c"/> is left as it is. The
+        /// generated Backwards call this (they put written buffers back themselves), saving one product.
+        /// </summary>
+        /// <inheritdoc cref="MatMulTransposeABackward(ReadOnlySpan{double}, ReadOnlySpan{double}, Span{double}, int, int, int, Span{double}, Span{double}, Span{double})"/>
+        [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Advanced)]
+        public static void MatMulTransposeABackwardWithoutPrimal(ReadOnlySpan<double> a, ReadOnlySpan<double> b, Span<double> c, int m, int k, int n,
+            Span<double> dA, Span<double> dB, Span<double> dC)
+            => Products<double>.MatMulTransposeABackward(a, b, c, m, k, n, dA, dB, dC, withPrimal: false);
+
+        /// <summary>
+        /// <see cref="MatMulTransposeABackwardConstantA(ReadOnlySpan{double}, ReadOnlySpan{double}, Span{double}, int, int, int, Span{double}, Span{double})"/> without the primal: the adjoints only, <paramref name="c"/> is left as it is. The
+        /// generated Backwards call this (they put written buffers back themselves), saving one product.
+        /// </summary>
+        /// <inheritdoc cref="MatMulTransposeABackwardConstantA(ReadOnlySpan{double}, ReadOnlySpan{double}, Span{double}, int, int, int, Span{double}, Span{double})"/>
+        [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Advanced)]
+        public static void MatMulTransposeABackwardConstantAWithoutPrimal(ReadOnlySpan<double> a, ReadOnlySpan<double> b, Span<double> c, int m, int k, int n,
+            Span<double> dB, Span<double> dC)
+            => Products<double>.MatMulTransposeABackward(a, b, c, m, k, n, Span<double>.Empty, dB, dC, withA: false, withPrimal: false);
+
+        /// <summary>
+        /// <see cref="MatMulTransposeABackwardConstantB(ReadOnlySpan{double}, ReadOnlySpan{double}, Span{double}, int, int, int, Span{double}, Span{double})"/> without the primal: the adjoints only, <paramref name="c"/> is left as it is. The
+        /// generated Backwards call this (they put written buffers back themselves), saving one product.
+        /// </summary>
+        /// <inheritdoc cref="MatMulTransposeABackwardConstantB(ReadOnlySpan{double}, ReadOnlySpan{double}, Span{double}, int, int, int, Span{double}, Span{double})"/>
+        [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Advanced)]
+        public static void MatMulTransposeABackwardConstantBWithoutPrimal(ReadOnlySpan<double> a, ReadOnlySpan<double> b, Span<double> c, int m, int k, int n,
+            Span<double> dA, Span<double> dC)
+            => Products<double>.MatMulTransposeABackward(a, b, c, m, k, n, dA, Span<double>.Empty, dC, withB: false, withPrimal: false);
     }
 }

@@ -174,7 +174,7 @@ namespace Differentiable
             }
 
             public static void MatMulBackward(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c, int m, int k, int n,
-                Span<T> dA, Span<T> dB, Span<T> dC, bool withA = true, bool withB = true)
+                Span<T> dA, Span<T> dB, Span<T> dC, bool withA = true, bool withB = true, bool withPrimal = true)
             {
                 CheckShapes(a.Length, b.Length, c.Length, m, k, n);
                 CheckAdjoints(withA ? a.Length : 0, withB ? b.Length : 0, c.Length, dA.Length, dB.Length, dC.Length);
@@ -182,7 +182,7 @@ namespace Differentiable
                 if (withA) Gemm<T>.Multiply(m, k, n, dC, n, 1, b, 1, n, dA, k, accumulate: true);
                 // dB (k×n) += aᵀ · dC, aᵀ[i, p] = a[p·k + i]
                 if (withB) Gemm<T>.Multiply(k, n, m, a, 1, k, dC, n, 1, dB, n, accumulate: true);
-                Gemm<T>.Multiply(m, n, k, a, k, 1, b, n, 1, c, n, accumulate: false);
+                if (withPrimal) Gemm<T>.Multiply(m, n, k, a, k, 1, b, n, 1, c, n, accumulate: false);
                 dC.Slice(0, m * n).Clear();
             }
 
@@ -193,7 +193,7 @@ namespace Differentiable
             }
 
             public static void MatMulTransposeBBackward(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c, int m, int k, int n,
-                Span<T> dA, Span<T> dB, Span<T> dC, bool withA = true, bool withB = true)
+                Span<T> dA, Span<T> dB, Span<T> dC, bool withA = true, bool withB = true, bool withPrimal = true)
             {
                 CheckShapes(a.Length, b.Length, c.Length, m, k, n);
                 CheckAdjoints(withA ? a.Length : 0, withB ? b.Length : 0, c.Length, dA.Length, dB.Length, dC.Length);
@@ -201,7 +201,7 @@ namespace Differentiable
                 if (withA) Gemm<T>.Multiply(m, k, n, dC, n, 1, b, k, 1, dA, k, accumulate: true);
                 // dB (n×k) += dCᵀ · a, dCᵀ[i, p] = dC[p·n + i]
                 if (withB) Gemm<T>.Multiply(n, k, m, dC, 1, n, a, k, 1, dB, k, accumulate: true);
-                Gemm<T>.Multiply(m, n, k, a, k, 1, b, 1, k, c, n, accumulate: false);
+                if (withPrimal) Gemm<T>.Multiply(m, n, k, a, k, 1, b, 1, k, c, n, accumulate: false);
                 dC.Slice(0, m * n).Clear();
             }
 
@@ -212,7 +212,7 @@ namespace Differentiable
             }
 
             public static void MatMulTransposeABackward(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c, int m, int k, int n,
-                Span<T> dA, Span<T> dB, Span<T> dC, bool withA = true, bool withB = true)
+                Span<T> dA, Span<T> dB, Span<T> dC, bool withA = true, bool withB = true, bool withPrimal = true)
             {
                 CheckShapes(a.Length, b.Length, c.Length, m, k, n);
                 CheckAdjoints(withA ? a.Length : 0, withB ? b.Length : 0, c.Length, dA.Length, dB.Length, dC.Length);
@@ -220,7 +220,7 @@ namespace Differentiable
                 if (withA) Gemm<T>.Multiply(k, m, n, b, n, 1, dC, 1, n, dA, m, accumulate: true);
                 // dB (k×n) += a (k×m) · dC (m×n)
                 if (withB) Gemm<T>.Multiply(k, n, m, a, m, 1, dC, n, 1, dB, n, accumulate: true);
-                Gemm<T>.Multiply(m, n, k, a, 1, m, b, n, 1, c, n, accumulate: false);
+                if (withPrimal) Gemm<T>.Multiply(m, n, k, a, 1, m, b, n, 1, c, n, accumulate: false);
                 dC.Slice(0, m * n).Clear();
             }
         }

@@ -52,6 +52,51 @@ public class OpsMatMulVariantTests
         Assert.All(dC2, v => Assert.Equal(0.0, v));
     }
 
+    private static Full WithoutPrimal(string op) => op switch
+    {
+        "MatMul" => Ops.MatMulBackwardWithoutPrimal,
+        "MatMulTransposeB" => Ops.MatMulTransposeBBackwardWithoutPrimal,
+        _ => Ops.MatMulTransposeABackwardWithoutPrimal,
+    };
+
+    private static (Partial ConstantA, Partial ConstantB) WithoutPrimalConstant(string op) => op switch
+    {
+        "MatMul" => (Ops.MatMulBackwardConstantAWithoutPrimal, Ops.MatMulBackwardConstantBWithoutPrimal),
+        "MatMulTransposeB" => (Ops.MatMulTransposeBBackwardConstantAWithoutPrimal, Ops.MatMulTransposeBBackwardConstantBWithoutPrimal),
+        _ => (Ops.MatMulTransposeABackwardConstantAWithoutPrimal, Ops.MatMulTransposeABackwardConstantBWithoutPrimal),
+    };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Variants_without_the_primal_give_the_same_adjoints_and_leave_c(string op, int m, int k, int n)
+    {
+        var (full, _, _) = Methods(op);
+        var random = new Random(m * 7 + k * 3 + n);
+        double[] a = Random(random, m * k), b = Random(random, k * n), seed = Random(random, m * n);
+        double[] dA = Random(random, a.Length), dB = Random(random, b.Length);
+        double[] c = new double[m * n], dC = (double[])seed.Clone(), fullA = (double[])dA.Clone(), fullB = (double[])dB.Clone();
+        full(a, b, c, m, k, n, fullA, fullB, dC);
+
+        double[] untouched = Random(random, m * n);
+        double[] c1 = (double[])untouched.Clone(), dC1 = (double[])seed.Clone(), wA = (double[])dA.Clone(), wB = (double[])dB.Clone();
+        WithoutPrimal(op)(a, b, c1, m, k, n, wA, wB, dC1);
+        Assert.Equal(fullA, wA);
+        Assert.Equal(fullB, wB);
+        Assert.Equal(untouched, c1);
+        Assert.All(dC1, v => Assert.Equal(0.0, v));
+
+        var (constantA, constantB) = WithoutPrimalConstant(op);
+        double[] c2 = (double[])untouched.Clone(), dC2 = (double[])seed.Clone(), onlyB = (double[])dB.Clone();
+        constantA(a, b, c2, m, k, n, onlyB, dC2);
+        Assert.Equal(fullB, onlyB);
+        Assert.Equal(untouched, c2);
+        double[] c3 = (double[])untouched.Clone(), dC3 = (double[])seed.Clone(), onlyA = (double[])dA.Clone();
+        constantB(a, b, c3, m, k, n, onlyA, dC3);
+        Assert.Equal(fullA, onlyA);
+        Assert.Equal(untouched, c3);
+        Assert.All(dC3, v => Assert.Equal(0.0, v));
+    }
+
     [Fact]
     public void Variants_check_their_adjoints()
     {

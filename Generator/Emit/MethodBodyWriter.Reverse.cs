@@ -331,11 +331,20 @@ namespace Differentiable.Generator.Emit
             var scratch = new List<(string Name, string Element)>();
             // A callee in this compilation has a variant for the constant buffers (see ActivityVariants).
             // So does a [DerivativeOf] rule that declares the variant next to itself.
+            // A rule may also have variants that skip its primal (see CustomDerivatives.Variants): preferred.
             string? mask = call.CalleeKey is not null || call.RuleVariants.Count > 0 ? ActivityVariants.Mask(call, _program.Activity, _function) : null;
-            if (call.Backward is not null && mask is not null && !call.RuleVariants.Contains(mask)) mask = null;
-            string method = call.Backward is { } rule
-                ? (mask is null ? rule : ActivityVariants.RuleVariantName(rule, call.ParameterNames, mask))
-                : (mask is null ? call.Method + "Backward" : ActivityVariants.Name(call.Method, call.ParameterNames, mask));
+            string method;
+            if (call.Backward is { } rule)
+            {
+                if (mask is not null && !call.RuleVariants.Contains(mask) && !call.RuleVariants.Contains(mask + "!")) mask = null;
+                string key = mask ?? new string('0', call.Args.Count);
+                method = (mask is null ? rule : ActivityVariants.RuleVariantName(rule, call.ParameterNames, mask)) +
+                    (call.RuleVariants.Contains(key + "!") ? Lowering.CustomDerivatives.WithoutPrimal : "");
+            }
+            else
+            {
+                method = mask is null ? call.Method + "Backward" : ActivityVariants.Name(call.Method, call.ParameterNames, mask);
+            }
             for (int k = 0; k < call.Args.Count; k++)
             {
                 if (!call.ActiveParameters[k]) continue;

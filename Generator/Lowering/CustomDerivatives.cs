@@ -117,10 +117,17 @@ namespace Differentiable.Generator.Lowering
             return false;
         }
 
+        /// <summary>The suffix of a rule variant that does not run the primal (see <see cref="Variants"/>).</summary>
+        public const string WithoutPrimal = "WithoutPrimal";
+
         /// <summary>
-        /// Activity variants of a rule, found by name next to it: <c>{Rule}Constant{P}</c> is the rule with
-        /// the buffer parameters P constant (no adjoint for them). Returns one mask per variant, '1' at each
-        /// constant parameter of the target.
+        /// Variants of a rule, found by name next to it. <c>{Rule}Constant{P}</c> is the rule with the buffer
+        /// parameters P constant (no adjoint for them: the same signature without those adjoints).
+        /// <c>{Rule}WithoutPrimal</c> and <c>{Rule}Constant{P}WithoutPrimal</c> do the same adjoint work but do
+        /// not run the primal: the buffers the target writes are left unspecified. The generated code can always
+        /// use those, since it puts written buffers back as each call found them, and a parameter's final
+        /// contents back at the end of the reverse sweep. Returns one key per variant: the mask ('1' at each
+        /// constant parameter of the target), followed by '!' for a variant without the primal.
         /// </summary>
         public static IEnumerable<string> Variants(IMethodSymbol rule, IMethodSymbol target)
         {
@@ -130,8 +137,8 @@ namespace Differentiable.Generator.Lowering
             {
                 if (BackwardSignature.IsActive(target.Parameters[k]) && LoweringFacts.IrTypeOf(target.Parameters[k].Type) is { } t && t.IsBuffer()) buffers.Add(k);
             }
-            if (buffers.Count == 0 || buffers.Count > 6) yield break;
-            for (int subset = 1; subset < 1 << buffers.Count; subset++)
+            if (buffers.Count > 6) yield break;
+            for (int subset = 0; subset < 1 << buffers.Count; subset++)
             {
                 var mask = new char[target.Parameters.Length];
                 for (int k = 0; k < mask.Length; k++) mask[k] = '0';
@@ -142,19 +149,17 @@ namespace Differentiable.Generator.Lowering
                     mask[buffers[b]] = '1';
                     constantNames.Add(Emit.NameAllocator.AdjointName(target.Parameters[buffers[b]].Name));
                 }
-                string name = rule.Name + "Constant" + string.Concat(buffers.Where((_, b) => (subset & (1 << b)) != 0)
+                string name = subset == 0 ? rule.Name : rule.Name + "Constant" + string.Concat(buffers.Where((_, b) => (subset & (1 << b)) != 0)
                     .Select(k => char.ToUpperInvariant(target.Parameters[k].Name[0]) + target.Parameters[k].Name.Substring(1)));
                 var reduced = expected.Where(p => !constantNames.Contains(p.Name) || p.Type is not null).ToList();
-                foreach (var candidate in rule.ContainingType.GetMembers(name).OfType<IMethodSymbol>())
-                {
-                    if (candidate.IsStatic && candidate.ReturnsVoid && !candidate.IsGenericMethod && BackwardSignature.Mismatches(candidate, reduced).Count == 0)
-                    {
-                        yield return new string(mask);
-                        break;
-                    }
-                }
+                if (subset != 0 && Declares(rule.ContainingType, name, reduced)) yield return new string(mask);
+                if (Declares(rule.ContainingType, name + WithoutPrimal, reduced)) yield return new string(mask) + "!";
             }
         }
+
+        private static bool Declares(INamedTypeSymbol type, string name, IReadOnlyList<SignatureParameter> signature) =>
+            type.GetMembers(name).OfType<IMethodSymbol>().Any(candidate =>
+                candidate.IsStatic && candidate.ReturnsVoid && !candidate.IsGenericMethod && BackwardSignature.Mismatches(candidate, signature).Count == 0);
 
         private static IEnumerable<IMethodSymbol> SourceRules(Compilation compilation)
         {
