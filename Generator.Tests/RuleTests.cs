@@ -433,6 +433,27 @@ public class RuleTests
         Assert.Contains("global::Differentiable.Ops.SumBackward(", result.GeneratedText);
     }
 
+    [Fact]
+    public void The_runtime_generates_Gradients_for_its_scalar_Ops()
+    {
+        // Generated in Runtime by its own generator from the rules: value plus Backward with seed 1.
+        double[] logits = { 0.5, -1, 2, 0.25, 3, -2 };
+        int[] labels = { 2, 0 };
+        var dLogits = new double[] { 9, 9, 9, 9, 9, 9, 9 };
+        double value = Ops.SoftmaxCrossEntropyGradient(logits, labels, 3, dLogits);
+        Assert.Equal(Ops.SoftmaxCrossEntropy(logits, labels, 3), value);
+        var expected = new double[6];
+        Ops.SoftmaxCrossEntropyBackward(logits, labels, 3, 1.0, expected);
+        Assert.Equal(expected, dLogits.Take(6));
+        Assert.Equal(9, dLogits[6]); // beyond the primal's length: untouched
+
+        float[] a = { 1, 2, 3 }, b = { -1, 0.5f, 2 }, dA = new float[3], dB = new float[3];
+        Assert.Equal(6f, Ops.DotGradient(a, b, dA, dB));
+        Assert.Equal(b, dA);
+        Assert.Equal(a, dB);
+        Assert.Equal("dB", Assert.Throws<ArgumentException>(() => Ops.DotGradient(a, b, dA, new float[2])).ParamName);
+    }
+
     // ------------------------------------------------------------------ errors at the attribute
 
     private static Diagnostic SingleAt(string id, string markup)
