@@ -119,6 +119,24 @@ public class OpsNetworkTests
 
     private static MethodInfo Driver(string name) => GradientAssert.Load(Source).GetType("Driver")!.GetMethod(name)!;
 
+    /// <summary>Every element of every parameter against central differences of <paramref name="loss"/> (relative 1e-6).</summary>
+    private static void AssertFiniteDifferences(Func<double> loss, params (double[] Parameter, double[] Adjoint)[] pairs)
+    {
+        const double h = 1e-6;
+        foreach (var (parameter, adjoint) in pairs)
+        {
+            for (int i = 0; i < parameter.Length; i++)
+            {
+                double saved = parameter[i];
+                parameter[i] = saved + h; double plus = loss();
+                parameter[i] = saved - h; double minus = loss();
+                parameter[i] = saved;
+                double fd = (plus - minus) / (2 * h);
+                Assert.True(Math.Abs(fd - adjoint[i]) <= 1e-6 * Math.Max(1, Math.Abs(fd)), $"element {i}: fd {fd:R}, adjoint {adjoint[i]:R}");
+            }
+        }
+    }
+
     private static double[] Random(Random random, int n, double scale = 1) => Enumerable.Range(0, n).Select(_ => scale * (2 * random.NextDouble() - 1)).ToArray();
 
     [Theory]
@@ -138,19 +156,7 @@ public class OpsNetworkTests
         double Loss() => (double)Driver("Loss").Invoke(null, new object[] { w1, b1, w2, b2, x, labels, batch, inputs, hidden, classes })!;
         Assert.Equal(Loss(), value, 14);
 
-        const double h = 1e-6;
-        foreach (var (parameter, adjoint) in new[] { (w1, dW1), (b1, dB1), (w2, dW2), (b2, dB2) })
-        {
-            for (int i = 0; i < parameter.Length; i++)
-            {
-                double saved = parameter[i];
-                parameter[i] = saved + h; double plus = Loss();
-                parameter[i] = saved - h; double minus = Loss();
-                parameter[i] = saved;
-                double fd = (plus - minus) / (2 * h);
-                Assert.True(Math.Abs(fd - adjoint[i]) <= 1e-6 * Math.Max(1, Math.Abs(fd)), $"element {i}: fd {fd:R}, adjoint {adjoint[i]:R}");
-            }
-        }
+        AssertFiniteDifferences(Loss, (w1, dW1), (b1, dB1), (w2, dW2), (b2, dB2));
     }
 
     [Fact]
@@ -256,19 +262,7 @@ public class OpsNetworkTests
         double value = (double)Driver("LayeredGradient").Invoke(null, Args(dW1, dB1, dW2, dB2))!;
         double Loss() => (double)Driver("Layered").Invoke(null, Args())!;
         Assert.Equal(Loss(), value, 14);
-        const double h = 1e-6;
-        foreach (var (parameter, adjoint) in new[] { (w1, dW1), (b1, dB1), (w2, dW2), (b2, dB2) })
-        {
-            for (int i = 0; i < parameter.Length; i++)
-            {
-                double saved = parameter[i];
-                parameter[i] = saved + h; double plus = Loss();
-                parameter[i] = saved - h; double minus = Loss();
-                parameter[i] = saved;
-                double fd = (plus - minus) / (2 * h);
-                Assert.True(Math.Abs(fd - adjoint[i]) <= 1e-6 * Math.Max(1, Math.Abs(fd)), $"element {i}: fd {fd:R}, adjoint {adjoint[i]:R}");
-            }
-        }
+        AssertFiniteDifferences(Loss, (w1, dW1), (b1, dB1), (w2, dW2), (b2, dB2));
 
         // Dense's own Backward leaves y = x·wᵀ + b (its output, written twice), consumes dY and gives dB = column sums of dY.
         double[] y = new double[batch * hidden], dY = Random(random, batch * hidden), dX = new double[x.Length];
