@@ -66,6 +66,10 @@ public sealed class PackageTests : IDisposable
         AssertClose(2 * dy, printed, "by", output);
         AssertClose(1 + 4 * dx, printed, "bx2", output);
         AssertClose(4 * dy, printed, "by2", output);
+        // f = (w·x)(Σw) at w = (1, 2), x = (3, -1): f = 3, df/dw = x Σw + w·x = (10, -2), through the packaged Ops rules.
+        AssertClose(3, printed, "fit", output);
+        AssertClose(10, printed, "dw0", output);
+        AssertClose(-2, printed, "dw1", output);
         // The generated members are where the calling convention says.
         Assert.Equal("Double RosenbrockGradient(Double, Double, Double ByRef, Double ByRef)", printed.Signatures[0]);
         Assert.Equal("Void RosenbrockBackward(Double, Double, Double, Double ByRef, Double ByRef)", printed.Signatures[1]);
@@ -115,6 +119,11 @@ public sealed class PackageTests : IDisposable
                     [Differentiable]
                     public static double Rosenbrock(double x, double y)
                         => (1 - x) * (1 - x) + 100 * (y - x * x) * (y - x * x);
+
+                    // The package's Ops rules, found through its metadata.
+                    [Differentiable]
+                    public static double Fit(System.ReadOnlySpan<double> w, [NoDiff] System.ReadOnlySpan<double> x)
+                        => Ops.Dot(w, x) * Ops.Sum(w);
                 }
             }
             """);
@@ -145,6 +154,11 @@ public sealed class PackageTests : IDisposable
                         Model.RosenbrockBackward(1.5, -0.5, 2.0, ref bx, ref by);
                         Print("bx2", bx);
                         Print("by2", by);
+
+                        double[] dW = new double[2];
+                        Print("fit", Model.FitGradient(new double[] { 1, 2 }, new double[] { 3, -1 }, dW));
+                        Print("dw0", dW[0]);
+                        Print("dw1", dW[1]);
 
                         foreach (string name in new[] { "RosenbrockGradient", "RosenbrockBackward" })
                         {
