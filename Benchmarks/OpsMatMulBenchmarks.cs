@@ -76,3 +76,44 @@ namespace Differentiable.Benchmarks
         public void Backward() => Ops.MatMulBackward(_a, _b, _c, _m, _k, _n, _dA, _dB, _dC);
     }
 }
+
+namespace Differentiable.Benchmarks
+{
+    /// <summary>
+    /// The opt-in parallel path (<see cref="Ops.MaxDegreeOfParallelism"/>): float <c>MatMul</c> and
+    /// <c>MatMulBackward</c> at 512×512×512 on one and two threads. Run with
+    /// <c>dotnet run -c Release --project Benchmarks -- --filter '*OpsMatMulParallel*'</c>.
+    /// </summary>
+    [MemoryDiagnoser]
+    public class OpsMatMulParallelBenchmarks
+    {
+        /// <summary>The degree of parallelism.</summary>
+        [Params(1, 2)]
+        public int Threads { get; set; }
+
+        private const int Size = 512;
+        private float[] _a = System.Array.Empty<float>(), _b = System.Array.Empty<float>(), _c = System.Array.Empty<float>();
+        private float[] _dA = System.Array.Empty<float>(), _dB = System.Array.Empty<float>(), _dC = System.Array.Empty<float>();
+
+        /// <summary>Operands from a fixed seed; sets the degree of parallelism.</summary>
+        [GlobalSetup]
+        public void Setup()
+        {
+            var random = new System.Random(42);
+            float[] Fill() { var x = new float[Size * Size]; for (int i = 0; i < x.Length; i++) x[i] = (float)(random.NextDouble() * 2 - 1); return x; }
+            _a = Fill(); _b = Fill(); _dC = Fill();
+            _c = new float[Size * Size]; _dA = new float[Size * Size]; _dB = new float[Size * Size];
+            Ops.MaxDegreeOfParallelism = Threads;
+        }
+
+        /// <summary>Back to the default.</summary>
+        [GlobalCleanup]
+        public void Cleanup() => Ops.MaxDegreeOfParallelism = 1;
+
+        [Benchmark]
+        public void Forward() => Ops.MatMul(_a, _b, _c, Size, Size, Size);
+
+        [Benchmark]
+        public void Backward() => Ops.MatMulBackward(_a, _b, _c, Size, Size, Size, _dA, _dB, _dC);
+    }
+}

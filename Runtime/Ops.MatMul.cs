@@ -1,5 +1,6 @@
 using System;
 using System.Numerics;
+using System.Threading;
 
 namespace Differentiable
 {
@@ -13,6 +14,26 @@ namespace Differentiable
     public static partial class Ops
 #pragma warning restore CS1591
     {
+        private static int s_maxDegreeOfParallelism = 1;
+
+        /// <summary>
+        /// How many threads a large matrix product (forward or adjoint) may use; 1, the default, runs every product
+        /// on the calling thread. Above 1, products of at least about four million multiply-adds are split over row
+        /// blocks of the result and run on the thread pool. The result is bitwise the same for every setting: each
+        /// element is summed in an order that depends only on the shared dimension. The split path allocates a
+        /// little (the thread pool's work items); the single-thread path allocates nothing. Applies to every thread.
+        /// </summary>
+        /// <exception cref="ArgumentOutOfRangeException">The value is less than 1.</exception>
+        public static int MaxDegreeOfParallelism
+        {
+            get => Volatile.Read(ref s_maxDegreeOfParallelism);
+            set
+            {
+                if (value < 1) throw new ArgumentOutOfRangeException(nameof(value), value, "The degree of parallelism must be at least 1.");
+                Volatile.Write(ref s_maxDegreeOfParallelism, value);
+            }
+        }
+
         // ---- c = a · b,  a m×k, b k×n ----
         //   dA += dC · bᵀ    (m×n · n×k)
         //   dB += aᵀ · dC    (k×m · m×n)
@@ -170,7 +191,7 @@ namespace Differentiable
             public static void MatMul(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c, int m, int k, int n)
             {
                 CheckShapes(a.Length, b.Length, c.Length, m, k, n);
-                Gemm<T>.Multiply(m, n, k, a, k, 1, b, n, 1, c, n, accumulate: false);
+                Gemm<T>.MultiplyOnThreads(m, n, k, a, k, 1, b, n, 1, c, n, accumulate: false, MaxDegreeOfParallelism);
             }
 
             public static void MatMulBackward(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c, int m, int k, int n,
@@ -179,17 +200,17 @@ namespace Differentiable
                 CheckShapes(a.Length, b.Length, c.Length, m, k, n);
                 CheckAdjoints(withA ? a.Length : 0, withB ? b.Length : 0, c.Length, dA.Length, dB.Length, dC.Length);
                 // dA (m×k) += dC (m×n) · bᵀ, bᵀ[p, j] = b[j·n + p]
-                if (withA) Gemm<T>.Multiply(m, k, n, dC, n, 1, b, 1, n, dA, k, accumulate: true);
+                if (withA) Gemm<T>.MultiplyOnThreads(m, k, n, dC, n, 1, b, 1, n, dA, k, accumulate: true, MaxDegreeOfParallelism);
                 // dB (k×n) += aᵀ · dC, aᵀ[i, p] = a[p·k + i]
-                if (withB) Gemm<T>.Multiply(k, n, m, a, 1, k, dC, n, 1, dB, n, accumulate: true);
-                if (withPrimal) Gemm<T>.Multiply(m, n, k, a, k, 1, b, n, 1, c, n, accumulate: false);
+                if (withB) Gemm<T>.MultiplyOnThreads(k, n, m, a, 1, k, dC, n, 1, dB, n, accumulate: true, MaxDegreeOfParallelism);
+                if (withPrimal) Gemm<T>.MultiplyOnThreads(m, n, k, a, k, 1, b, n, 1, c, n, accumulate: false, MaxDegreeOfParallelism);
                 dC.Slice(0, m * n).Clear();
             }
 
             public static void MatMulTransposeB(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c, int m, int k, int n)
             {
                 CheckShapes(a.Length, b.Length, c.Length, m, k, n);
-                Gemm<T>.Multiply(m, n, k, a, k, 1, b, 1, k, c, n, accumulate: false);
+                Gemm<T>.MultiplyOnThreads(m, n, k, a, k, 1, b, 1, k, c, n, accumulate: false, MaxDegreeOfParallelism);
             }
 
             public static void MatMulTransposeBBackward(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c, int m, int k, int n,
@@ -198,17 +219,17 @@ namespace Differentiable
                 CheckShapes(a.Length, b.Length, c.Length, m, k, n);
                 CheckAdjoints(withA ? a.Length : 0, withB ? b.Length : 0, c.Length, dA.Length, dB.Length, dC.Length);
                 // dA (m×k) += dC (m×n) · b (n×k)
-                if (withA) Gemm<T>.Multiply(m, k, n, dC, n, 1, b, k, 1, dA, k, accumulate: true);
+                if (withA) Gemm<T>.MultiplyOnThreads(m, k, n, dC, n, 1, b, k, 1, dA, k, accumulate: true, MaxDegreeOfParallelism);
                 // dB (n×k) += dCᵀ · a, dCᵀ[i, p] = dC[p·n + i]
-                if (withB) Gemm<T>.Multiply(n, k, m, dC, 1, n, a, k, 1, dB, k, accumulate: true);
-                if (withPrimal) Gemm<T>.Multiply(m, n, k, a, k, 1, b, 1, k, c, n, accumulate: false);
+                if (withB) Gemm<T>.MultiplyOnThreads(n, k, m, dC, 1, n, a, k, 1, dB, k, accumulate: true, MaxDegreeOfParallelism);
+                if (withPrimal) Gemm<T>.MultiplyOnThreads(m, n, k, a, k, 1, b, 1, k, c, n, accumulate: false, MaxDegreeOfParallelism);
                 dC.Slice(0, m * n).Clear();
             }
 
             public static void MatMulTransposeA(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c, int m, int k, int n)
             {
                 CheckShapes(a.Length, b.Length, c.Length, m, k, n);
-                Gemm<T>.Multiply(m, n, k, a, 1, m, b, n, 1, c, n, accumulate: false);
+                Gemm<T>.MultiplyOnThreads(m, n, k, a, 1, m, b, n, 1, c, n, accumulate: false, MaxDegreeOfParallelism);
             }
 
             public static void MatMulTransposeABackward(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c, int m, int k, int n,
@@ -217,10 +238,10 @@ namespace Differentiable
                 CheckShapes(a.Length, b.Length, c.Length, m, k, n);
                 CheckAdjoints(withA ? a.Length : 0, withB ? b.Length : 0, c.Length, dA.Length, dB.Length, dC.Length);
                 // dA (k×m) += b (k×n) · dCᵀ, dCᵀ[p, j] = dC[j·n + p]
-                if (withA) Gemm<T>.Multiply(k, m, n, b, n, 1, dC, 1, n, dA, m, accumulate: true);
+                if (withA) Gemm<T>.MultiplyOnThreads(k, m, n, b, n, 1, dC, 1, n, dA, m, accumulate: true, MaxDegreeOfParallelism);
                 // dB (k×n) += a (k×m) · dC (m×n)
-                if (withB) Gemm<T>.Multiply(k, n, m, a, m, 1, dC, n, 1, dB, n, accumulate: true);
-                if (withPrimal) Gemm<T>.Multiply(m, n, k, a, 1, m, b, n, 1, c, n, accumulate: false);
+                if (withB) Gemm<T>.MultiplyOnThreads(k, n, m, a, m, 1, dC, n, 1, dB, n, accumulate: true, MaxDegreeOfParallelism);
+                if (withPrimal) Gemm<T>.MultiplyOnThreads(m, n, k, a, 1, m, b, n, 1, c, n, accumulate: false, MaxDegreeOfParallelism);
                 dC.Slice(0, m * n).Clear();
             }
         }
