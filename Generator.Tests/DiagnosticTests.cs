@@ -142,6 +142,25 @@ public class DiagnosticTests
         }
         """, "'v' is passed to 'Axpy' as more than one argument");
 
+    [Fact]
+    public void DIFF0023_a_declared_method_has_the_signature_of_a_generated_one() => AssertDiagnostic("DIFF0023", """
+        public static partial class Model
+        {
+            [Differentiable] public static double [|F|](double x) => x * x;
+            [DerivativeOf(typeof(Model), nameof(F))]
+            public static void FBackward(double x, double dResult, ref double dX) => dX += 2 * x * dResult;
+        }
+        """, "'Model' already declares 'FBackward(double, double, ref double)', which the generator writes for 'F'");
+
+    [Fact]
+    public void DIFF0023_also_for_a_hand_written_Gradient() => AssertDiagnostic("DIFF0023", """
+        public static partial class Model
+        {
+            [Differentiable] public static double [|F|](ReadOnlySpan<double> w) => w[0] * w[0];
+            public static double FGradient(ReadOnlySpan<double> w, Span<double> dW) => 0;
+        }
+        """, "'FGradient(ReadOnlySpan<double>, Span<double>)'");
+
     // DIFF0016 is retired: a parameter buffer the reverse sweep puts back for a call gets its final contents back.
     private const string ParameterWrittenAfterCall = Usings + """
         public static partial class Model

@@ -102,5 +102,8 @@ namespace Differentiable.Generator.Diagnostics
         public static readonly DiagnosticDescriptor DerivativeNotAccessible = Error("DIFF0022",
             "Derivative is not accessible",
             "The derivative '{0}' registered for '{1}' is not accessible from '{2}'; make it at least as accessible as the calls that use it");
+        public static readonly DiagnosticDescriptor GeneratedMemberExists = Error("DIFF0023",
+            "A generated member is already declared",
+            "'{0}' already declares '{1}', which the generator writes for '{2}'; rename the declared method (a [DerivativeOf] rule can have any name) or remove [Differentiable]");
     }
 }

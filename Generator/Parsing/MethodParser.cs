@@ -71,6 +71,29 @@ namespace Differentiable.Generator.Parsing
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.MethodNotStatic, LocationInfo.From(declaration.Identifier), method.Name));
             if (method.IsGenericMethod)
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.GenericMethod, LocationInfo.From(declaration.Identifier), method.Name));
+            CheckGeneratedNames(method, declaration, diagnostics);
+        }
+
+        /// <summary>DIFF0023: a method the type already declares with the signature of a generated member (a rule named {M}Backward, say).</summary>
+        private static void CheckGeneratedNames(IMethodSymbol method, MethodDeclarationSyntax declaration, List<DiagnosticInfo> diagnostics)
+        {
+            if (method.IsGenericMethod || BackwardSignature.Unsupported(method) is not null) return;
+            var backward = BackwardSignature.Expected(method);
+            var gradient = backward.Where(p => p.Name != "dResult")
+                .Select(p => p.RefKind == RefKind.Ref ? new SignatureParameter(p.Type, p.TypeName, p.DisplayType, RefKind.Out, p.Name) : p).ToList();
+            foreach (var (name, signature) in new[] { (method.Name + "Backward", backward), (method.Name + "Gradient", gradient) })
+            {
+                if (name.EndsWith("Gradient", System.StringComparison.Ordinal) && method.ReturnsVoid) continue;
+                foreach (var existing in method.ContainingType.GetMembers(name).OfType<IMethodSymbol>())
+                {
+                    if (existing.IsImplicitlyDeclared || existing.DeclaringSyntaxReferences.Length == 0) continue;
+                    bool same = existing.Parameters.Length == signature.Count && existing.Parameters.Select((p, k) =>
+                        LoweringFacts.FullyQualified(p.Type) == signature[k].TypeName && p.RefKind == signature[k].RefKind).All(x => x);
+                    if (same)
+                        diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.GeneratedMemberExists, LocationInfo.From(declaration.Identifier),
+                            method.ContainingType.Name, name + "(" + string.Join(", ", signature.Select(p => (p.RefKind == RefKind.Ref ? "ref " : p.RefKind == RefKind.Out ? "out " : "") + p.DisplayType)) + ")", method.Name));
+                }
+            }
         }
 
         private static IrType? CheckReturnType(IMethodSymbol method, MethodDeclarationSyntax declaration, List<DiagnosticInfo> diagnostics)
