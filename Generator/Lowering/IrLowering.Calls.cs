@@ -36,6 +36,7 @@ namespace Differentiable.Generator.Lowering
                 (method.Name == "AsSpan" && method.ContainingType.Name == "MemoryExtensions" && invocation.Arguments.Length > 0 &&
                  LoweringFacts.IsArray(invocation.Arguments.OrderBy(a => a.Parameter?.Ordinal ?? 0).First().Value.Type)))
                 return LowerSliceCall(invocation, into, environment);
+            if (BufferMethod(invocation) is { } buffer) return buffer.Ops is null ? null : LowerBufferMethod(invocation, buffer.Ops, buffer.Arguments, into, environment);
             if (!method.IsStatic || invocation.Instance is not null)
             {
                 Unsupported(invocation, "An instance method call");
@@ -126,6 +127,59 @@ namespace Differentiable.Generator.Lowering
             });
             _sites[into[into.Count - 1]] = (LocationInfo.From(invocation.Syntax), method.Name);
             return value;
+        }
+
+        /// <summary>
+        /// <c>x.CopyTo(y)</c>, <c>x.Clear()</c> and <c>x.Fill(v)</c> on spans and arrays of double or float: the
+        /// runtime's <c>Ops.Copy</c>, <c>Ops.Clear</c> and <c>Ops.Fill</c>, whose derivatives are rules. Null for any
+        /// other call; a null method when the runtime has no such Op (an error is reported).
+        /// </summary>
+        private (IMethodSymbol? Ops, IOperation[] Arguments)? BufferMethod(IInvocationOperation invocation)
+        {
+            var method = invocation.TargetMethod;
+            IOperation[] arguments;
+            string name;
+            if (invocation.Instance is { } instance && method.Name is "CopyTo" or "Clear" or "Fill" &&
+                LoweringFacts.IsFloatingBuffer(instance.Type!) && !LoweringFacts.IsArray(instance.Type))
+            {
+                arguments = new[] { instance }.Concat(invocation.Arguments.OrderBy(a => a.Parameter?.Ordinal ?? 0).Select(a => a.Value)).ToArray();
+                name = method.Name == "CopyTo" ? "Copy" : method.Name;
+            }
+            else if (invocation.Instance is null && method.ContainingType.Name == "MemoryExtensions" && method.Name == "CopyTo" &&
+                     invocation.Arguments.Length == 2 && LoweringFacts.IsFloatingBuffer(invocation.Arguments.OrderBy(a => a.Parameter?.Ordinal ?? 0).First().Value.Type!))
+            {
+                arguments = invocation.Arguments.OrderBy(a => a.Parameter?.Ordinal ?? 0).Select(a => a.Value).ToArray();
+                name = "Copy";
+            }
+            else
+            {
+                return null;
+            }
+            if (name == "Copy" && (arguments.Length != 2 || !LoweringFacts.IsFloatingBuffer(arguments[1].Type!))) return null;
+            if (name == "Clear" && arguments.Length != 1) return null;
+            if (name == "Fill" && arguments.Length != 2) return null;
+            var element = LoweringFacts.BufferElement(arguments[0].Type!);
+            var ops = _semanticModel.Compilation.GetTypeByMetadataName("Differentiable.Ops")?.GetMembers(name).OfType<IMethodSymbol>()
+                .FirstOrDefault(m => m.Parameters.Length == arguments.Length && LoweringFacts.BufferElement(m.Parameters[0].Type) == element);
+            if (ops is null) Unsupported(invocation, "'" + method.Name + "' (this version of the Differentiable runtime has no Ops." + name + ")");
+            return (ops, arguments);
+        }
+
+        private ValueId? LowerBufferMethod(IInvocationOperation invocation, IMethodSymbol ops, IOperation[] arguments, List<Instruction> into, Environment environment)
+        {
+            var rule = CustomDerivatives.For(_semanticModel.Compilation).Find(ops);
+            if (rule is null)
+            {
+                Unsupported(invocation, "'" + invocation.TargetMethod.Name + "' (no derivative registered for Ops." + ops.Name + ")");
+                return null;
+            }
+            var args = new ValueId[arguments.Length];
+            for (int k = 0; k < arguments.Length; k++)
+            {
+                var type = LoweringFacts.IrTypeOf(ops.Parameters[k].Type);
+                args[k] = type is { } t && !t.IsBuffer() ? LowerConverted(arguments[k], t, into, environment) : LowerExpression(arguments[k], into, environment);
+            }
+            return LowerRuleCall(invocation, ops, rule, args, null, into);
         }
 
         /// <summary>Lowers the arguments in evaluation order and returns them in parameter order.</summary>
