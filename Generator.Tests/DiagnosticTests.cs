@@ -312,4 +312,30 @@ public class DiagnosticTests
             DifferentiableGenerator.FaultInjection = null;
         }
     }
+
+    [Fact]
+    public void DIFF0000_an_exception_while_checking_a_rule_is_reported_per_rule()
+    {
+        DifferentiableGenerator.FaultInjection = name => { if (name == "CubeBackward") throw new InvalidOperationException("injected"); };
+        try
+        {
+            var result = TestCompiler.Run(Usings + """
+                public static class Lib { public static double Cube(double x) => x * x * x; public static double Square(double x) => x * x; }
+                public static partial class Rules
+                {
+                    [DerivativeOf(typeof(Lib), nameof(Lib.Cube))] public static void CubeBackward(double x, double dResult, ref double dX) => dX += 3 * x * x * dResult;
+                    [DerivativeOf(typeof(Lib), nameof(Lib.Square))] public static void SquareBackward(double x, double dResult, ref double dX) => dX += 2 * x * dResult;
+                }
+                """);
+            var error = Assert.Single(result.GeneratorDiagnostics);
+            Assert.Equal("DIFF0000", error.Id);
+            Assert.Contains("injected", error.GetMessage());
+            Assert.Contains("SquareGradient(", result.GeneratedText);   // the other rule is unaffected
+            Assert.DoesNotContain("CubeGradient(", result.GeneratedText);
+        }
+        finally
+        {
+            DifferentiableGenerator.FaultInjection = null;
+        }
+    }
 }
