@@ -76,10 +76,6 @@ namespace Differentiable.Generator.Diagnostics
             "Buffer passed twice to a call that writes it",
             "'{0}' is passed to '{1}' as more than one argument, and '{1}' may write it; the adjoints of aliased buffers would be wrong; pass separate buffers");
 
-        public static readonly DiagnosticDescriptor BufferWrittenAfterCall = Error("DIFF0016",
-            "Parameter buffer written after a differentiable call that uses it",
-            "'{0}' is passed to '{1}' and {2}; the reverse sweep runs '{1}' again on it, so it would not end with the primal's results; use a local buffer for the intermediate values");
-
         public static readonly DiagnosticDescriptor StoreIntoConstantBuffer = Error("DIFF0017",
             "Active value stored into a constant buffer",
             "An active value is stored into '{0}', which is [NoDiff]; its derivative would be lost; remove [NoDiff] or wrap the value in Grad.Stop(...)");

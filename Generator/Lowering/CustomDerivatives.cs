@@ -54,16 +54,26 @@ namespace Differentiable.Generator.Lowering
 
         private readonly Dictionary<IMethodSymbol, IMethodSymbol> _rules = new Dictionary<IMethodSymbol, IMethodSymbol>(SymbolEqualityComparer.Default);
 
+        private readonly List<(IMethodSymbol Rule, IMethodSymbol? Target)> _source = new List<(IMethodSymbol, IMethodSymbol?)>();
+
         private CustomDerivatives(Compilation compilation)
         {
             // Source rules win over the rules of referenced assemblies; among equals, the first one found.
-            foreach (var rule in SourceRules(compilation)) Register(rule);
+            foreach (var rule in SourceRules(compilation))
+            {
+                var target = Resolve(rule).Target;
+                _source.Add((rule, target));
+                Register(rule, target);
+            }
             foreach (var assembly in compilation.SourceModule.ReferencedAssemblySymbols)
             {
                 if (!MayDeclareRules(assembly)) continue;
-                foreach (var rule in ByAssembly.GetValue(assembly, MetadataRules)) Register(rule);
+                foreach (var rule in ByAssembly.GetValue(assembly, MetadataRules)) Register(rule, Resolve(rule).Target);
             }
         }
+
+        /// <summary>The compilation's own rules, in source order, with the overload each one resolves to (null when none).</summary>
+        public IReadOnlyList<(IMethodSymbol Rule, IMethodSymbol? Target)> Source => _source;
 
         public static CustomDerivatives For(Compilation compilation) => ByCompilation.GetValue(compilation, c => new CustomDerivatives(c));
 
@@ -71,9 +81,9 @@ namespace Differentiable.Generator.Lowering
         public IMethodSymbol? Find(IMethodSymbol method) =>
             _rules.Count > 0 && _rules.TryGetValue(method.OriginalDefinition, out var rule) ? rule : null;
 
-        private void Register(IMethodSymbol rule)
+        private void Register(IMethodSymbol rule, IMethodSymbol? target)
         {
-            if (Resolve(rule) is { Target: { } target } && !_rules.ContainsKey(target)) _rules.Add(target, rule);
+            if (target is not null && !_rules.ContainsKey(target)) _rules.Add(target, rule);
         }
 
         /// <summary>Reads a rule's attribute: the owner type and method name it names, or nulls when malformed.</summary>

@@ -191,35 +191,9 @@ namespace Differentiable.Generator.Parsing
             var names = function.Parameters.ToDictionary(p => p.Value, p => p.Name);
             string NameOf(ValueId buffer) => names.TryGetValue(roots.RootOf(buffer), out var n) ? n : function.Values[roots.RootOf(buffer).Index].Hint ?? "a local buffer";
 
-            // Every instruction in program order, with the loops around it.
-            var order = new List<(Instruction Instruction, LoopInstr[] Loops)>();
-            void Walk(Block block, LoopInstr[] loops)
-            {
-                foreach (var instruction in block.Instructions)
-                {
-                    order.Add((instruction, loops));
-                    switch (instruction)
-                    {
-                        case IfInstr f: Walk(f.Then, loops); Walk(f.Else, loops); break;
-                        case LoopInstr l:
-                            var inner = loops.Concat(new[] { l }).ToArray();
-                            Walk(l.Header, inner);
-                            Walk(l.Body, inner);
-                            break;
-                    }
-                }
-                if (block.Terminator is SplitTerminator split)
-                {
-                    Walk(split.Then, loops);
-                    Walk(split.Else, loops);
-                }
-            }
-            Walk(function.Body, new LoopInstr[0]);
-
             var reported = new HashSet<Instruction>(InstanceComparer.Instance);
-            for (int index = 0; index < order.Count; index++)
+            foreach (var instruction in IrFacts.AllInstructions(function.Body))
             {
-                var (instruction, _) = order[index];
                 lowering.Sites.TryGetValue(instruction, out var site);
                 if (instruction is StoreInstr store && activity.IsVaried(store.Value) && constantRoots.Contains(roots.RootOf(store.Buffer)))
                 {

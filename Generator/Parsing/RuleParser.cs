@@ -83,9 +83,9 @@ namespace Differentiable.Generator.Parsing
             }
 
             // Another rule in this compilation for the same overload: report the later one.
-            foreach (var other in OtherRules(rule, compilation))
+            foreach (var (other, t) in CustomDerivatives.For(compilation).Source)
             {
-                if (CustomDerivatives.Resolve(other).Target is { } t && SymbolEqualityComparer.Default.Equals(t, match.OriginalDefinition) && IsEarlier(other, rule))
+                if (!SymbolEqualityComparer.Default.Equals(other, rule) && SymbolEqualityComparer.Default.Equals(t, match.OriginalDefinition) && IsEarlier(other, rule))
                 {
                     diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.DuplicateDerivative, location, Display(match),
                         other.ContainingType.Name + "." + other.Name));
@@ -113,22 +113,6 @@ namespace Differentiable.Generator.Parsing
         /// <summary>The parameter list the code fix writes: <c>global::</c> types, so it compiles wherever it lands.</summary>
         private static string ExpectedForFix(IReadOnlyList<SignatureParameter> expected) =>
             string.Join(", ", expected.Select(p => (p.RefKind == RefKind.Ref ? "ref " : "") + p.TypeName + " " + p.Name));
-
-        private static IEnumerable<IMethodSymbol> OtherRules(IMethodSymbol rule, Compilation compilation)
-        {
-            // The rules are few: the rule's own type first, then every type whose members carry the attribute.
-            foreach (var tree in compilation.SyntaxTrees)
-            {
-                SemanticModel? model = null;
-                foreach (var method in tree.GetRoot().DescendantNodes(n => n is CompilationUnitSyntax or BaseNamespaceDeclarationSyntax or TypeDeclarationSyntax)
-                             .OfType<MethodDeclarationSyntax>())
-                {
-                    if (!method.AttributeLists.SelectMany(l => l.Attributes).Any(a => a.Name.ToString().Contains("DerivativeOf"))) continue;
-                    model ??= compilation.GetSemanticModel(tree);
-                    if (model.GetDeclaredSymbol(method) is IMethodSymbol symbol && !SymbolEqualityComparer.Default.Equals(symbol, rule)) yield return symbol;
-                }
-            }
-        }
 
         private static bool IsEarlier(IMethodSymbol a, IMethodSymbol b)
         {
