@@ -83,6 +83,47 @@ public class BufferMethodTests
         Assert.Equal(new[] { 1f, -4, 12 }, dW);
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(7)]
+    [InlineData(33)]
+    [InlineData(100)]
+    [InlineData(257)]
+    public void Copy_and_Fill_adjoints_match_finite_differences(int n)
+    {
+        // L = Σ s_i · y_i with y = Copy(x) into a longer buffer, and with y = Fill(v): dL/dx = s[..n], dL/dv = Σ s.
+        var random = new Random(n);
+        double[] x = Enumerable.Range(0, n).Select(_ => random.NextDouble() - 0.5).ToArray();
+        double[] seed = Enumerable.Range(0, n + 3).Select(_ => random.NextDouble() - 0.5).ToArray();
+        double Loss(double[] source, double fill)
+        {
+            var y = new double[n + 3];
+            Ops.Fill(y, fill);
+            Ops.Copy(source, y);
+            double l = 0;
+            for (int i = 0; i < y.Length; i++) l += seed[i] * y[i];
+            return l;
+        }
+        const double v = 0.75, h = 1e-6;
+        // Reverse order: Copy's Backward, then Fill's, on the same shadow.
+        double[] dY = (double[])seed.Clone(), dX = new double[n], y2 = new double[n + 3];
+        Ops.Fill(y2, v);
+        double dV = 0;
+        Ops.CopyBackward(x, y2, dX, dY);
+        Ops.FillBackward(y2, v, dY, ref dV);
+        for (int i = 0; i < n; i++)
+        {
+            double[] plus = (double[])x.Clone(), minus = (double[])x.Clone();
+            plus[i] += h; minus[i] -= h;
+            double fd = (Loss(plus, v) - Loss(minus, v)) / (2 * h);
+            Assert.True(Math.Abs(fd - dX[i]) <= 1e-6 * Math.Max(1, Math.Abs(fd)), $"x[{i}]: fd {fd:R}, adjoint {dX[i]:R}");
+        }
+        double fdV = (Loss(x, v + h) - Loss(x, v - h)) / (2 * h);
+        Assert.True(Math.Abs(fdV - dV) <= 1e-6 * Math.Max(1, Math.Abs(fdV)), $"v: fd {fdV:R}, adjoint {dV:R}");
+        Assert.Equal(seed.Skip(n).Sum(), dV, 12);   // hand-derived: only the elements the copy did not overwrite
+        Assert.All(dY, d => Assert.Equal(0.0, d));
+    }
+
     [Fact]
     public void The_buffer_rules_follow_the_Backward_convention()
     {
