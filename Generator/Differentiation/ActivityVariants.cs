@@ -47,6 +47,9 @@ namespace Differentiable.Generator.Differentiation
             return requests.Distinct().ToEquatableArray();
         }
 
+        /// <summary>The suffix of a rule's variant that does not run the primal (see <c>CustomDerivatives.Variants</c>).</summary>
+        public const string WithoutPrimal = "WithoutPrimal";
+
         /// <summary>The name of a variant: <c>DenseBackwardConstantX</c> for Dense with x constant.</summary>
         public static string Name(string method, IReadOnlyList<string> parameterNames, string mask) =>
             RuleVariantName(method + "Backward", parameterNames, mask);

@@ -302,9 +302,7 @@ namespace Differentiable.Generator.Emit
                         if (f.Save)
                         {
                             writer.Line(pool + " = global::System.Buffers.ArrayPool<" + element + ">.Shared.Rent(" + buffer + ".Length); // " + buffer + " as the method leaves it");
-                            writer.Line((BufferTypeName(f.Buffer).EndsWith("[]", System.StringComparison.Ordinal)
-                                ? "global::System.MemoryExtensions.CopyTo(" + buffer + ", " + copy + ");"
-                                : buffer + ".CopyTo(" + copy + ");"));
+                            writer.Line(CopyStatement(f.Buffer, copy));
                         }
                         else
                         {
@@ -339,7 +337,7 @@ namespace Differentiable.Generator.Emit
                 if (mask is not null && !call.RuleVariants.Contains(mask) && !call.RuleVariants.Contains(mask + "!")) mask = null;
                 string key = mask ?? new string('0', call.Args.Count);
                 method = (mask is null ? rule : ActivityVariants.RuleVariantName(rule, call.ParameterNames, mask)) +
-                    (call.RuleVariants.Contains(key + "!") ? Lowering.CustomDerivatives.WithoutPrimal : "");
+                    (call.RuleVariants.Contains(key + "!") ? ActivityVariants.WithoutPrimal : "");
             }
             else
             {

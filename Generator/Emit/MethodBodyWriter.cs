@@ -381,11 +381,15 @@ namespace Differentiable.Generator.Emit
             {
                 string name = Operand(buffer);
                 string block = StackFor(_function.TypeOf(buffer).Element()) + ".PushSpan(" + name + ".Length)";
-                writer.Line((BufferTypeName(buffer).EndsWith("[]", System.StringComparison.Ordinal)
-                    ? "global::System.MemoryExtensions.CopyTo(" + name + ", " + block + ");"
-                    : name + ".CopyTo(" + block + ");") + " // " + name + " as the call finds it");
+                writer.Line(CopyStatement(buffer, block) + " // " + name + " as the call finds it");
             }
         }
+
+        /// <summary><c>buffer.CopyTo(destination);</c>, through MemoryExtensions for an array (no using directive in generated code).</summary>
+        private string CopyStatement(ValueId buffer, string destination) =>
+            BufferTypeName(buffer).EndsWith("[]", System.StringComparison.Ordinal)
+                ? "global::System.MemoryExtensions.CopyTo(" + Operand(buffer) + ", " + destination + ");"
+                : Operand(buffer) + ".CopyTo(" + destination + ");";
 
         private string ShadowSlice(SliceInstr slice) =>
             _names.Adjoint(slice.Buffer) + ".Slice(" + Operand(slice.Start) + (slice.Length is { } n ? ", " + Operand(n) : ", " + Operand(slice.Result) + ".Length") + ")";

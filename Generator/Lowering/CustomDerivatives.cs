@@ -2,6 +2,7 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Runtime.CompilerServices;
 using System.Threading;
+using Differentiable.Generator.Differentiation;
 using Differentiable.Generator.Ir;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
@@ -127,9 +128,6 @@ namespace Differentiable.Generator.Lowering
             return false;
         }
 
-        /// <summary>The suffix of a rule variant that does not run the primal (see <see cref="Variants"/>).</summary>
-        public const string WithoutPrimal = "WithoutPrimal";
-
         /// <summary>
         /// Variants of a rule, found by name next to it. <c>{Rule}Constant{P}</c> is the rule with the buffer
         /// parameters P constant (no adjoint for them: the same signature without those adjoints).
@@ -159,11 +157,10 @@ namespace Differentiable.Generator.Lowering
                     mask[buffers[b]] = '1';
                     constantNames.Add(Emit.NameAllocator.AdjointName(target.Parameters[buffers[b]].Name));
                 }
-                string name = subset == 0 ? rule.Name : rule.Name + "Constant" + string.Concat(buffers.Where((_, b) => (subset & (1 << b)) != 0)
-                    .Select(k => char.ToUpperInvariant(target.Parameters[k].Name[0]) + target.Parameters[k].Name.Substring(1)));
+                string name = subset == 0 ? rule.Name : ActivityVariants.RuleVariantName(rule.Name, target.Parameters.Select(p => p.Name).ToList(), new string(mask));
                 var reduced = expected.Where(p => !constantNames.Contains(p.Name) || p.Type is not null).ToList();
                 if (subset != 0 && Declares(rule.ContainingType, name, reduced)) yield return new string(mask);
-                if (Declares(rule.ContainingType, name + WithoutPrimal, reduced)) yield return new string(mask) + "!";
+                if (Declares(rule.ContainingType, name + ActivityVariants.WithoutPrimal, reduced)) yield return new string(mask) + "!";
             }
         }
 

@@ -84,7 +84,7 @@ namespace Differentiable.Generator.Lowering
 
             string callee = LoweringFacts.FullyQualified(method.ContainingType) + "." + method.Name;
             ValueId? value = resultType is { } t ? NewValue(t, null) : (ValueId?)null;
-            var writable = method.Parameters.Select(p => LoweringFacts.IrTypeOf(p.Type) is { } pt && pt.IsBuffer() && !LoweringFacts.IsReadOnlySpan(p.Type)).ToEquatableArray();
+            var writable = WritableParameters(method);
             if (LoweringFacts.IsDifferentiable(method) && (resultType is null || resultType.Value.IsFloating()))
             {
                 var active = method.Parameters.Select(p => LoweringFacts.IrTypeOf(p.Type) is { } pt && pt.IsDifferentiable() && !LoweringFacts.IsNoDiff(p));
@@ -120,7 +120,7 @@ namespace Differentiable.Generator.Lowering
             into.Add(new CallInstr(value, callee, CallKind.Differentiable, args.ToEquatableArray(),
                 method.Parameters.Select(BackwardSignature.IsActive).ToEquatableArray(), _origin)
             {
-                WritableParameters = method.Parameters.Select(p => LoweringFacts.IrTypeOf(p.Type) is { } pt && pt.IsBuffer() && !LoweringFacts.IsReadOnlySpan(p.Type)).ToEquatableArray(),
+                WritableParameters = WritableParameters(method),
                 ParameterNames = method.Parameters.Select(p => p.Name).ToEquatableArray(),
                 Backward = LoweringFacts.FullyQualified(rule.ContainingType) + "." + rule.Name,
                 RuleVariants = CustomDerivatives.Variants(rule, method.OriginalDefinition).ToEquatableArray(),
@@ -181,6 +181,10 @@ namespace Differentiable.Generator.Lowering
             }
             return LowerRuleCall(invocation, ops, rule, args, null, into);
         }
+
+        /// <summary>Per parameter, true for a <c>Span</c> or array the callee may write.</summary>
+        private static EquatableArray<bool> WritableParameters(IMethodSymbol method) =>
+            method.Parameters.Select(p => LoweringFacts.IrTypeOf(p.Type) is { } pt && pt.IsBuffer() && !LoweringFacts.IsReadOnlySpan(p.Type)).ToEquatableArray();
 
         /// <summary>Lowers the arguments in evaluation order and returns them in parameter order.</summary>
         private ValueId[]? LowerArguments(IInvocationOperation invocation, List<Instruction> into, Environment environment)
