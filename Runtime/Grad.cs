@@ -23,5 +23,16 @@ namespace Differentiable
         /// <inheritdoc cref="Mul(double, double)"/>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static float Mul(float adjoint, float partial) => adjoint == 0f ? 0f : adjoint * partial;
+
+        /// <summary>
+        /// Checked divide used by generated adjoints of a division: a zero adjoint divided by anything, zero included,
+        /// is zero.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static double Div(double adjoint, double divisor) => adjoint == 0.0 ? 0.0 : adjoint / divisor;
+
+        /// <inheritdoc cref="Div(double, double)"/>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static float Div(float adjoint, float divisor) => adjoint == 0f ? 0f : adjoint / divisor;
     }
 }

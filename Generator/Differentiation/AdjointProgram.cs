@@ -42,6 +42,9 @@ namespace Differentiable.Generator.Differentiation
     /// <summary><c>Grad.Mul(adjoint, partial)</c>: zero when the adjoint is zero, whatever the partial.</summary>
     internal sealed record CheckedMulExpr(Expr Adjoint, Expr Partial) : Expr;
 
+    /// <summary><c>Grad.Div(adjoint, divisor)</c>: zero when the adjoint is zero, whatever the divisor.</summary>
+    internal sealed record CheckedDivExpr(Expr Adjoint, Expr Divisor) : Expr;
+
     internal sealed record ConditionalExpr(Expr Condition, Expr WhenTrue, Expr WhenFalse) : Expr;
 
     /// <summary>Converts an expression of <paramref name="From"/> to the statement's type.</summary>

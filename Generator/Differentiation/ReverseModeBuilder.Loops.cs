@@ -202,8 +202,11 @@ namespace Differentiable.Generator.Differentiation
         private bool IsRecomputable(Instruction instruction) => instruction switch
         {
             IntrinsicInstr i => i.Function is "Abs" or "Max" or "Min" or "Clamp" or "FusedMultiplyAdd" or "Floor" or "Ceiling" or "Round" or "Truncate" or "Sign",
-            ConstInstr or UnaryInstr or BinaryInstr or ConvertInstr or StopInstr or LengthInstr or SliceInstr => true,
-            LoadInstr load => !_activity.Roots.IsWritten(load.Buffer),
+            ConstInstr c => !c.Mutable,
+            UnaryInstr or BinaryInstr or ConvertInstr or StopInstr or LengthInstr or SliceInstr => true,
+            // Memory nothing in the method writes: a parameter's or a local buffer's. A static array's elements
+            // can change under any call, so its loads are recorded.
+            LoadInstr load => _activity.Roots.IsBuffer(_activity.Roots.RootOf(load.Buffer)) && !_activity.Roots.IsWritten(load.Buffer),
             _ => false,
         };
 
@@ -304,6 +307,7 @@ namespace Differentiable.Generator.Differentiation
                 case BinaryExpr b: CollectReferences(b.Left, into); CollectReferences(b.Right, into); break;
                 case MathExpr m: foreach (var a in m.Args) CollectReferences(a, into); break;
                 case CheckedMulExpr c: CollectReferences(c.Adjoint, into); CollectReferences(c.Partial, into); break;
+                case CheckedDivExpr c: CollectReferences(c.Adjoint, into); CollectReferences(c.Divisor, into); break;
                 case ConditionalExpr c: CollectReferences(c.Condition, into); CollectReferences(c.WhenTrue, into); CollectReferences(c.WhenFalse, into); break;
                 case ConvertExpr c: CollectReferences(c.Operand, into); break;
             }

@@ -79,6 +79,9 @@ namespace Differentiable.Generator.Differentiation
 
         private readonly HashSet<ValueId> _parameterValues;
 
+        // Values of constant instructions (literals, static fields): their adjoints are never read.
+        private readonly HashSet<ValueId> _constants = new HashSet<ValueId>();
+
         // Parameter buffers the reverse sweep of the current path puts back for a call (see FinalContentsStatement).
         private readonly List<ValueId> _restoredParameters = new List<ValueId>();
         private readonly List<ValueId> _finalContents = new List<ValueId>();
@@ -91,7 +94,11 @@ namespace Differentiable.Generator.Differentiation
             // Numeric literals, so rules can fold them (a constant exponent, say).
             foreach (var instruction in IrFacts.AllInstructions(function.Body))
             {
-                if (instruction is ConstInstr c && IrFacts.TryParseNumber(c.Text, out double value)) _literals[c.Result] = value;
+                if (instruction is ConstInstr c)
+                {
+                    _constants.Add(c.Result);
+                    if (IrFacts.TryParseNumber(c.Text, out double value)) _literals[c.Result] = value;
+                }
             }
         }
 
@@ -174,8 +181,9 @@ namespace Differentiable.Generator.Differentiation
         /// <summary>dv += e (declaring dv on its first contribution).</summary>
         private void Add(ValueId target, Expr value, List<AdjointStatement> into, Scope scope)
         {
-            if (!IsActive(target)) return;
+            if (!IsActive(target) || _constants.Contains(target)) return;
             target = Canon(target);
+            if (MayBeZero(value)) _mayBeZero.Add(target);
             if (value is AdjointExpr { Value: var same } && same == target) return; // s = s + t shares s's adjoint
             bool declare = !HasAdjoint(target, scope);
             if (declare) scope.Declared.Add(target);
@@ -204,9 +212,11 @@ namespace Differentiable.Generator.Differentiation
         }
 
         /// <summary>Makes sure dv exists in this scope (as zero), for a branch or a ref argument to write into.</summary>
-        private void Declare(ValueId target, List<AdjointStatement> into, Scope scope)
+        private void Declare(ValueId target, List<AdjointStatement> into, Scope scope, bool mayStayZero = false)
         {
+            if (_constants.Contains(target)) return;
             target = Canon(target);
+            if (mayStayZero) _mayBeZero.Add(target);
             if (HasAdjoint(target, scope)) return;
             scope.Declared.Add(target);
             _single.Remove(target);
@@ -304,13 +314,23 @@ namespace Differentiable.Generator.Differentiation
         /// is and the partial can be infinite or NaN: it divides, calls a function or reuses the result.
         /// A partial made of +, -, * over finite values (2 * x for Pow(x, 2)) is finite and needs no check.
         /// </summary>
-        private static Expr Times(Expr adjoint, Expr partial, bool isChecked) => partial switch
+        private Expr Times(Expr adjoint, Expr partial, bool isChecked) => partial switch
         {
             LiteralExpr { Value: 1 } => adjoint,
             LiteralExpr { Value: -1 } => Negated(adjoint),
             ConditionalExpr c => new ConditionalExpr(c.Condition, Times(adjoint, c.WhenTrue, isChecked), Times(adjoint, c.WhenFalse, isChecked)),
             LiteralExpr { Value: 0 } => partial,
             _ when isChecked && MayBeNonFinite(partial) => new CheckedMulExpr(adjoint, partial),
+            // An adjoint that a Min, Max, ?: or if may have routed elsewhere (zero) meets a partial that may be
+            // infinite (a primal value that overflowed): checked, so 0 · ∞ gives 0.
+            LiteralExpr => Plain(adjoint, partial),
+            ValueExpr v when _literals.TryGetValue(v.Value, out double literal) && !double.IsInfinity(literal) && !double.IsNaN(literal) => Plain(adjoint, partial),
+            _ when MayBeZero(adjoint) => new CheckedMulExpr(adjoint, partial),
+            _ => Plain(adjoint, partial),
+        };
+
+        private static Expr Plain(Expr adjoint, Expr partial) => partial switch
+        {
             // dB * c times p is dB * (c * p): the coefficients multiply off the adjoint's chain.
             _ => adjoint switch
             {
@@ -320,6 +340,22 @@ namespace Differentiable.Generator.Differentiation
                     new BinaryExpr(BinaryOp.Multiply, m.Left, new NegateExpr(new BinaryExpr(BinaryOp.Multiply, m.Right, partial))),
                 _ => new BinaryExpr(BinaryOp.Multiply, adjoint, partial),
             },
+        };
+
+        // Adjoints that may be zero because a Min, Max, ?: or if routed the adjoint elsewhere (or declared them as
+        // zero for a branch or a loop to add into).
+        private readonly HashSet<ValueId> _mayBeZero = new HashSet<ValueId>();
+
+        private bool MayBeZero(Expr expr) => expr switch
+        {
+            AdjointExpr a => _mayBeZero.Contains(a.Value),
+            ConditionalExpr c => c.WhenTrue is LiteralExpr { Value: 0 } || c.WhenFalse is LiteralExpr { Value: 0 } || MayBeZero(c.WhenTrue) || MayBeZero(c.WhenFalse),
+            NegateExpr n => MayBeZero(n.Operand),
+            BinaryExpr b => MayBeZero(b.Left) || MayBeZero(b.Right),
+            CheckedMulExpr c => MayBeZero(c.Adjoint),
+            CheckedDivExpr c => MayBeZero(c.Adjoint),
+            ConvertExpr c => MayBeZero(c.Operand),
+            _ => false,
         };
 
         private static bool IsCoefficientForm(BinaryExpr m) => m.Left is AdjointExpr or SeedExpr;
@@ -434,9 +470,12 @@ namespace Differentiable.Generator.Differentiation
                     if (HasShadow(call.Args[k])) adjoints[k] = call.Args[k];
                     continue;
                 }
-                if (!IsActive(call.Args[k])) continue;
-                Declare(call.Args[k], into, scope);
+                if (!IsActive(call.Args[k]) || _constants.Contains(call.Args[k])) continue;
+                Declare(call.Args[k], into, scope, mayStayZero: true); // the callee may route its seed elsewhere
                 adjoints[k] = Canon(call.Args[k]);
+                // The callee adds into it by ref: it is no longer a single contribution to fold into its uses (L).
+                _single.Remove(adjoints[k]!.Value);
+                _firstWrite.Remove(adjoints[k]!.Value);
             }
             // Buffers go back to their contents at the call, since the callee's Backward runs it again: the ones
             // the call may write, and the ones it reads that something after it may write.
@@ -489,8 +528,17 @@ namespace Differentiable.Generator.Differentiation
                     Add(b.Right, Times(dy, left, false), into, scope);
                     break;
                 case BinaryOp.Divide:                     // y = l / r     dl += dy / r;  dr -= dy * y / r
-                    Add(b.Left, new BinaryExpr(BinaryOp.Divide, dy, right), into, scope);
-                    Add(b.Right, new NegateExpr(new BinaryExpr(BinaryOp.Divide, new BinaryExpr(BinaryOp.Multiply, dy, new ValueExpr(b.Result)), right)), into, scope);
+                    // Checked unless r is a nonzero literal: a zero adjoint over a zero r, or times an infinite y, is zero.
+                    if (_literals.TryGetValue(b.Right, out double divisor) && divisor != 0 && !double.IsNaN(divisor))
+                    {
+                        Add(b.Left, new BinaryExpr(BinaryOp.Divide, dy, Operand(b.Right)), into, scope);
+                        Add(b.Right, new NegateExpr(new BinaryExpr(BinaryOp.Divide, new BinaryExpr(BinaryOp.Multiply, dy, new ValueExpr(b.Result)), Operand(b.Right))), into, scope);
+                    }
+                    else
+                    {
+                        Add(b.Left, new CheckedDivExpr(dy, right), into, scope);
+                        Add(b.Right, new NegateExpr(new CheckedMulExpr(dy, new BinaryExpr(BinaryOp.Divide, new ValueExpr(b.Result), right))), into, scope);
+                    }
                     break;
                 case BinaryOp.Remainder:                  // y = l - trunc(l / r) * r     dl += dy;  dr -= dy * trunc(l / r)
                     Add(b.Left, dy, into, scope);
@@ -517,7 +565,7 @@ namespace Differentiable.Generator.Differentiation
             IrFacts.CollectUses(branch.Else, used);
             foreach (var value in used.OrderBy(v => v.Index))
             {
-                if (!inside.Contains(value) && IsActive(value) && !IsBuffer(value)) Declare(value, into, scope);
+                if (!inside.Contains(value) && IsActive(value) && !IsBuffer(value)) Declare(value, into, scope, mayStayZero: true);
             }
 
             into.Add(new BranchStatement(branch.Condition,

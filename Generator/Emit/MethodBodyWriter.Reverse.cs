@@ -411,6 +411,7 @@ namespace Differentiable.Generator.Emit
                 BinaryExpr { Op: BinaryOp.Multiply, Left: SeedExpr } b => Simplified(b.Right),
                 BinaryExpr { Op: BinaryOp.Multiply, Right: SeedExpr } b => Simplified(b.Left),
                 CheckedMulExpr { Adjoint: SeedExpr } c => Simplified(c.Partial),
+                CheckedDivExpr { Adjoint: SeedExpr } c => new BinaryExpr(BinaryOp.Divide, new LiteralExpr(1), c.Divisor),
                 _ => expr,
             };
         }
@@ -438,6 +439,8 @@ namespace Differentiable.Generator.Emit
                         string.Join(", ", m.Args.Select(a => Print(a, type))) + ")";
                 case CheckedMulExpr c:
                     return "global::Differentiable.Grad.Mul(" + Print(c.Adjoint, type) + ", " + Print(c.Partial, type) + ")";
+                case CheckedDivExpr c:
+                    return "global::Differentiable.Grad.Div(" + Print(c.Adjoint, type) + ", " + Print(c.Divisor, type) + ")";
                 case ConditionalExpr c:
                     return Print(c.Condition, type, 2) + " ? " + Print(c.WhenTrue, type, 2) + " : " + Print(c.WhenFalse, type, 1);
                 case ConvertExpr c:

@@ -193,6 +193,7 @@ namespace Differentiable.Generator.Emit
                 writer.Line("if (" + adjoint + ".Length < " + name + ".Length) throw new global::System.ArgumentException(\"The adjoint '" + adjoint +
                     "' is shorter than '" + name + "'.\", nameof(" + adjoint + "));");
             }
+            WriteOverlapChecks(writer, active);
             if (_gradientMode)
             {
                 foreach (var p in active.Where(p => p.Type.IsBuffer() && !_uncleared.Contains(p.Value)))
@@ -233,6 +234,53 @@ namespace Differentiable.Generator.Emit
                 writer.Close();
             }
             writer.Close();
+        }
+
+        /// <summary>
+        /// Overlapping buffers where one of them is written would make the method read what it has just written
+        /// under another name, which its reverse sweep does not model: such calls throw before any work. Pairs that
+        /// are only read (<c>Dot(x, x)</c>) are fine, and so are adjoints of read-only buffers, which only add up.
+        /// </summary>
+        private void WriteOverlapChecks(SourceWriter writer, List<IrParameter> active)
+        {
+            var buffers = _function.Parameters.Where(p => p.Type.IsBuffer()).ToList();
+            var roots = _program.Activity.Roots;
+            for (int i = 0; i < buffers.Count; i++)
+            {
+                for (int j = i + 1; j < buffers.Count; j++)
+                {
+                    var a = buffers[i];
+                    var b = buffers[j];
+                    if (a.Type != b.Type) continue;
+                    bool aWritten = roots.IsWritten(a.Value), bWritten = roots.IsWritten(b.Value);
+                    if (!aWritten && !bWritten) continue;
+                    string first = _names.Value(a.Value), second = _names.Value(b.Value), written = bWritten ? second : first;
+                    writer.Line("if (" + Overlaps(a.Type, first, second) + ") throw new global::System.ArgumentException(\"The buffers '" + first + "' and '" + second +
+                        "' overlap and '" + written + "' is written; pass buffers that do not overlap.\", nameof(" + written + "));");
+                }
+            }
+            var shadows = active.Where(p => p.Type.IsBuffer()).ToList();
+            for (int i = 0; i < shadows.Count; i++)
+            {
+                for (int j = i + 1; j < shadows.Count; j++)
+                {
+                    var a = shadows[i];
+                    var b = shadows[j];
+                    if (a.Type != b.Type) continue;
+                    bool aWritten = roots.IsWritten(a.Value), bWritten = roots.IsWritten(b.Value);
+                    if (!aWritten && !bWritten) continue;
+                    string first = _names.Adjoint(a.Value), second = _names.Adjoint(b.Value), written = bWritten ? second : first;
+                    writer.Line("if (" + Overlaps(a.Type, first + ".Slice(0, " + _names.Value(a.Value) + ".Length)", second + ".Slice(0, " + _names.Value(b.Value) + ".Length)") +
+                        ") throw new global::System.ArgumentException(\"The adjoints '" + first + "' and '" + second + "' overlap and '" + written +
+                        "' belongs to a written buffer; pass adjoints that do not overlap.\", nameof(" + written + "));");
+                }
+            }
+        }
+
+        private static string Overlaps(IrType buffer, string a, string b)
+        {
+            string span = "global::System.ReadOnlySpan<" + ElementKeyword(buffer) + ">";
+            return "global::System.MemoryExtensions.Overlaps((" + span + ")" + a + ", (" + span + ")" + b + ")";
         }
 
         // ---- setup ----

@@ -37,7 +37,15 @@ namespace Differentiable.Generator.Ir
     internal abstract record Instruction(string Origin);
 
     /// <summary><c>Result = Text</c>: a literal, or a constant the source reads (a const or static field), in C# form.</summary>
-    internal sealed record ConstInstr(ValueId Result, string Text, string Origin) : Instruction(Origin);
+    internal sealed record ConstInstr(ValueId Result, string Text, string Origin) : Instruction(Origin)
+    {
+        /// <summary>
+        /// A read of state that may change while the method runs (a static field that is not readonly, a static
+        /// property): a value of the moment it is read, never merged with another read, never read again in the
+        /// reverse sweep (a loop records it when its reverse needs it).
+        /// </summary>
+        public bool Mutable { get; init; }
+    }
 
     internal sealed record UnaryInstr(ValueId Result, UnaryOp Op, ValueId Operand, string Origin) : Instruction(Origin);
 

@@ -69,12 +69,20 @@ namespace Differentiable.Generator.Lowering
                     return Read(parameter.Parameter, operation, environment);
 
                 case IFieldReferenceOperation field when field.Field.IsStatic && type is not null:
-                    return Constant(LoweringFacts.FullyQualified(field.Field.ContainingType) + "." + field.Field.Name, type.Value, into);
+                {
+                    string text = LoweringFacts.FullyQualified(field.Field.ContainingType) + "." + field.Field.Name;
+                    // A static readonly field keeps its value (an array's elements may change: loads from it are
+                    // never re-read, see BufferRoots); any other static field is a value of the moment it is read.
+                    if (field.Field.IsReadOnly) return Constant(text, type.Value, into);
+                    var value = NewValue(type.Value, null);
+                    into.Add(new ConstInstr(value, text, _origin) { Mutable = true });
+                    return value;
+                }
 
                 case IPropertyReferenceOperation property when property.Property.IsStatic && property.Arguments.Length == 0 && type is not null:
                     // A getter may compute something: each read is its own value.
                     var read = NewValue(type.Value, null);
-                    into.Add(new ConstInstr(read, LoweringFacts.FullyQualified(property.Property.ContainingType) + "." + property.Property.Name, _origin));
+                    into.Add(new ConstInstr(read, LoweringFacts.FullyQualified(property.Property.ContainingType) + "." + property.Property.Name, _origin) { Mutable = true });
                     return read;
 
                 case IBinaryOperation binary:

@@ -135,6 +135,31 @@ namespace Differentiable.Generator.Lowering
                 }
             }
             if (frame.Broke is not null) carriedVariables.Add(frame.Broke);
+
+            // A general loop is rotated so that every evaluation of its condition is code of the body: the first
+            // one runs before the loop (a do loop's is "true"), each next one at the end of the body, into the
+            // carried flag 'again' that the loop tests at the top. Values, loads and calls in a condition are then
+            // reversed, recorded and recomputed as the body's are, with no special case (including the last,
+            // failing evaluation, which runs at the end of the last iteration).
+            FlagVariable? again = null;
+            if (counted is null)
+            {
+                again = new FlagVariable("again");
+                _origin = origin;
+                ValueId first;
+                if (testFirst && condition is not null)
+                {
+                    var before = environment.Copy();
+                    first = LowerConverted(condition, IrType.Bool, into, environment);
+                    CheckUnchanged(before, environment, condition);
+                }
+                else
+                {
+                    first = Constant("true", IrType.Bool, into);
+                }
+                environment.Set(again, first);
+                carriedVariables.Add(again);
+            }
             if (ContainsReturn(loop))
             {
                 carriedVariables.Add(_returned!);
@@ -175,19 +200,17 @@ namespace Differentiable.Generator.Lowering
                 _available = new Dictionary<string, ValueId>(saved);
                 try
                 {
-                    if (countedLoop is null && testFirst) conditionValue = LowerLoopCondition(condition, frame, headerInstructions, inner, origin);
                     LowerLoopBody(body, bottom, frame, element, countedLoop, bodyInstructions, inner, origin);
+                    if (again is not null)
+                    {
+                        // The next iteration's condition, false once a break or a return set its flag.
+                        inner.Set(again, LowerLoopCondition(condition, frame, bodyInstructions, inner, origin));
+                        conditionValue = carried[carriedVariables.IndexOf(again)];
+                    }
                 }
                 finally
                 {
                     _available = saved;
-                }
-                if (countedLoop is null && !testFirst)
-                {
-                    // The condition reads the values the body yields, which are the carried values of the next iteration.
-                    var next = environment.Copy();
-                    for (int k = 0; k < carriedVariables.Count; k++) next.Set(carriedVariables[k], carried[k]);
-                    conditionValue = InBranch(() => LowerLoopCondition(condition, frame, headerInstructions, next, origin));
                 }
             }
             finally
@@ -212,7 +235,7 @@ namespace Differentiable.Generator.Lowering
             var trips = NewValue(IrType.I32, "trips");
             _origin = origin;
             into.Add(new LoopInstr(carried.ToEquatableArray(), initial.ToEquatableArray(), outputs.ToEquatableArray(), countedLoop,
-                header, testFirst, bodyBlock, trips, origin));
+                header, true, bodyBlock, trips, origin));
         }
 
         /// <summary>A general loop's condition: false once a break or a return set its flag (the condition itself is then not evaluated).</summary>

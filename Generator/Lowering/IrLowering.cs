@@ -330,10 +330,27 @@ namespace Differentiable.Generator.Lowering
                                 continue;
                             }
                             var initializer = declarator.Initializer ?? declaration.Initializer;
+                            if (local.IsRef)
+                            {
+                                // A ref local is an alias of another variable or element: lowering it as a copy would
+                                // give a wrong value and gradient, so it is refused.
+                                Report(DiagnosticDescriptors.UnsupportedStatement, declarator.Syntax.Parent ?? declarator.Syntax,
+                                    "A ref local ('" + local.Name + "' would be an alias of another variable or element, not a copy; use that variable or element directly)");
+                                _reportedLocals.Add(local);
+                                environment.Set(local, Poison(type.Value));
+                                continue;
+                            }
                             if (initializer is not null)
                             {
                                 var value = LowerConverted(initializer.Value, type.Value, into, environment);
                                 environment.Set(local, Named(value, local.Name, into));
+                            }
+                            else if (!type.Value.IsBuffer())
+                            {
+                                // C# rejects a read before assignment, so this value is never observed; giving the local
+                                // one makes it an ordinary carried value of a loop that assigns it (definite assignment
+                                // through a do loop's body, say), whatever path C#'s analysis followed.
+                                environment.Set(local, Constant(type.Value == IrType.Bool ? "false" : LoweringFacts.Literal(0, type.Value)!, type.Value, into));
                             }
                         }
                     }
