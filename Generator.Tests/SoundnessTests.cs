@@ -322,4 +322,34 @@ public class SoundnessTests
         GradientAssert.Check(assembly, "T.C", "Rk4Tail", 0.4, -1.1, 0.1);
         GradientAssert.Check(assembly, "T.C", "Rk4Tail", 1.5, 0.3, 0.25);
     }
+
+    // Side effects run as often as in the program: a callee with one would run it again through its Backward.
+    [Theory]
+    [InlineData("public static void Anneal() => s_gain *= 0.5;", "[Differentiable] static double Inner(double x) { Anneal(); return x * x; }", "double F(double x) => Inner(x) * 2;", "calls 'Anneal()'")]
+    [InlineData("public static double Next() { s_gain += 1; return s_gain; }", "[Differentiable] static double Inner(double x) => x * Next();", "double F(double x) => Inner(x);", "calls 'Next()'")]
+    [InlineData("public static void Anneal() => s_gain *= 0.5;", "[Differentiable] static double Inner(double x) => Mid(x);\n[Differentiable] static double Mid(double x) { Anneal(); return x; }", "double F(double x) => Inner(x);", "calls 'Anneal()'")]
+    [InlineData("public static void Anneal() => s_gain *= 0.5;", "[Differentiable] static double Inner(double x) => x * s_gain;", "double F(double x) { double a = Inner(x); Anneal(); return a; }", "reads 'C.s_gain'")]
+    public void CalleeWithSideEffectsIsRefused(string helper, string callee, string caller, string what)
+    {
+        string source = Header + "public static partial class C\n{\npublic static double s_gain = 1;\n" + helper + "\n" + callee + "\n[Differentiable] public static " + caller + "\n}\n";
+        var result = TestCompiler.Run(source);
+        var errors = result.GeneratorDiagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
+        Assert.Contains(errors, e => e.Id == "DIFF0024" && e.GetMessage().Contains(what) && e.GetMessage().Contains("Backward runs"));
+        // F gets no members: its own DIFF0024, or DIFF0011 naming the callee's.
+        Assert.Contains(errors, e => (e.Id == "DIFF0024" && e.GetMessage().Contains("'F''s Backward")) || (e.Id == "DIFF0011" && e.GetMessage().Contains("DIFF0024")));
+        Assert.DoesNotContain("FGradient", result.GeneratedText);
+    }
+
+    [Theory, InlineData(false), InlineData(true)]
+    public void CalleeWithPureHelpersIsFine(bool analysesOff)
+    {
+        var assembly = Load("""
+            public static double s_gain = 1;
+            static int Twice(int i) { int j = i; j *= 2; return j; }
+            [System.Diagnostics.Contracts.Pure] static double Scale() => 3;
+            [Differentiable] static double Inner(double x, int k) => x * Twice(k) * Scale() * s_gain + Math.Sin(x);
+            [Differentiable] public static double F(double x) => Inner(x, 2) * x;
+            """, analysesOff);
+        GradientAssert.Check(assembly, "T.C", "F", 0.7);
+    }
 }

@@ -101,5 +101,9 @@ namespace Differentiable.Generator.Diagnostics
         public static readonly DiagnosticDescriptor GeneratedMemberExists = Error("DIFF0023",
             "A generated member is already declared",
             "'{0}' already declares '{1}', which the generator writes for '{2}'; rename the declared method (a [DerivativeOf] rule can have any name) or remove [Differentiable]");
+
+        public static readonly DiagnosticDescriptor CalleeRunsTwice = Error("DIFF0024",
+            "A differentiable callee would run a side effect again",
+            "'{0}' {1}; '{2}''s Backward runs '{0}' a second time (its Backward recomputes it), so {3}. Move it out of '{0}', or mark the called method [System.Diagnostics.Contracts.Pure] if it has no side effect.");
     }
 }

@@ -259,7 +259,24 @@ namespace Differentiable.Generator.Parsing
                     problem = "its generated '" + callee.Name + "Backward' was not found in '" + callee.ContainingAssembly.Name + "' (was that assembly built with the Differentiable generator?)";
                 }
                 if (problem is not null)
+                {
                     diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.CalleeNotDifferentiable, location, callee.Name, problem, caller.Name));
+                    continue;
+                }
+                if (declaration is null) continue;
+                // A side effect in the callee would run again when the caller's Backward runs the callee's Backward;
+                // state the callee reads may have been changed by the caller's own side effects in between.
+                var effects = SideEffects.Of(callee, compilation, cancellationToken);
+                if (effects.Effect is not null)
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.CalleeRunsTwice, location, callee.Name, "calls " + effects.Effect, caller.Name,
+                        "that call would happen twice"));
+                }
+                else if (effects.MutableRead is not null && SideEffects.Of(caller, compilation, cancellationToken).Effect is { } own)
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.CalleeRunsTwice, location, callee.Name, "reads " + effects.MutableRead, caller.Name,
+                        "it may read a different value then: '" + caller.Name + "' calls " + own));
+                }
             }
         }
 
