@@ -110,6 +110,7 @@ namespace Differentiable.Generator.Differentiation
             var nodes = builder.BuildPath(function.Body, new List<Block>());
             var program = new ReverseProgram(nodes, builder._plans, builder._aliases, activity, builder._snapshots);
             program.FinalContents.AddRange(builder._finalContents);
+            AdjointProgramCheck.Verify(function, program);
             return program;
         }
 
