@@ -352,4 +352,147 @@ public class SoundnessTests
             """, analysesOff);
         GradientAssert.Check(assembly, "T.C", "F", 0.7);
     }
+
+    // Beyond the reproductions: the same classes in other shapes.
+
+    [Theory, InlineData(false), InlineData(true)]
+    public void Loop_conditions_of_every_form_are_reversed(bool analysesOff)
+    {
+        var assembly = Load("""
+            [Differentiable] public static double Halve(Span<double> u) { u[0] = u[0] * 0.5; return u[0]; }
+            // A do loop whose condition calls a method that writes a buffer, with a break in the body.
+            [Differentiable] public static double DoHalve(double x)
+            { Span<double> u = stackalloc double[1]; u[0] = x; double s = 0; do { s += u[0] * u[0]; if (s > 50) break; } while (Halve(u) > 0.2); return s + u[0]; }
+            // A while condition with || over a load and a value the body reuses.
+            [Differentiable] public static double OrCondition(ReadOnlySpan<double> x, double a)
+            { double s = a; int i = 0; while (i < x.Length && (x[i] * s < 4 || i == 0)) { s = s + x[i] * s; i++; } return s; }
+            // A for loop that is not counted (the bound is read from the buffer each time) with a continue.
+            [Differentiable] public static double ForBound(ReadOnlySpan<double> x)
+            { double s = 0; for (int i = 0; i < (int)(x[0] * 0 + x.Length); i++) { if (x[i] < 0) continue; s += Math.Sin(x[i]) * s + x[i]; } return s; }
+            public static double[] Probe()
+            {
+                double[] x = { 0.5, 1.5, -0.25, 2.0 };
+                var dx = new double[4];
+                double v = OrConditionGradient(x, 0.8, dx, out double da);
+                const double h = 1e-6;
+                double fd = (OrCondition(x, 0.8 + h) - OrCondition(x, 0.8 - h)) / (2 * h);
+                var result = new System.Collections.Generic.List<double> { v - OrCondition(x, 0.8), da - fd };
+                for (int i = 0; i < 4; i++)
+                {
+                    double keep = x[i];
+                    x[i] = keep + h; double up = OrCondition(x, 0.8);
+                    x[i] = keep - h; double down = OrCondition(x, 0.8);
+                    x[i] = keep;
+                    result.Add(dx[i] - (up - down) / (2 * h));
+                }
+                var dy = new double[4];
+                double w = ForBoundGradient(x, dy);
+                result.Add(w - ForBound(x));
+                for (int i = 0; i < 4; i++)
+                {
+                    double keep = x[i];
+                    x[i] = keep + h; double up = ForBound(x);
+                    x[i] = keep - h; double down = ForBound(x);
+                    x[i] = keep;
+                    result.Add(dy[i] - (up - down) / (2 * h));
+                }
+                return result.ToArray();
+            }
+            """, analysesOff);
+        foreach (double x in new[] { 0.9, 3.0, 7.5, 20.0 }) GradientAssert.Check(assembly, "T.C", "DoHalve", x);
+        var differences = Run(assembly, "Probe");
+        Assert.Equal(0, differences[0]);
+        Assert.Equal(0, differences[6]);
+        for (int i = 0; i < differences.Length; i++) Assert.True(Math.Abs(differences[i]) < 1e-6, $"[{i}] differs from finite differences by {differences[i]}");
+    }
+
+    [Theory, InlineData(false), InlineData(true)]
+    public void Static_state_changed_by_calls_is_read_when_it_is_read(bool analysesOff)
+    {
+        var assembly = Load("""
+            static readonly double[] s_weights = { 1, 2, 3 };
+            public static double Gain { get; set; } = 1;
+            static void Shift() { s_weights[0] *= 2; Gain += 1; }
+            [Differentiable] public static double Scheduled(ReadOnlySpan<double> x)
+            { double s = 0; int i = 0; while (i < x.Length && Gain < 10) { s += x[i] * s_weights[0] * Gain; Shift(); i++; } return s; }
+            public static double[] Probe()
+            {
+                double[] x = { 1, 1, 1 };
+                s_weights[0] = 1; Gain = 1; double v = Scheduled(x);
+                var dx = new double[3];
+                s_weights[0] = 1; Gain = 1; double g = ScheduledGradient(x, dx);
+                double w0 = s_weights[0], gain = Gain;
+                return new[] { v, g, dx[0], dx[1], dx[2], w0, gain };
+            }
+            """, analysesOff);
+        // Iterations read (w0, Gain) = (1, 1), (2, 2), (4, 3): s = 1 + 4 + 12.
+        Near(new double[] { 17, 17, 1, 4, 12, 8, 4 }, Run(assembly, "Probe"));
+    }
+
+    [Theory, InlineData(false), InlineData(true)]
+    public void Definitely_assigned_locals_of_every_shape(bool analysesOff)
+    {
+        var assembly = Load("""
+            [Differentiable] public static double AfterDo(double x)
+            { double prev; int k = 0; do { prev = x; x = x * 0.5 + 1; k++; } while (k < 3); return x - prev * prev; }
+            [Differentiable] public static double InBranches(double x)
+            { double y; if (x > 0) { y = Math.Exp(x); } else { double z; z = x * x; y = z + 1; } return y * x; }
+            """, analysesOff);
+        foreach (double x in new[] { -1.3, 0.4, 2.2 })
+        {
+            GradientAssert.Check(assembly, "T.C", "AfterDo", x);
+            GradientAssert.Check(assembly, "T.C", "InBranches", x);
+        }
+    }
+
+    [Theory, InlineData(false), InlineData(true)]
+    public void Zero_adjoints_never_meet_infinite_partials(bool analysesOff)
+    {
+        var assembly = Load("""
+            // exp(800) overflows: the product is +inf, Min routes its adjoint away, and u's partial y·t is inf.
+            [Differentiable] public static double Overflow(double x, double y) { double t = Math.Exp(x); double u = t * y; return Math.Min(1.0, u) + y; }
+            [Differentiable] public static double Clamped(double x, double y) => Math.Clamp(x / y, -1.0, 1.0);
+            [Differentiable] public static double Selected(double x, double y) => x > 0 ? x : x / y;
+            [Differentiable] public static double Loop(ReadOnlySpan<double> w, double y)
+            { double s = 0; for (int i = 0; i < w.Length; i++) s += Math.Max(0.0, w[i] / y); return s; }
+            public static double[] Probe()
+            {
+                double[] w = { -1, 2 };
+                var dw = new double[2];
+                double v = LoopGradient(w, 0.0, dw, out double dy);
+                return new[] { v, dw[0], dy };
+            }
+            """, analysesOff);
+        GradientAssert.CheckExact(assembly, "T.C", "Overflow", new object[] { 800.0, 2.0 }, 0, 1);
+        GradientAssert.CheckExact(assembly, "T.C", "Clamped", new object[] { 1.0, 0.0 }, 0, 0);
+        GradientAssert.CheckExact(assembly, "T.C", "Selected", new object[] { 1.0, 0.0 }, 1, 0);
+        var probe = Run(assembly, "Probe");
+        Assert.Equal(double.PositiveInfinity, probe[0]);
+        Assert.Equal(0, probe[1]); // w[0] / 0 = -inf, Max routes it away
+    }
+
+    [Theory, InlineData(false), InlineData(true)]
+    public void Gradient_refuses_overlapping_written_buffers_too(bool analysesOff)
+    {
+        var assembly = Load("""
+            [Differentiable] public static double Scale(ReadOnlySpan<double> x, Span<double> y) { double s = 0; for (int i = 0; i < x.Length; i++) { y[i] = 2 * x[i]; s += y[i]; } return s; }
+            public static string Probe()
+            {
+                double[] m = { 1, 2, 3, 4 };
+                double[] dx = new double[4], dy = new double[4];
+                try { ScaleGradient(m.AsSpan(0, 3), m.AsSpan(2, 2), dx, dy); return "no exception"; }
+                catch (ArgumentException e) { return e.ParamName + "|" + string.Join(",", m); }
+            }
+            public static string SharedAdjoint()
+            {
+                double[] x = { 1, 2 }, y = new double[2];
+                double[] d = new double[2];
+                try { ScaleGradient(x, y, d, d); return "no exception"; }
+                catch (ArgumentException e) { return e.ParamName + "|" + string.Join(",", y); }
+            }
+            """, analysesOff);
+        var type = assembly.GetType("T.C")!;
+        Assert.Equal("y|1,2,3,4", (string)type.GetMethod("Probe")!.Invoke(null, null)!);
+        Assert.Equal("dY|0,0", (string)type.GetMethod("SharedAdjoint")!.Invoke(null, null)!);
+    }
 }
