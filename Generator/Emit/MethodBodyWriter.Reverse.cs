@@ -20,10 +20,11 @@ namespace Differentiable.Generator.Emit
         private void WritePrimalLoop(SourceWriter writer, LoopInstr loop)
         {
             _program.Plans.TryGetValue(loop, out var plan);
+            // A loop inside a branch whose outputs or trip count the reverse sweep reads has them declared before the branch.
             for (int k = 0; k < loop.Carried.Count; k++)
-                writer.Line(_function.TypeOf(loop.Outputs[k]).Keyword() + " " + _names.Value(loop.Outputs[k]) + " = " + Operand(loop.Initial[k]) + ";");
+                writer.Line(DeclarationPrefix(loop.Outputs[k]) + _names.Value(loop.Outputs[k]) + " = " + Operand(loop.Initial[k]) + ";");
             bool countTrips = loop.Counted is null && plan is { NeedsTripCount: true };
-            if (countTrips) writer.Line("int " + _names.Value(loop.TripCount) + " = 0;");
+            if (countTrips) writer.Line(DeclarationPrefix(loop.TripCount) + _names.Value(loop.TripCount) + " = 0;");
 
             var header = ((YieldTerminator)loop.Header.Terminator).Values;
             Dictionary<IrType, (string Name, List<ValueId> Values)>? blocks = null;
@@ -431,6 +432,9 @@ namespace Differentiable.Generator.Emit
                 case NegateExpr n:
                     string operand = Print(n.Operand, type, 7);
                     return operand.StartsWith("-", System.StringComparison.Ordinal) ? "-(" + operand + ")" : "-" + operand;
+                case BinaryExpr { Left: ValueExpr l, Right: ValueExpr r } b when l.Value == r.Value &&
+                        SelfComparison(b.Op, Operand(l.Value), _function.TypeOf(l.Value)) is { } same:
+                    return same;
                 case BinaryExpr b:
                     int precedence = Precedence(b);
                     return Print(b.Left, type, precedence) + " " + b.Op.Symbol() + " " + Print(b.Right, type, precedence + 1);

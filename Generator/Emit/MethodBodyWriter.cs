@@ -64,6 +64,7 @@ namespace Differentiable.Generator.Emit
             }
             foreach (var written in program.Snapshots.Values.SelectMany(w => w)) StackFor(_function.TypeOf(written).Element());
             FindHoisted();
+            FindUsedOutputs();
             if (gradientMode) FindAssignedShadows();
         }
 
@@ -285,6 +286,65 @@ namespace Differentiable.Generator.Emit
 
         // ---- setup ----
 
+        // Outputs of merging ifs that something reads: an output nothing reads (a 'continued' flag after the last
+        // statement, a local never read again) is not written at all, so the generated code has no unused variable.
+        private readonly HashSet<ValueId> _usedOutputs = new HashSet<ValueId>();
+
+        private void FindUsedOutputs()
+        {
+            var used = new HashSet<ValueId>();
+            var branches = new List<IfInstr>();
+            foreach (var instruction in IrFacts.AllInstructions(_function.Body))
+            {
+                foreach (var operand in IrFacts.Operands(instruction)) used.Add(operand);
+                switch (instruction)
+                {
+                    case IfInstr branch: branches.Add(branch); used.Add(branch.Condition); break;
+                    case LoopInstr loop:
+                        foreach (var v in ((YieldTerminator)loop.Body.Terminator).Values) used.Add(v);
+                        foreach (var v in ((YieldTerminator)loop.Header.Terminator).Values) used.Add(v);
+                        break;
+                }
+            }
+            void Terminators(Block block)
+            {
+                switch (block.Terminator)
+                {
+                    case ReturnTerminator { Value: { } v }: used.Add(v); break;
+                    case SplitTerminator split: used.Add(split.Condition); Terminators(split.Then); Terminators(split.Else); break;
+                }
+                foreach (var instruction in block.Instructions)
+                {
+                    if (instruction is IfInstr f) { Terminators(f.Then); Terminators(f.Else); }
+                    else if (instruction is LoopInstr l) Terminators(l.Body);
+                }
+            }
+            Terminators(_function.Body);
+            CollectReferences(_body, used);
+            foreach (var plan in _program.Plans.Values)
+            {
+                used.UnionWith(plan.Recorded);
+                foreach (var instruction in plan.Recompute) used.UnionWith(IrFacts.Operands(instruction));
+            }
+            foreach (var values in _program.Snapshots.Values) used.UnionWith(values);
+            // An output is read when something reads it; then what its branches yield for it is read too.
+            bool changed = true;
+            while (changed)
+            {
+                changed = false;
+                foreach (var branch in branches)
+                {
+                    for (int k = 0; k < branch.Outputs.Count; k++)
+                    {
+                        if (!used.Contains(branch.Outputs[k]) || !_usedOutputs.Add(branch.Outputs[k])) continue;
+                        changed = true;
+                        used.Add(((YieldTerminator)branch.Then.Terminator).Values[k]);
+                        used.Add(((YieldTerminator)branch.Else.Terminator).Values[k]);
+                    }
+                }
+            }
+        }
+
         /// <summary>
         /// Values computed inside a merging branch that the reverse sweep reads, or that a loop records at the
         /// end of its iteration, are declared before the branch (inside the loop, if the branch is in one).
@@ -463,9 +523,16 @@ namespace Differentiable.Generator.Emit
             writer.Line(shadow + ".Clear();");
         }
 
+        /// <summary>"type " for a value declared where it is computed; nothing for one declared before its branch (hoisted).</summary>
+        private string DeclarationPrefix(ValueId value) => _hoistedDeclared.Contains(value) ? "" : Declaration(value) + " ";
+
         private void WritePrimalBranch(SourceWriter writer, IfInstr branch, bool insideLoop)
         {
-            foreach (var output in branch.Outputs) writer.Line(_function.TypeOf(output).Keyword() + " " + _names.Value(output) + ";");
+            foreach (var output in branch.Outputs)
+            {
+                if (_hoistedDeclared.Contains(output) || !_usedOutputs.Contains(output)) continue;
+                writer.Line(_function.TypeOf(output).Keyword() + " " + _names.Value(output) + ";");
+            }
             var inside = new HashSet<ValueId>();
             ReverseModeBuilder.DefinedOutsideLoops(branch.Then, inside);
             ReverseModeBuilder.DefinedOutsideLoops(branch.Else, inside);
@@ -485,7 +552,11 @@ namespace Differentiable.Generator.Emit
             writer.Open(header);
             foreach (var instruction in side.Instructions) WritePrimalInstruction(writer, instruction, insideLoop, reverse: false);
             var values = ((YieldTerminator)side.Terminator).Values;
-            for (int i = 0; i < values.Count; i++) writer.Line(_names.Value(branch.Outputs[i]) + " = " + Operand(values[i]) + ";");
+            for (int i = 0; i < values.Count; i++)
+            {
+                if (_usedOutputs.Contains(branch.Outputs[i]) || _hoistedDeclared.Contains(branch.Outputs[i]))
+                    writer.Line(_names.Value(branch.Outputs[i]) + " = " + Operand(values[i]) + ";");
+            }
             writer.Close();
         }
 
@@ -493,6 +564,7 @@ namespace Differentiable.Generator.Emit
         {
             ConstInstr c => c.Text,
             UnaryInstr u => u.Op.Symbol() + Operand(u.Operand),
+            BinaryInstr b when b.Left == b.Right && SelfComparison(b.Op, Operand(b.Left), _function.TypeOf(b.Left)) is { } same => same,
             BinaryInstr b => Operand(b.Left) + " " + b.Op.Symbol() + " " + Operand(b.Right),
             ConvertInstr c => "(" + _function.TypeOf(c.Result).Keyword() + ")" + Operand(c.Operand),
             IntrinsicInstr i => i.Spelling + "(" + Arguments(i.Args) + ")",
@@ -503,6 +575,28 @@ namespace Differentiable.Generator.Emit
             SliceInstr s => SliceSource(s.Buffer) + ".Slice(" + Operand(s.Start) + (s.Length is { } n ? ", " + Operand(n) : "") + ")",
             _ => throw new System.InvalidOperationException("No primal form for " + instruction.GetType().Name),
         };
+
+        /// <summary>
+        /// <c>x &lt;= x</c> written without comparing a variable with itself (CS1718), with the same meaning for NaN:
+        /// <c>!double.IsNaN(x)</c>; null for an operator that is not a comparison or an operand that is not floating.
+        /// </summary>
+        private static string? SelfComparison(BinaryOp op, string operand, IrType type)
+        {
+            if (!type.IsFloating()) return op switch
+            {
+                BinaryOp.Less or BinaryOp.Greater or BinaryOp.NotEqual => "false",
+                BinaryOp.LessOrEqual or BinaryOp.GreaterOrEqual or BinaryOp.Equal => "true",
+                _ => null,
+            };
+            string isNaN = (type == IrType.F32 ? "float" : "double") + ".IsNaN(" + operand + ")";
+            return op switch
+            {
+                BinaryOp.Less or BinaryOp.Greater => "false",
+                BinaryOp.LessOrEqual or BinaryOp.GreaterOrEqual or BinaryOp.Equal => "!" + isNaN,
+                BinaryOp.NotEqual => isNaN,
+                _ => null,
+            };
+        }
 
         /// <summary>A slice of an array goes through AsSpan (an array has no Slice).</summary>
         private string SliceSource(ValueId buffer) =>

@@ -24,6 +24,9 @@ namespace Differentiable.Generator.Lowering
             public FlagVariable? Broke { get; set; }
 
             public FlagVariable? Continued { get; set; }
+
+            /// <summary>A general foreach's index and the buffer's length (its condition is index &lt; length).</summary>
+            public (FlagVariable Index, ValueId Length)? Index { get; set; }
         }
 
         private readonly List<LoopFrame> _loops = new List<LoopFrame>();
@@ -93,6 +96,16 @@ namespace Differentiable.Generator.Lowering
                     _origin = origin;
                     var zero = Constant("0", IrType.I32, into);
                     var length = Length(buffer, into);
+                    if (ContainsBranch(loop, BranchKind.Break) || ContainsReturn(loop))
+                    {
+                        // A foreach that may leave early is a general loop over its own index (a counted loop would
+                        // run the rest of its iterations after the break).
+                        var index = new FlagVariable("index");
+                        environment.Set(index, zero);
+                        _foreachIndex = (index, length);
+                        LowerLoopCore(loop, origin, into, environment, null, null, true, forEach.Body, new List<IOperation>(), (local, buffer));
+                        break;
+                    }
                     LowerLoopCore(loop, origin, into, environment, (null, zero, length, BinaryOp.Less, 1), null, true, forEach.Body,
                         new List<IOperation>(), (local, buffer));
                     break;
@@ -108,11 +121,16 @@ namespace Differentiable.Generator.Lowering
         /// The loop itself: carried values, header (a general loop's condition, with the flags), body (with the
         /// flags and the incrementor), outputs.
         /// </summary>
+        // Set by a foreach lowered as a general loop, for the LowerLoopCore call that follows: its index variable and length.
+        private (FlagVariable Index, ValueId Length)? _foreachIndex;
+
         private void LowerLoopCore(ILoopOperation loop, string origin, List<Instruction> into, Environment environment,
             (ISymbol? Symbol, ValueId Start, ValueId Bound, BinaryOp Comparison, int Step)? counted,
             IOperation? condition, bool testFirst, IOperation body, List<IOperation> bottom, (ILocalSymbol Local, ValueId Buffer)? element)
         {
-            var frame = new LoopFrame(loop);
+            var foreachIndex = _foreachIndex;
+            _foreachIndex = null;
+            var frame = new LoopFrame(loop) { Index = foreachIndex };
             if (ContainsBranch(loop, BranchKind.Break)) frame.Broke = new FlagVariable("broke");
             if (ContainsBranch(loop, BranchKind.Continue)) frame.Continued = new FlagVariable("continued");
             if (frame.Broke is not null) environment.Set(frame.Broke, Constant("false", IrType.Bool, into));
@@ -135,6 +153,7 @@ namespace Differentiable.Generator.Lowering
                 }
             }
             if (frame.Broke is not null) carriedVariables.Add(frame.Broke);
+            if (frame.Index is { } ix) carriedVariables.Add(ix.Index);
 
             // A general loop is rotated so that every evaluation of its condition is code of the body: the first
             // one runs before the loop (a do loop's is "true"), each next one at the end of the body, into the
@@ -147,7 +166,12 @@ namespace Differentiable.Generator.Lowering
                 again = new FlagVariable("again");
                 _origin = origin;
                 ValueId first;
-                if (testFirst && condition is not null)
+                if (frame.Index is { } ix2)
+                {
+                    environment.TryGet(ix2.Index, out var start);
+                    first = Pure(start + " < " + ix2.Length, IrType.Bool, r => new BinaryInstr(r, BinaryOp.Less, start, ix2.Length, origin), into);
+                }
+                else if (testFirst && condition is not null)
                 {
                     var before = environment.Copy();
                     first = LowerConverted(condition, IrType.Bool, into, environment);
@@ -244,7 +268,14 @@ namespace Differentiable.Generator.Lowering
             _origin = origin;
             var exit = ExitFlags(frame, into, environment, includeContinue: false);
             System.Func<List<Instruction>, Environment, ValueId> evaluate = (list, env) =>
-                condition is null ? Constant("true", IrType.Bool, list) : LowerConverted(condition, IrType.Bool, list, env);
+            {
+                if (frame.Index is { } ix)
+                {
+                    env.TryGet(ix.Index, out var index);
+                    return Pure(index + " < " + ix.Length, IrType.Bool, r => new BinaryInstr(r, BinaryOp.Less, index, ix.Length, origin), list);
+                }
+                return condition is null ? Constant("true", IrType.Bool, list) : LowerConverted(condition, IrType.Bool, list, env);
+            };
             if (exit is null)
             {
                 var before = environment.Copy();
@@ -285,12 +316,37 @@ namespace Differentiable.Generator.Lowering
                 // foreach (var v in w): v = w[i]
                 _origin = origin;
                 var load = NewValue(TypeOf(e.Buffer).Element(), e.Local.Name);
-                into.Add(new LoadInstr(load, e.Buffer, counted!.Counter, origin));
+                ValueId position;
+                if (frame.Index is { } ix) environment.TryGet(ix.Index, out position);
+                else position = counted!.Counter;
+                into.Add(new LoadInstr(load, e.Buffer, position, origin));
                 var type = LoweringFacts.IrTypeOf(e.Local.Type);
                 environment.Set(e.Local, type is { } t ? Convert(load, t, into) : load);
             }
             statements.Add(body);
             LowerSequence(statements, into, environment);
+            if (frame.Index is { } index)
+            {
+                // index++ after the body (and after a continue), not after a break or a return.
+                System.Action<List<Instruction>, Environment> increment = (list, env) =>
+                {
+                    _origin = origin;
+                    env.TryGet(index.Index, out var current);
+                    var one = Constant("1", IrType.I32, list);
+                    env.Set(index.Index, Pure(current + " + " + one, IrType.I32, r => new BinaryInstr(r, BinaryOp.Add, current, one, origin), list));
+                };
+                var exit = ExitFlags(frame, into, environment, includeContinue: false);
+                if (exit is null)
+                {
+                    increment(into, environment);
+                    return;
+                }
+                var stepped = new List<Instruction>();
+                var steppedEnvironment = environment.Copy();
+                InBranch(() => { increment(stepped, steppedEnvironment); return 0; });
+                Merge(exit.Value, new List<Instruction>(), environment.Copy(), stepped, steppedEnvironment, environment, into, "if (!(" + FlagNames(frame, false) + "))", null);
+                return;
+            }
             if (bottom.Count == 0) return;
 
             // The incrementor runs after a continue, not after a break or a return.

@@ -1,0 +1,161 @@
+using System.Reflection;
+using Differentiable.Generator.Tests.Infrastructure;
+
+namespace Differentiable.Generator.Tests;
+
+/// <summary>
+/// Programs the fuzzer (Generator.Tests/Fuzz, docs/fuzzing.md) found, shrunk, each kept as a named regression test.
+/// Each one gave generated code that did not compile, or a wrong value or buffer, before its fix.
+/// </summary>
+public class FuzzRegressionTests
+{
+    private const string Header = "using System;\nusing Differentiable;\nnamespace T;\n";
+
+    private static Assembly Load(string body, bool analysesOff) =>
+        GradientAssert.Load(Header + "public static partial class C\n{\n" + body + "\n" + Fd + "\n}\n", analysesOff);
+
+    // In-source central differences for a method over (double[] x, double t): returns, for each active coordinate,
+    // the generated gradient minus the finite difference, after the value minus the method's own value.
+    private const string Fd = """
+        delegate double Fn(double[] x, double t);
+        delegate double Gr(double[] x, double t, double[] dx, out double dt);
+        static double[] Differences(Fn f, Gr g, double[] x, double t)
+        {
+            var dx = new double[x.Length];
+            double v = g((double[])x.Clone(), t, dx, out double dt);
+            const double h = 1e-6;
+            var result = new System.Collections.Generic.List<double> { v - f((double[])x.Clone(), t), dt - (f((double[])x.Clone(), t + h) - f((double[])x.Clone(), t - h)) / (2 * h) };
+            for (int i = 0; i < x.Length; i++)
+            {
+                var up = (double[])x.Clone(); up[i] += h;
+                var down = (double[])x.Clone(); down[i] -= h;
+                result.Add(dx[i] - (f(up, t) - f(down, t)) / (2 * h));
+            }
+            return result.ToArray();
+        }
+        """;
+
+    private static void AssertDifferences(Assembly assembly, string probe)
+    {
+        var d = (double[])assembly.GetType("T.C")!.GetMethod(probe)!.Invoke(null, null)!;
+        Assert.Equal(0, d[0]);
+        for (int i = 1; i < d.Length; i++) Assert.True(Math.Abs(d[i]) < 1e-6, $"{probe}: coordinate {i - 1} differs from finite differences by {d[i]}");
+    }
+
+    // Fuzz seed 116 (a wrong primal result): a foreach with a break was a counted loop, so the iterations after the
+    // break ran the start of their body again (here a side effect, in general any statement before the break).
+    [Theory, InlineData(false), InlineData(true)]
+    public void Foreach_with_break_stops(bool analysesOff)
+    {
+        var assembly = Load("""
+            public static float S0 = 1.25f;
+            public static void Bump0() { S0 = S0 * 0.5f + 0.25f; }
+            [Differentiable] public static float M(float[] z, float x)
+            {
+                foreach (float v0 in z) { Bump0(); if (v0 * x < 1.5f) break; }
+                z[0] = S0 * x;
+                return z[0] * x;
+            }
+            [Differentiable] public static double Sum(ReadOnlySpan<double> x, double t)
+            { double s = 0; foreach (double v in x) { s += v * v * t; if (s > 3) break; s += 0.5 * v; } return s; }
+            [Differentiable] public static double Find(ReadOnlySpan<double> x, double t)
+            { foreach (double v in x) { if (v * t > 1) return v * t; } return t; }
+            public static double[] SumProbe() => Differences((x, t) => Sum(x, t), (double[] x, double t, double[] dx, out double dt) => SumGradient(x, t, dx, out dt), new[] { 1.0, 1.5, 2.0, 4.0 }, 1.0);
+            public static double[] FindProbe() => Differences((x, t) => Find(x, t), (double[] x, double t, double[] dx, out double dt) => FindGradient(x, t, dx, out dt), new[] { 0.2, 0.8, 3.0 }, 2.0);
+            public static double[] Values()
+            {
+                var dx = new double[4];
+                double s = SumGradient(new[] { 1.0, 1.5, 2.0, 4.0 }, 1.0, dx, out double dt);
+                var dy = new double[3];
+                double f = FindGradient(new[] { 0.2, 0.8, 3.0 }, 2.0, dy, out double du);
+                return new[] { s, dx[0], dx[1], dx[2], dx[3], dt, f, dy[0], dy[1], dy[2], du };
+            }
+            public static float[] Probe()
+            {
+                S0 = 1.25f; float[] z = { 0.5f, 9, 9 }; float v = M(z, 2f); float s = S0;
+                S0 = 1.25f; float[] z2 = { 0.5f, 9, 9 }; float[] dz = new float[3]; float g = MGradient(z2, 2f, dz, out float dx); float s2 = S0;
+                return new[] { v, s, z[0], g, s2, z2[0], dx };
+            }
+            """, analysesOff);
+        var probe = (float[])assembly.GetType("T.C")!.GetMethod("Probe")!.Invoke(null, null)!;
+        // One Bump: S0 = 0.875; z[0] = 1.75; value 3.5; d/dx (S0 x^2) = 2 S0 x = 3.5.
+        Assert.Equal(new[] { 3.5f, 0.875f, 1.75f, 3.5f, 0.875f, 1.75f, 3.5f }, probe);
+        // Sum: s = 1 + 0.5, then + 2.25 = 3.75 > 3: stop. ds/dx = [2 + 0.5, 3, 0, 0], ds/dt = 1 + 2.25.
+        // Find: returns 0.8 * 2 = 1.6 at the second element: d/dx = [0, 2, 0], d/dt = 0.8.
+        var values = (double[])assembly.GetType("T.C")!.GetMethod("Values")!.Invoke(null, null)!;
+        Assert.Equal(new[] { 3.75, 2.5, 3, 0, 0, 3.25, 1.6, 0, 2, 0, 0.8 }, values);
+        AssertDifferences(assembly, "SumProbe");
+        AssertDifferences(assembly, "FindProbe");
+    }
+
+    // Fuzz seed 19 (CS0136): a general loop inside a branch, whose trip count the reverse sweep needs, declared it
+    // before the branch and again at the loop.
+    [Theory, InlineData(false), InlineData(true)]
+    public void Loop_inside_a_branch_keeps_one_declaration(bool analysesOff)
+    {
+        var assembly = Load("""
+            [Differentiable] public static double H0(double p, ReadOnlySpan<double> h)
+            {
+                double s = p;
+                if (s < 2.0)
+                {
+                    int k = 0;
+                    do { int j = 0; do { s = Math.Cosh(Math.Sin(s * h[j])); j++; } while (j < h.Length && s - p < 0.25); k++; }
+                    while (k < h.Length && 1.5 - s >= Math.Log2(2.5 + Math.Sin(s)));
+                }
+                else s = p * p;
+                return s;
+            }
+            public static double[] Probe1() => Differences((x, t) => H0(t, x), (double[] x, double t, double[] dx, out double dt) => H0Gradient(t, x, out dt, dx), new[] { 0.4, -0.7, 1.1 }, -0.3);
+            public static double[] Probe2() => Differences((x, t) => H0(t, x), (double[] x, double t, double[] dx, out double dt) => H0Gradient(t, x, out dt, dx), new[] { 0.4, -0.7, 1.1 }, 0.6);
+            public static double[] Probe3() => Differences((x, t) => H0(t, x), (double[] x, double t, double[] dx, out double dt) => H0Gradient(t, x, out dt, dx), new[] { 0.4, -0.7, 1.1 }, 2.5);
+            """, analysesOff);
+        AssertDifferences(assembly, "Probe1");
+        AssertDifferences(assembly, "Probe2");
+        AssertDifferences(assembly, "Probe3");
+    }
+
+    // Fuzz seed 11 (CS0136): an if nested in a branch, whose output the reverse reads, was declared twice.
+    [Theory, InlineData(false), InlineData(true)]
+    public void Nested_branch_output_keeps_one_declaration(bool analysesOff)
+    {
+        var assembly = Load("""
+            [Differentiable] public static double M(double x, double y)
+            {
+                double a = x * 0.5;
+                if (x * y < 1) { if (y < x && x - 0.75 < 0.5 - y) a += Math.Sin(y); }
+                else if (a > 0.5) a *= y;
+                return a * x;
+            }
+            """, analysesOff);
+        foreach (var (x, y) in new[] { (0.3, -0.4), (0.9, 0.2), (2.0, 1.5), (1.0, 0.95) }) GradientAssert.Check(assembly, "T.C", "M", x, y);
+    }
+
+    // Fuzz seeds 3 and 73 (CS0219): a merging if's output that nothing reads (a 'continued' flag at the end of a body,
+    // a local never read again) was still declared and assigned constants.
+    [Theory, InlineData(false), InlineData(true)]
+    public void Unread_branch_outputs_are_not_written(bool analysesOff)
+    {
+        var assembly = Load("""
+            public static double S0 = 0.75;
+            [Differentiable] public static double H0(double p, ReadOnlySpan<double> h)
+            { double s = 0.5; for (int i = 0; i < h.Length; i++) { s += h[i] * p * s; if (p <= 0.5) continue; } return s; }
+            public static double[] Probe() => Differences((x, t) => H0(t, x), (double[] x, double t, double[] dx, out double dt) => H0Gradient(t, x, out dt, dx), new[] { 0.5, -1, 2 }, 0.3);
+            [Differentiable] public static double M2(double x, double y)
+            { double a0 = S0; double a1 = S0 <= S0 * a0 ? 1.5 : 2.0; return (a0 - y) * x; }
+            """, analysesOff);
+        AssertDifferences(assembly, "Probe");
+        GradientAssert.Check(assembly, "T.C", "M2", 0.3, 1.2);
+    }
+
+    // Fuzz seed 14 (CS1718): Min(y, y)'s partials compared y with itself.
+    [Theory, InlineData(false), InlineData(true)]
+    public void Same_argument_twice_to_an_extremum(bool analysesOff)
+    {
+        var assembly = Load("""
+            [Differentiable] public static float M(float x, float y) => MathF.Abs(MathF.Min(y, y)) + MathF.Max(x, x) * y + Math.Clamp(x, x, x);
+            """, analysesOff);
+        // d/dy = sign(y) + x, d/dx = y + 1 (Clamp's value goes to v when lo <= v <= hi).
+        GradientAssert.CheckExact(assembly, "T.C", "M", new object[] { 0.5f, -2f }, -2f + 1, -1f + 0.5f);
+    }
+}
