@@ -158,4 +158,15 @@ public class FuzzRegressionTests
         // d/dy = sign(y) + x, d/dx = y + 1 (Clamp's value goes to v when lo <= v <= hi).
         GradientAssert.CheckExact(assembly, "T.C", "M", new object[] { 0.5f, -2f }, -2f + 1, -1f + 0.5f);
     }
+
+    // Fuzz seed 1 (refused, DIFF0008): z[^1] on an array (an element reference whose index is a System.Index).
+    [Theory, InlineData(false), InlineData(true)]
+    public void Hat_index_on_an_array(bool analysesOff)
+    {
+        var assembly = Load("""
+            [Differentiable] public static double M(double[] z, double t) { z[^2] = z[^1] * t; return Math.Cos(Math.Sin(z[^1])) * z[^2] * t; }
+            public static double[] Probe() => Differences((x, t) => M(x, t), (double[] x, double t, double[] dx, out double dt) => MGradient(x, t, dx, out dt), new[] { 0.4, -0.7, 1.1 }, 0.8);
+            """, analysesOff);
+        AssertDifferences(assembly, "Probe");
+    }
 }

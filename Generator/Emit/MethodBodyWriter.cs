@@ -290,13 +290,28 @@ namespace Differentiable.Generator.Emit
         // statement, a local never read again) is not written at all, so the generated code has no unused variable.
         private readonly HashSet<ValueId> _usedOutputs = new HashSet<ValueId>();
 
+        // Pure instructions whose value nothing reads (`s += 0.75f` on a local never read again): not written, so the
+        // generated code has no variable assigned a constant and never used (CS0219). Only instructions that cannot
+        // throw are dropped: a load out of range or an integer division by zero still throws as in the method.
+        private readonly HashSet<Instruction> _dead = new HashSet<Instruction>(ReferenceComparer<Instruction>.Instance);
+
+        private bool Removable(Instruction instruction) => instruction switch
+        {
+            UnaryInstr or ConvertInstr or StopInstr or IntrinsicInstr => true,
+            ConstInstr c => !c.Mutable,
+            BinaryInstr b => !(b.Op is BinaryOp.Divide or BinaryOp.Remainder && !_function.TypeOf(b.Right).IsFloating()),
+            _ => false,
+        };
+
         private void FindUsedOutputs()
         {
             var used = new HashSet<ValueId>();
             var branches = new List<IfInstr>();
+            var removable = new List<Instruction>();
             foreach (var instruction in IrFacts.AllInstructions(_function.Body))
             {
-                foreach (var operand in IrFacts.Operands(instruction)) used.Add(operand);
+                if (Removable(instruction)) removable.Add(instruction);
+                else foreach (var operand in IrFacts.Operands(instruction)) used.Add(operand);
                 switch (instruction)
                 {
                     case IfInstr branch: branches.Add(branch); used.Add(branch.Condition); break;
@@ -327,11 +342,20 @@ namespace Differentiable.Generator.Emit
                 foreach (var instruction in plan.Recompute) used.UnionWith(IrFacts.Operands(instruction));
             }
             foreach (var values in _program.Snapshots.Values) used.UnionWith(values);
-            // An output is read when something reads it; then what its branches yield for it is read too.
+            // An output is read when something reads it; then what its branches yield for it is read too. A pure
+            // instruction's operands are read when its value is.
+            var live = new HashSet<Instruction>(ReferenceComparer<Instruction>.Instance);
             bool changed = true;
             while (changed)
             {
                 changed = false;
+                foreach (var instruction in removable)
+                {
+                    if (live.Contains(instruction) || !IrFacts.Definitions(instruction).Any(used.Contains)) continue;
+                    live.Add(instruction);
+                    changed = true;
+                    foreach (var operand in IrFacts.Operands(instruction)) used.Add(operand);
+                }
                 foreach (var branch in branches)
                 {
                     for (int k = 0; k < branch.Outputs.Count; k++)
@@ -342,6 +366,10 @@ namespace Differentiable.Generator.Emit
                         used.Add(((YieldTerminator)branch.Else.Terminator).Values[k]);
                     }
                 }
+            }
+            foreach (var instruction in removable)
+            {
+                if (!live.Contains(instruction)) _dead.Add(instruction);
             }
         }
 
@@ -446,6 +474,7 @@ namespace Differentiable.Generator.Emit
         /// </summary>
         private void WritePrimalInstruction(SourceWriter writer, Instruction instruction, bool insideLoop, bool reverse)
         {
+            if (!reverse && _dead.Contains(instruction)) return;
             switch (instruction)
             {
                 case ConstInstr c when _inline.ContainsKey(c.Result):

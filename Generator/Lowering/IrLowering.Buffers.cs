@@ -43,8 +43,9 @@ namespace Differentiable.Generator.Lowering
                 case IArrayElementReferenceOperation array when array.Indices.Length == 1:
                 {
                     var buffer = LowerExpression(array.ArrayReference, into, environment);
-                    var index = LowerConverted(array.Indices[0], IrType.I32, into, environment);
-                    return new ElementRef(buffer, index);
+                    // z[^1] on an array is an element reference whose index is a System.Index.
+                    var index = LowerIndex(array.Indices[0], buffer, into, environment);
+                    return index is { } i ? new ElementRef(buffer, i) : null;
                 }
                 case IPropertyReferenceOperation { Instance: { } instance } indexer when indexer.Arguments.Length == 1:
                 {
