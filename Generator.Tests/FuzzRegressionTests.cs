@@ -169,4 +169,25 @@ public class FuzzRegressionTests
             """, analysesOff);
         AssertDifferences(assembly, "Probe");
     }
+
+    // Found by the GradBench work (det's minors): an int span parameter passed writable to a [Differentiable] callee
+    // next to an active argument was refused as "an active value stored into a [NoDiff] buffer" (DIFF0017).
+    [Theory, InlineData(false), InlineData(true)]
+    public void Int_span_parameter_passed_to_a_writing_callee(bool analysesOff)
+    {
+        var assembly = Load("""
+            [Differentiable] public static double F(ReadOnlySpan<double> a, Span<int> idx) { idx[0] = 1; return a[idx[0]] * a[0]; }
+            [Differentiable] public static double H(ReadOnlySpan<double> a, Span<int> idx) => F(a, idx) * a[2];
+            public static double[] Probe()
+            {
+                double[] a = { 0.5, -1.5, 2.0 };
+                var da = new double[3];
+                double v = HGradient(a, new int[1], da);
+                return new[] { v, da[0], da[1], da[2] };
+            }
+            """, analysesOff);
+        // H = a1 a0 a2: [a1 a2, a0 a2, a0 a1].
+        var probe = (double[])assembly.GetType("T.C")!.GetMethod("Probe")!.Invoke(null, null)!;
+        Assert.Equal(new[] { -1.5, -3.0, 1.0, -0.75 }, probe);
+    }
 }

@@ -215,7 +215,8 @@ namespace Differentiable.Generator.Parsing
                 if (call.Kind != CallKind.Differentiable || reported.Contains(call)) continue;
                 for (int k = 0; k < call.Args.Count; k++)
                 {
-                    if (!function.TypeOf(call.Args[k]).IsBuffer()) continue;
+                    // An int buffer (indices, labels) can hold no active value, whatever the call writes into it.
+                    if (!function.TypeOf(call.Args[k]).IsBuffer() || !function.TypeOf(call.Args[k]).Element().IsFloating()) continue;
                     var root = roots.RootOf(call.Args[k]);
                     bool writes = call.WritableParameters[k];
                     if (writes && constantRoots.Contains(root) && call.Args.Any(arg => activity.IsVaried(arg) || (function.TypeOf(arg).IsBuffer() && activity.IsVaried(roots.RootOf(arg)))))
