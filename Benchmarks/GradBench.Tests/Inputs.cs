@@ -1,57 +1,16 @@
 namespace Differentiable.GradBench.Tests;
 
-/// <summary>Small deterministic inputs for the tests.</summary>
+/// <summary>Small deterministic inputs for the tests (<see cref="SampleInputs"/>, with ranges of their own).</summary>
 internal static class Inputs
 {
     public static double[] Uniform(int n, int seed, double low = 0, double high = 1)
     {
-        var random = new Random(seed);
-        var result = new double[n];
-        for (int i = 0; i < n; i++) result[i] = low + (high - low) * random.NextDouble();
+        double[] result = SampleInputs.Uniform(n, seed);
+        for (int i = 0; i < n; i++) result[i] = low + (high - low) * result[i];
         return result;
     }
 
-    public static double[] Normal(int n, int seed)
-    {
-        var random = new Random(seed);
-        var result = new double[n];
-        for (int i = 0; i < n; i++)
-        {
-            double u = 1 - random.NextDouble(), v = random.NextDouble();
-            result[i] = Math.Sqrt(-2 * Math.Log(u)) * Math.Cos(2 * Math.PI * v);
-        }
-        return result;
-    }
+    public static Gmm.Input Gmm(int d, int k, int n, int seed) => SampleInputs.Gmm(d, k, n, seed);
 
-    public static Gmm.Input Gmm(int d, int k, int n, int seed) => new()
-    {
-        D = d,
-        K = k,
-        N = n,
-        M = 0,
-        Gamma = 1,
-        Alpha = Normal(k, seed),
-        Mu = Uniform(d * k, seed + 1),
-        Q = Normal(d * k, seed + 2),
-        L = Normal(d * (d - 1) / 2 * k, seed + 3),
-        X = Normal(d * n, seed + 4),
-    };
-
-    /// <summary>An lstm input shaped like the eval's: parameters and state in [0, 1), a 0/1 bit sequence.</summary>
-    public static Lstm.Input Lstm(int layers, int length, int b, int seed)
-    {
-        var random = new Random(seed);
-        var sequence = new double[length * b];
-        for (int i = 0; i < sequence.Length; i++) sequence[i] = random.Next(2);
-        return new()
-        {
-            Layers = layers,
-            Length = length,
-            B = b,
-            MainParams = Uniform(8 * layers * b, seed + 1),
-            ExtraParams = Uniform(3 * b, seed + 2),
-            State = Uniform(2 * layers * b, seed + 3),
-            Sequence = sequence,
-        };
-    }
+    public static Lstm.Input Lstm(int layers, int length, int b, int seed) => SampleInputs.Lstm(layers, length, b, seed);
 }
