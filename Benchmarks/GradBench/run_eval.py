@@ -113,6 +113,7 @@ def main():
                 "valid": None,
                 "runs": len(times),
                 "median_ns": statistics.median(times) if times else None,
+                "min_ns": min(times) if times else None,
             }
             rows.append(row)
             pending[message["id"]] = row
