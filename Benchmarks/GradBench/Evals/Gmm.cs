@@ -59,7 +59,7 @@ namespace Differentiable.GradBench
                     for (int j = 0; j < d; j++) norm += product[j] * product[j];
                     mainTerm[c] = alpha[c] + sumQ[c] - 0.5 * norm;
                 }
-                likelihood += LogSumExp(mainTerm);
+                likelihood += Lse.LogSumExp(mainTerm);
             }
 
             // The Wishart prior; its constant C depends on d, m and γ only.
@@ -74,19 +74,7 @@ namespace Differentiable.GradBench
                 prior += 0.5 * gamma * gamma * frobenius - m * sumQ[c];
             }
 
-            return -n * d * 0.5 * Math.Log(2 * Math.PI) + likelihood - n * LogSumExp(alpha) - prior + k * constant;
-        }
-
-        /// <summary><c>log Σ exp(v[i])</c>, shifted by the maximum (a constant for the derivative: it cancels).</summary>
-        [Differentiable]
-        public static double LogSumExp(ReadOnlySpan<double> v)
-        {
-            double largest = v[0];
-            for (int i = 1; i < v.Length; i++) largest = Math.Max(largest, v[i]);
-            double shift = Grad.Stop(largest);
-            double s = 0;
-            for (int i = 0; i < v.Length; i++) s += Math.Exp(v[i] - shift);
-            return Math.Log(s) + shift;
+            return -n * d * 0.5 * Math.Log(2 * Math.PI) + likelihood - n * Lse.LogSumExp(alpha) - prior + k * constant;
         }
 
         /// <summary>The parsed input, flattened component by component.</summary>
