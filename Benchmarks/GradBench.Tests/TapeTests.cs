@@ -116,3 +116,67 @@ public class TapeTests
         Assert.Equal(firstGradient, Check.Concatenate(a, m, q, l));
     }
 }
+
+/// <summary>Every <see cref="VarMath"/> function's derivative against finite differences and the generator's conventions.</summary>
+public class VarMathTests
+{
+    private static double[] TapeGradient(Func<Var[], Var> f, double[] x)
+    {
+        Tape.Tape tape = Tape.Tape.Current;
+        tape.Clear();
+        Var[] v = x.Select(tape.Input).ToArray();
+        tape.Reverse(f(v));
+        return v.Select(tape.Adjoint).ToArray();
+    }
+
+    public static TheoryData<string, double[]> Points => new()
+    {
+        { "Sin", [0.7] }, { "Cos", [0.7] }, { "Tan", [0.7] }, { "Asin", [0.3] }, { "Acos", [0.3] }, { "Atan", [0.7] },
+        { "Atan2", [0.7, -1.3] }, { "Sinh", [0.7] }, { "Cosh", [0.7] }, { "Tanh", [0.7] }, { "Asinh", [0.7] },
+        { "Acosh", [1.7] }, { "Atanh", [0.3] }, { "Exp", [0.7] }, { "Exp2", [0.7] }, { "Log", [1.7] },
+        { "LogBase", [1.7, 3.1] }, { "Log10", [1.7] }, { "Log2", [1.7] }, { "Sqrt", [1.7] }, { "Cbrt", [1.7] },
+        { "PowConstant", [1.7] }, { "Pow", [1.7, 0.6] }, { "Hypot", [0.7, -1.3] }, { "Abs", [-0.7] },
+        { "Max", [0.7, 0.2] }, { "Min", [0.7, 0.2] }, { "Clamp", [0.7, 0.2, 0.9] }, { "Fma", [0.7, -1.3, 0.4] },
+        { "Arithmetic", [0.7, -1.3] },
+    };
+
+    private static Var Apply(string name, Var[] v) => name switch
+    {
+        "Sin" => VarMath.Sin(v[0]), "Cos" => VarMath.Cos(v[0]), "Tan" => VarMath.Tan(v[0]),
+        "Asin" => VarMath.Asin(v[0]), "Acos" => VarMath.Acos(v[0]), "Atan" => VarMath.Atan(v[0]),
+        "Atan2" => VarMath.Atan2(v[0], v[1]), "Sinh" => VarMath.Sinh(v[0]), "Cosh" => VarMath.Cosh(v[0]),
+        "Tanh" => VarMath.Tanh(v[0]), "Asinh" => VarMath.Asinh(v[0]), "Acosh" => VarMath.Acosh(v[0]),
+        "Atanh" => VarMath.Atanh(v[0]), "Exp" => VarMath.Exp(v[0]), "Exp2" => VarMath.Exp2(v[0]),
+        "Log" => VarMath.Log(v[0]), "LogBase" => VarMath.Log(v[0], v[1]), "Log10" => VarMath.Log10(v[0]),
+        "Log2" => VarMath.Log2(v[0]), "Sqrt" => VarMath.Sqrt(v[0]), "Cbrt" => VarMath.Cbrt(v[0]),
+        "PowConstant" => VarMath.Pow(v[0], 2.5), "Pow" => VarMath.Pow(v[0], v[1]), "Hypot" => VarMath.Hypot(v[0], v[1]),
+        "Abs" => VarMath.Abs(v[0]), "Max" => VarMath.Max(v[0], v[1]), "Min" => VarMath.Min(v[0], v[1]),
+        "Clamp" => VarMath.Clamp(v[0], v[1], v[2]), "Fma" => VarMath.FusedMultiplyAdd(v[0], v[1], v[2]),
+        "Arithmetic" => (v[0] * v[1] - v[0] / v[1] + 2.0 / v[0] - -v[1]) * 3 - 1,
+        _ => throw new ArgumentException(name),
+    };
+
+    [Theory]
+    [MemberData(nameof(Points))]
+    public void Derivative_matches_finite_differences(string name, double[] x)
+    {
+        double[] g = TapeGradient(v => Apply(name, v), x);
+        Check.AgainstFiniteDifferences(p =>
+        {
+            Tape.Tape.Current.Clear();
+            return Apply(name, p.ToArray().Select(Tape.Tape.Current.Input).ToArray()).Value;
+        }, x, g);
+    }
+
+    [Fact]
+    public void Conventions_match_the_generator()
+    {
+        Assert.Equal([0.0], TapeGradient(v => VarMath.Abs(v[0]), [0]));
+        Assert.Equal([1.0, 0.0], TapeGradient(v => VarMath.Max(v[0], v[1]), [2, 2]));   // a tie: the first
+        Assert.Equal([1.0, 0.0], TapeGradient(v => VarMath.Min(v[0], v[1]), [2, 2]));
+        Assert.Equal([0.0, 0.0], TapeGradient(v => VarMath.Hypot(v[0], v[1]), [0, 0]));
+        Assert.Equal(0.0, TapeGradient(v => VarMath.Pow(v[0], v[1]), [0, 2])[1]);
+        Assert.Equal([0.0, 1.0, 0.0], TapeGradient(v => VarMath.Clamp(v[0], v[1], v[2]), [-1, 0, 1]));
+        Assert.Equal([0.0], TapeGradient(v => VarMath.Stop(v[0]) * 2, [3]));
+    }
+}
