@@ -68,30 +68,30 @@ namespace Differentiable.GradBench
             int minRuns = hasRuns && input.TryGetProperty("min_runs", out JsonElement r) ? r.GetInt32() : 1;
             double minSeconds = hasRuns && input.TryGetProperty("min_seconds", out JsonElement s) ? s.GetDouble() : 0;
 
-            Evaluation evaluation;
             long prepare = Stopwatch.GetTimestamp();
+            var times = new System.Collections.Generic.List<long>();
+            Evaluation evaluation;
+            long prepareNanoseconds;
             try
             {
                 evaluation = Modules.Prepare(module, function, input);
+                prepareNanoseconds = Nanoseconds(Stopwatch.GetTimestamp() - prepare);
+                evaluation.Run(); // warm-up, untimed
+                double elapsed = 0;
+                for (int i = 0; i < minRuns || elapsed < minSeconds; i++)
+                {
+                    long start = Stopwatch.GetTimestamp();
+                    evaluation.Run();
+                    long ns = Nanoseconds(Stopwatch.GetTimestamp() - start);
+                    times.Add(ns);
+                    elapsed += ns / 1e9;
+                }
             }
             catch (Exception e)
             {
                 w.WriteBoolean("success", false);
                 w.WriteString("error", e.ToString());
                 return;
-            }
-            long prepareNanoseconds = Nanoseconds(Stopwatch.GetTimestamp() - prepare);
-
-            evaluation.Run(); // warm-up, untimed
-            var times = new System.Collections.Generic.List<long>();
-            double elapsed = 0;
-            for (int i = 0; i < minRuns || elapsed < minSeconds; i++)
-            {
-                long start = Stopwatch.GetTimestamp();
-                evaluation.Run();
-                long ns = Nanoseconds(Stopwatch.GetTimestamp() - start);
-                times.Add(ns);
-                elapsed += ns / 1e9;
             }
 
             w.WriteBoolean("success", true);
