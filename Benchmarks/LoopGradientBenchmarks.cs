@@ -3,6 +3,7 @@
 using System;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
+using Differentiable.GradBench.Tape;
 
 namespace Differentiable.Benchmarks
 {
@@ -10,7 +11,7 @@ namespace Differentiable.Benchmarks
     /// For each loop kernel of <see cref="LoopFunctions"/> and each size <see cref="N"/> (vector length; the step count
     /// for <see cref="LoopFunctions.Recurrence"/>): the primal alone (the baseline of its category, so the Ratio column
     /// reads "cost of value and gradient in primal evaluations"), the generated <c>{Name}Gradient</c> and the
-    /// hand-written gradient of <see cref="LoopHandGradients"/>. Generated ÷ hand-written is the ratio of the two rows.
+    /// hand-written gradient of <see cref="LoopHandGradients"/> and the C# tape's (<see cref="TapeWorkloads"/>). Generated ÷ hand-written is the ratio of the two rows.
     /// <para>
     /// Inputs come from <see cref="LoopInputs"/> with a fixed seed and are allocated in <see cref="Setup"/>, with the
     /// adjoint spans: the timed methods allocate nothing themselves. Each returns the value plus the scalar adjoints
@@ -71,6 +72,9 @@ namespace Differentiable.Benchmarks
         [Benchmark, BenchmarkCategory("DotLoss")]
         public double DotLoss_HandWritten() => LoopHandGradients.DotLoss(_dotW, _dotX, _dotTarget, _dotDW);
 
+        [Benchmark, BenchmarkCategory("DotLoss")]
+        public double DotLoss_Tape() => TapeWorkloads.DotLoss(_dotW, _dotX, _dotTarget, _dotDW);
+
         // ---- LogSumExp: a constant (stopped) max loop, then a sum of exponentials ----
 
         [Benchmark(Baseline = true), BenchmarkCategory("LogSumExp")]
@@ -81,6 +85,9 @@ namespace Differentiable.Benchmarks
 
         [Benchmark, BenchmarkCategory("LogSumExp")]
         public double LogSumExp_HandWritten() => LoopHandGradients.LogSumExp(_lseX, _lseDX);
+
+        [Benchmark, BenchmarkCategory("LogSumExp")]
+        public double LogSumExp_Tape() => TapeWorkloads.LogSumExp(_lseX, _lseDX);
 
         // ---- Horner: an overwritten accumulator, one value per iteration for the reverse ----
 
@@ -101,6 +108,13 @@ namespace Differentiable.Benchmarks
             return v + dX;
         }
 
+        [Benchmark, BenchmarkCategory("Horner")]
+        public double Horner_Tape()
+        {
+            double v = TapeWorkloads.Horner(_hornerC, _hornerX, _hornerDC, out double dX);
+            return v + dX;
+        }
+
         // ---- Recurrence: N scalar steps, one overwritten value per step ----
 
         [Benchmark(Baseline = true), BenchmarkCategory("Recurrence")]
@@ -117,6 +131,13 @@ namespace Differentiable.Benchmarks
         public double Recurrence_HandWritten()
         {
             double v = LoopHandGradients.Recurrence(_recX0, _recA, N, out double dX0, out double dA);
+            return v + dX0 + dA;
+        }
+
+        [Benchmark, BenchmarkCategory("Recurrence")]
+        public double Recurrence_Tape()
+        {
+            double v = TapeWorkloads.Recurrence(_recX0, _recA, N, out double dX0, out double dA);
             return v + dX0 + dA;
         }
     }

@@ -1,0 +1,2 @@
+global using Differentiable;
+global using Xunit;
