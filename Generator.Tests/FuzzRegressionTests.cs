@@ -141,11 +141,14 @@ public class FuzzRegressionTests
             [Differentiable] public static double H0(double p, ReadOnlySpan<double> h)
             { double s = 0.5; for (int i = 0; i < h.Length; i++) { s += h[i] * p * s; if (p <= 0.5) continue; } return s; }
             public static double[] Probe() => Differences((x, t) => H0(t, x), (double[] x, double t, double[] dx, out double dt) => H0Gradient(t, x, out dt, dx), new[] { 0.5, -1, 2 }, 0.3);
+            [Differentiable] public static float Constant(float p) { float s = 2.0f; return s + s; }
             [Differentiable] public static double M2(double x, double y)
             { double a0 = S0; double a1 = S0 <= S0 * a0 ? 1.5 : 2.0; return (a0 - y) * x; }
             """, analysesOff);
         AssertDifferences(assembly, "Probe");
         GradientAssert.Check(assembly, "T.C", "M2", 0.3, 1.2);
+        // Fuzz seed 100048: a returned constant expression was still computed in Backward, which returns nothing.
+        GradientAssert.CheckExact(assembly, "T.C", "Constant", new object[] { 0.5f }, 0f);
     }
 
     // Fuzz seed 14 (CS1718): Min(y, y)'s partials compared y with itself.
@@ -189,5 +192,32 @@ public class FuzzRegressionTests
         // H = a1 a0 a2: [a1 a2, a0 a2, a0 a1].
         var probe = (double[])assembly.GetType("T.C")!.GetMethod("Probe")!.Invoke(null, null)!;
         Assert.Equal(new[] { -1.5, -3.0, 1.0, -0.75 }, probe);
+    }
+
+    // Fuzz seeds 9018, 9024, 9098, 9102, 9025, 9027, 9014 with the analyses off (CS0219): an adjoint written and never
+    // read (a constant's conversion, a branch yielding constants), a local updated and never read.
+    [Theory, InlineData(false), InlineData(true)]
+    public void Unread_adjoints_are_not_written(bool analysesOff)
+    {
+        var assembly = Load("""
+            public static readonly float K0 = 0.5f;
+            public static readonly double KD = 0.5;
+            [Differentiable] public static double M1(double x, int n) { double a0 = n; for (int i = 0; i < n; i++) { if (a0 >= 0.25) return 0.5 * x; } return a0 * x; }
+            [Differentiable] public static float M2(float x) { float a0 = (float)Math.Sin((double)K0); return a0 * x; }
+            [Differentiable] public static double M3(double p) { double s = (p <= -0.5 ? 0.75 : KD); return s; }
+            [Differentiable] public static double M4(double p) { double a0 = 0.5; a0 += 2.0; return a0 * p; }
+            [Differentiable] public static double M5(double p) { double a0 = -1.25; double a1 = a0; return a0 * a1 + p; }
+            [Differentiable] public static double M6(double s) { double t2 = Grad.Stop(s); return t2 * 2; }
+            [Differentiable] public static double M7(double a1, int k) { for (int i2 = 0; i2 < k; i2++) { if ((0.5 > (double)i2 ? 2.0 : a1) <= -0.5) return 0.5; } return a1 * a1; }
+            """, analysesOff);
+        GradientAssert.CheckExact(assembly, "T.C", "M1", new object[] { 1.5, 2 }, 0.5);
+        GradientAssert.CheckExact(assembly, "T.C", "M1", new object[] { 1.5, 0 }, 0);
+        GradientAssert.CheckExact(assembly, "T.C", "M2", new object[] { 2f }, (float)Math.Sin(0.5));
+        GradientAssert.CheckExact(assembly, "T.C", "M3", new object[] { 2.0 }, 0);
+        GradientAssert.CheckExact(assembly, "T.C", "M4", new object[] { 2.0 }, 2.5);
+        GradientAssert.CheckExact(assembly, "T.C", "M5", new object[] { 2.0 }, 1);
+        GradientAssert.CheckExact(assembly, "T.C", "M6", new object[] { 2.0 }, 0);
+        GradientAssert.CheckExact(assembly, "T.C", "M7", new object[] { -1.0, 3 }, 0); // returns 0.5 at i2 = 1
+        GradientAssert.CheckExact(assembly, "T.C", "M7", new object[] { 3.0, 3 }, 6);
     }
 }

@@ -110,8 +110,89 @@ namespace Differentiable.Generator.Differentiation
             var nodes = builder.BuildPath(function.Body, new List<Block>());
             var program = new ReverseProgram(nodes, builder._plans, builder._aliases, activity, builder._snapshots);
             program.FinalContents.AddRange(builder._finalContents);
+            PruneUnreadAdjoints(function, program);
             AdjointProgramCheck.Verify(function, program);
             return program;
+        }
+
+        /// <summary>
+        /// Drops the writes of adjoints that nothing reads (with the analyses off, a constant's conversion gets an
+        /// adjoint its definition never passes on): they would be variables assigned and never used (CS0219). Parameter
+        /// adjoints and a loop's carried adjoints are always kept.
+        /// </summary>
+        private static void PruneUnreadAdjoints(IrFunction function, ReverseProgram program)
+        {
+            var keep = new HashSet<ValueId>(function.Parameters.Select(p => p.Value));
+            keep.UnionWith(program.Aliases.Keys);
+            keep.UnionWith(program.Aliases.Values);
+            var lists = new List<List<AdjointStatement>>();
+            void Lists(IEnumerable<BodyNode> nodes)
+            {
+                foreach (var node in nodes)
+                {
+                    if (node is ReverseNode r) Nested(r.Statements);
+                    else if (node is SplitNode split) { Lists(split.Then); Lists(split.Else); }
+                }
+            }
+            void Nested(List<AdjointStatement> list)
+            {
+                lists.Add(list);
+                foreach (var statement in list)
+                {
+                    if (statement is BranchStatement b) { Nested(b.Then); Nested(b.Else); }
+                    else if (statement is LoopStatement l) Nested(l.Body);
+                }
+            }
+            Lists(program.Nodes);
+            bool changed = true;
+            while (changed)
+            {
+                changed = false;
+                var read = new HashSet<ValueId>();
+                foreach (var list in lists)
+                {
+                    foreach (var statement in list)
+                    {
+                        switch (statement)
+                        {
+                            case AccumulateStatement a: AdjointReads(a.Value, read); break;
+                            case SetStatement set: AdjointReads(set.Value, read); break;
+                            case TempStatement t: AdjointReads(t.Value, read); break;
+                            case ShadowStatement sh: AdjointReads(sh.Value, read); break;
+                            case BackwardCallStatement c:
+                                AdjointReads(c.Seed, read);
+                                foreach (var adjoint in c.Adjoints) if (adjoint is { } v) read.Add(v);
+                                break;
+                        }
+                    }
+                }
+                foreach (var list in lists)
+                {
+                    for (int i = 0; i < list.Count; i++)
+                    {
+                        if (list[i] is AccumulateStatement a && !read.Contains(a.Target) && !keep.Contains(a.Target))
+                        {
+                            list[i] = new NopStatement();
+                            changed = true;
+                        }
+                    }
+                }
+            }
+        }
+
+        private static void AdjointReads(Expr expr, HashSet<ValueId> into)
+        {
+            switch (expr)
+            {
+                case AdjointExpr a: into.Add(a.Value); break;
+                case NegateExpr n: AdjointReads(n.Operand, into); break;
+                case BinaryExpr b: AdjointReads(b.Left, into); AdjointReads(b.Right, into); break;
+                case MathExpr m: foreach (var arg in m.Args) AdjointReads(arg, into); break;
+                case CheckedMulExpr c: AdjointReads(c.Adjoint, into); AdjointReads(c.Partial, into); break;
+                case CheckedDivExpr c: AdjointReads(c.Adjoint, into); AdjointReads(c.Divisor, into); break;
+                case ConditionalExpr c: AdjointReads(c.Condition, into); AdjointReads(c.WhenTrue, into); AdjointReads(c.WhenFalse, into); break;
+                case ConvertExpr c: AdjointReads(c.Operand, into); break;
+            }
         }
 
         /// <summary>The value whose adjoint variable holds this value's adjoint (a carried value's is its loop output's).</summary>

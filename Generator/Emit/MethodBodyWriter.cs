@@ -325,7 +325,8 @@ namespace Differentiable.Generator.Emit
             {
                 switch (block.Terminator)
                 {
-                    case ReturnTerminator { Value: { } v }: used.Add(v); break;
+                    // Only Gradient returns the value; Backward computes it only if something else reads it.
+                    case ReturnTerminator { Value: { } v }: if (_gradientMode) used.Add(v); break;
                     case SplitTerminator split: used.Add(split.Condition); Terminators(split.Then); Terminators(split.Else); break;
                 }
                 foreach (var instruction in block.Instructions)
