@@ -1,0 +1,549 @@
+using System.Reflection;
+using System.Text;
+using System.Text.RegularExpressions;
+using Differentiable.Generator.Tests.Corpus;
+using Differentiable.Generator.Tests.Infrastructure;
+using Microsoft.CodeAnalysis;
+
+namespace Differentiable.Generator.Tests.Fuzz;
+
+/// <summary>What happened to one program.</summary>
+internal enum OutcomeKind
+{
+    /// <summary>Every check passed (possibly at fewer points than asked, see the counters).</summary>
+    Passed,
+
+    /// <summary>The generator refused it with a documented diagnostic (not DIFF0000).</summary>
+    Refused,
+
+    /// <summary>A bug: DIFF0000, a crash, generated code that does not compile, a wrong value or gradient.</summary>
+    Failed,
+
+    /// <summary>The fuzzer's own fault (the program's source does not compile, or the method itself throws).</summary>
+    Invalid,
+}
+
+/// <summary>The outcome of one program: for a failure, a stable key (what kind of failure) and the details.</summary>
+internal sealed record Outcome(OutcomeKind Kind, string Key, string Detail)
+{
+    public static readonly Outcome Pass = new(OutcomeKind.Passed, "", "");
+}
+
+/// <summary>Counters of a run.</summary>
+internal sealed class FuzzStats
+{
+    public int Programs, Passed, Refused, Failed, Invalid, PointsChecked, PointsSkippedKink, PointsSkippedFd, PointsSkippedNonFinite, Unchecked, Compilations;
+    public double CompileSeconds, CheckSeconds, GeneratorSeconds, CpuSeconds;
+    public long GeneratedChars, SourceChars;
+    public readonly SortedDictionary<string, int> Constructs = new(StringComparer.Ordinal);
+    public readonly SortedDictionary<string, int> Refusals = new(StringComparer.Ordinal);
+    public readonly SortedDictionary<string, int> Failures = new(StringComparer.Ordinal);
+    public readonly Dictionary<string, string> RefusalExamples = new();
+
+    public string Report()
+    {
+        var sb = new StringBuilder();
+        sb.Append($"CPU time of the run (this process, all threads) {CpuSeconds:F1} s\n");
+        sb.Append($"programs {Programs}: passed {Passed}, refused {Refused}, failed {Failed}, invalid (fuzzer's fault) {Invalid}; compilations {Compilations} ({CompileSeconds:F1} s generating and compiling, {CheckSeconds:F1} s emitting and checking; generator alone {GeneratorSeconds:F1} s; {SourceChars / 1000} kB source, {GeneratedChars / 1000} kB generated)\n");
+        sb.Append($"points checked against finite differences {PointsChecked}; skipped: kink crossed {PointsSkippedKink}, finite differences not converged {PointsSkippedFd}, "
+            + $"non-finite {PointsSkippedNonFinite}; programs with no point checked against finite differences {Unchecked}\n");
+        sb.Append("constructs (programs using each):\n");
+        foreach (var (k, v) in Constructs) sb.Append($"  {k,-28} {v}\n");
+        if (Refusals.Count > 0)
+        {
+            sb.Append("refusals (diagnostic: programs):\n");
+            foreach (var (k, v) in Refusals) sb.Append($"  {k}: {v}   e.g. {RefusalExamples[k]}\n");
+        }
+        if (Failures.Count > 0)
+        {
+            sb.Append("failures (kind: programs):\n");
+            foreach (var (k, v) in Failures) sb.Append($"  {k}: {v}\n");
+        }
+        return sb.ToString();
+    }
+}
+
+/// <summary>Compiles batches of programs with the generator, then checks each program (see docs/fuzzing.md).</summary>
+internal static class FuzzRunner
+{
+    private const double Garbage = 13.25;
+    private const double Prefill = 0.5;
+    private const double Seed = 0.75;
+
+    /// <summary>Runs <paramref name="programs"/> in one compilation (and re-compilations without the ones that broke it).</summary>
+    /// <remarks><paramref name="compileOnly"/> stops after the compilation (for shrinking a compile-time failure).</remarks>
+    public static Dictionary<int, Outcome> RunBatch(IReadOnlyList<FuzzProgram> programs, FuzzStats? stats, bool analysesOff = false, bool compileOnly = false)
+    {
+        var outcomes = new Dictionary<int, Outcome>();
+        var remaining = programs.ToList();
+        for (int attempt = 0; attempt < 4 && remaining.Count > 0; attempt++)
+        {
+            var (source, lines) = BuildSource(remaining);
+            if (Environment.GetEnvironmentVariable("FUZZ_DUMP") is { Length: > 0 } dump) File.WriteAllText(dump, source);
+            if (stats is not null) stats.Compilations++;
+            GeneratorResult result;
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            try
+            {
+                result = TestCompiler.Run(source, analysesOff, assemblyName: "Fuzz" + Guid.NewGuid().ToString("N"));
+            }
+            catch (Exception e)
+            {
+                foreach (var p in remaining) outcomes[p.Id] = new Outcome(OutcomeKind.Failed, "generator threw", e.ToString());
+                return outcomes;
+            }
+            if (stats is not null) { stats.GeneratorSeconds += clock.Elapsed.TotalSeconds; stats.GeneratedChars += result.GeneratedText.Length; stats.SourceChars += source.Length; }
+            // Emit once and take its diagnostics (warnings included): GetDiagnostics first would bind everything twice.
+            var stream = new MemoryStream();
+            var emit = result.Output.Emit(stream);
+            var broken = Classify(remaining, result, emit.Diagnostics, lines, outcomes);
+            if (broken.Count == 0 && !emit.Success)
+            {
+                foreach (var p in remaining) outcomes[p.Id] = new Outcome(OutcomeKind.Failed, "emit", string.Join("\n", emit.Diagnostics));
+                return outcomes;
+            }
+            if (stats is not null) stats.CompileSeconds += clock.Elapsed.TotalSeconds;
+            if (broken.Count == 0)
+            {
+                if (compileOnly)
+                {
+                    foreach (var p in remaining) outcomes[p.Id] = Outcome.Pass;
+                    return outcomes;
+                }
+                clock.Restart();
+                CheckAll(remaining, result, stream, outcomes, stats);
+                if (stats is not null) stats.CheckSeconds += clock.Elapsed.TotalSeconds;
+                return outcomes;
+            }
+            remaining = remaining.Where(p => !broken.Contains(p.Id)).ToList();
+        }
+        foreach (var p in remaining) outcomes.TryAdd(p.Id, new Outcome(OutcomeKind.Invalid, "did not settle", "still broken after 4 compilations"));
+        return outcomes;
+    }
+
+    private static (string Source, List<(int Id, int From, int To)> Lines) BuildSource(List<FuzzProgram> programs)
+    {
+        var sb = new StringBuilder("using System;\nusing Differentiable;\n\nnamespace " + FuzzPrelude.Namespace + "\n{\n");
+        sb.Append(FuzzPrelude.Source).Append('\n');
+        var lines = new List<(int, int, int)>();
+        int Line() => sb.ToString().Count(ch => ch == '\n');
+        foreach (var p in programs)
+        {
+            int from = Line();
+            sb.Append(FuzzPrinter.Real(p)).Append(FuzzPrinter.Twin(p));
+            lines.Add((p.Id, from, Line()));
+        }
+        sb.Append("}\n");
+        return (sb.ToString(), lines);
+    }
+
+    private static readonly Regex GeneratedFile = new(@"\.F(\d+)\.", RegexOptions.Compiled);
+
+    /// <summary>Sorts the diagnostics out per program; returns the ids that cannot be run (their outcome is set).</summary>
+    private static HashSet<int> Classify(List<FuzzProgram> programs, GeneratorResult result, IEnumerable<Diagnostic> compilerDiagnostics,
+        List<(int Id, int From, int To)> lines, Dictionary<int, Outcome> outcomes)
+    {
+        var broken = new HashSet<int>();
+        int? ProgramAt(Location location)
+        {
+            if (location == Location.None) return null;
+            var span = location.GetLineSpan();
+            string path = span.Path;
+            if (path == "Test.cs")
+            {
+                int line = span.StartLinePosition.Line;
+                foreach (var (id, from, to) in lines) if (line >= from && line < to) return id;
+                return null;
+            }
+            var m = GeneratedFile.Match(Path.GetFileName(path));
+            return m.Success ? int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) : null;
+        }
+        void Set(int id, Outcome o)
+        {
+            broken.Add(id);
+            // A failure beats a refusal, which beats an invalid program (a refused method's drivers do not compile).
+            if (!outcomes.TryGetValue(id, out var old) || Rank(o.Kind) > Rank(old.Kind)) outcomes[id] = o;
+        }
+        static int Rank(OutcomeKind k) => k switch { OutcomeKind.Failed => 3, OutcomeKind.Refused => 2, OutcomeKind.Invalid => 1, _ => 0 };
+
+        foreach (var d in result.GeneratorDiagnostics.Where(d => d.Severity >= DiagnosticSeverity.Warning))
+        {
+            int? id = ProgramAt(d.Location);
+            if (d.Id == "DIFF0000" || id is null || !d.Id.StartsWith("DIFF", StringComparison.Ordinal))
+            {
+                // DIFF0000 is a bug; so is a generator exception (CS8784/CS8785) or a diagnostic outside any program.
+                foreach (int target in id is null ? programs.Select(p => p.Id) : new[] { id.Value })
+                    Set(target, new Outcome(OutcomeKind.Failed, d.Id == "DIFF0000" ? "DIFF0000" : "generator: " + d.Id, d.ToString()));
+                continue;
+            }
+            Set(id.Value, new Outcome(OutcomeKind.Refused, d.Id, d.GetMessage(System.Globalization.CultureInfo.InvariantCulture)));
+        }
+        foreach (var d in compilerDiagnostics.Where(d => d.Severity >= DiagnosticSeverity.Warning))
+        {
+            bool generated = d.Location != Location.None && d.Location.GetLineSpan().Path != "Test.cs";
+            if (!generated && d.Severity < DiagnosticSeverity.Error) continue; // warnings in the fuzzed source itself (unused locals...) are fine
+            int? id = ProgramAt(d.Location);
+            if (generated)
+            {
+                foreach (int target in id is null ? programs.Select(p => p.Id) : new[] { id.Value })
+                    Set(target, new Outcome(OutcomeKind.Failed, $"generated code: {d.Id}", d + "\n" + GeneratedFor(result, target)));
+            }
+            else if (id is null) foreach (var p in programs) Set(p.Id, new Outcome(OutcomeKind.Invalid, "prelude: " + d.Id, d.ToString()));
+            else Set(id.Value, new Outcome(OutcomeKind.Invalid, "source: " + d.Id, d.ToString()));
+        }
+        return broken;
+    }
+
+    private static string GeneratedFor(GeneratorResult result, int id)
+    {
+        var trees = result.Driver.GetRunResult().GeneratedTrees.Where(t => Path.GetFileName(t.FilePath).Contains($".F{id}.", StringComparison.Ordinal));
+        return string.Join("\n", trees.Select(t => "// " + Path.GetFileName(t.FilePath) + "\n" + t));
+    }
+
+    // ------------------------------------------------------------ running
+
+    private static void CheckAll(List<FuzzProgram> programs, GeneratorResult result, MemoryStream stream, Dictionary<int, Outcome> outcomes, FuzzStats? stats)
+    {
+        var alc = new System.Runtime.Loader.AssemblyLoadContext(null, isCollectible: true);
+        var assembly = alc.LoadFromStream(new MemoryStream(stream.ToArray()));
+        var trace = new Trace(assembly);
+        string generated = result.GeneratedText;
+        foreach (var p in programs)
+        {
+            Outcome o;
+            try
+            {
+                o = new ProgramCheck(p, assembly, trace, generated, stats).Run();
+            }
+            catch (Exception e)
+            {
+                o = new Outcome(OutcomeKind.Invalid, "harness: " + e.GetType().Name, e.ToString());
+            }
+            outcomes[p.Id] = o;
+        }
+        alc.Unload();
+    }
+
+    /// <summary>FuzzTrace of a loaded fuzz assembly.</summary>
+    internal sealed class Trace
+    {
+        private readonly Action<bool> _start;
+        private readonly FieldInfo _log;
+
+        public Trace(Assembly assembly)
+        {
+            var type = assembly.GetType(FuzzPrelude.Namespace + ".FuzzTrace")!;
+            _start = type.GetMethod("Start")!.CreateDelegate<Action<bool>>();
+            _log = type.GetField("Log")!;
+        }
+
+        public void Start(bool replay) => _start(replay);
+
+        public List<long> Log => (List<long>)_log.GetValue(null)!;
+    }
+
+    /// <summary>The checks of one program at a few points.</summary>
+    private sealed class ProgramCheck
+    {
+        private readonly FuzzProgram _p;
+        private readonly LoopFunction _f, _twin;
+        private readonly Action _reset, _resetTwin;
+        private readonly Trace _trace;
+        private readonly FuzzStats? _stats;
+
+        public ProgramCheck(FuzzProgram p, Assembly assembly, Trace trace, string generated, FuzzStats? stats)
+        {
+            _p = p;
+            _trace = trace;
+            _stats = stats;
+            string ns = FuzzPrelude.Namespace + ".";
+            _f = LoopFunction.Bind(assembly, ns + p.ClassName, LoopSignature.Parse(FuzzPrinter.MainText(p, twin: false), "M"), generated, withAdjoints: true);
+            _twin = LoopFunction.Bind(assembly, ns + p.TwinClassName, LoopSignature.Parse(FuzzPrinter.MainText(p, twin: true), "M"), null, withAdjoints: false);
+            _reset = assembly.GetType(ns + p.ClassName)!.GetMethod("Reset__")!.CreateDelegate<Action>();
+            _resetTwin = assembly.GetType(ns + p.TwinClassName)!.GetMethod("Reset__")!.CreateDelegate<Action>();
+        }
+
+        private bool IsFloat => _p.IsFloat;
+
+        public Outcome Run()
+        {
+            int checkedPoints = 0;
+            for (int attempt = 0; attempt < 8 && checkedPoints < 2; attempt++)
+            {
+                var point = Point(attempt);
+                var o = CheckPoint(point, attempt < 2, out bool fdChecked);
+                if (o is not null) return o;
+                if (fdChecked) checkedPoints++;
+            }
+            if (checkedPoints == 0 && _stats is not null) _stats.Unchecked++;
+            return Outcome.Pass;
+        }
+
+        private object[] Point(int attempt)
+        {
+            var rng = new Random(unchecked((int)_p.Seed * 7919 + attempt * 104729));
+            double Draw()
+            {
+                double v = Math.Round(-1.5 + 3 * rng.NextDouble(), 6);
+                return IsFloat ? (float)v : v;
+            }
+            return _f.Signature.Parameters.Select(p => p.Kind switch
+            {
+                LoopParamKind.Buffer => (object)Enumerable.Range(0, _p.Length).Select(_ => Draw()).ToArray(),
+                LoopParamKind.Scalar => Draw(),
+                _ => _p.Length,
+            }).ToArray();
+        }
+
+        private string Where(object[] point) => $"M({LoopChecks.Format(point)})";
+
+        /// <summary>Null when the point passes (or is skipped); <paramref name="fdChecked"/> when finite differences ran.</summary>
+        private Outcome? CheckPoint(object[] point, bool alwaysBitwise, out bool fdChecked)
+        {
+            fdChecked = false;
+            // The twin at the base point: its trace, and whether finite differences can run here.
+            _resetTwin();
+            _trace.Start(replay: false);
+            var baseArgs = _twin.Pack(point);
+            double twinValue = _twin.Value(baseArgs);
+            var baseTrace = _trace.Log.ToArray();
+            var x = _twin.ActiveValues(_twin.Pack(point));
+
+            // 1. the method itself, on fresh copies.
+            _reset();
+            var expected = _f.Pack(point);
+            double value;
+            try
+            {
+                value = _f.Value(expected);
+            }
+            catch (Exception e)
+            {
+                return new Outcome(OutcomeKind.Invalid, "M threw", $"{Where(point)}: {e.GetType().Name}: {e.Message}");
+            }
+            if (!double.IsFinite(value) || !double.IsFinite(twinValue))
+            {
+                if (_stats is not null) _stats.PointsSkippedNonFinite++;
+                return null;
+            }
+
+            // 2. Gradient: same value and buffers, bitwise; adjoints overwritten.
+            _reset();
+            var gArgs = _f.Pack(point);
+            var gAdj = _f.Adjoints(gArgs, LoopChecks.Filled(x.Length, Garbage));
+            double returned;
+            try
+            {
+                returned = _f.Gradient(gArgs, gAdj);
+            }
+            catch (Exception e)
+            {
+                return Fail("MGradient threw " + e.GetType().Name, $"{Where(point)}: {e}");
+            }
+            var gradient = _f.Flatten(gArgs, gAdj);
+            if (BitConverter.DoubleToInt64Bits(returned) != BitConverter.DoubleToInt64Bits(value))
+                return Fail("Gradient value differs from M", $"{Where(point)}: MGradient returned {LoopChecks.Fmt(returned)}, M returns {LoopChecks.Fmt(value)}");
+            var bufferDiff = BuffersDiffer(expected, gArgs);
+            if (bufferDiff is not null) return Fail("buffers after Gradient differ from M's", $"{Where(point)}: after MGradient {bufferDiff}");
+
+            // 3. Backward(dResult: 1) on zero adjoints: same buffers bitwise, same adjoints as Gradient up to rounding.
+            _reset();
+            var bArgs = _f.Pack(point);
+            var bAdj = _f.Adjoints(bArgs);
+            try
+            {
+                _f.Backward(bArgs, 1, bAdj);
+            }
+            catch (Exception e)
+            {
+                return Fail("MBackward threw " + e.GetType().Name, $"{Where(point)}: {e}");
+            }
+            bufferDiff = BuffersDiffer(expected, bArgs);
+            if (bufferDiff is not null) return Fail("buffers after Backward differ from M's", $"{Where(point)}: after MBackward {bufferDiff}");
+            var near = NotNear(_f.Flatten(bArgs, bAdj), gradient, IsFloat ? LoopChecks.RoundingFloat : LoopChecks.RoundingDouble, bArgs);
+            if (near is not null) return Fail("Backward(1) differs from Gradient", $"{Where(point)}: MBackward(dResult: 1) on zero adjoints against MGradient:\n{near}");
+
+            // 4. Backward with a seed, pre-filled scalar adjoints and random shadow seeds on every buffer.
+            var rng = new Random(unchecked((int)_p.Seed + 17));
+            var seeds = x.Select(_ => Round((0.25 + rng.NextDouble()) * (rng.Next(2) == 0 ? -1 : 1))).ToArray();
+            var slots = _f.Slots(bArgs);
+            foreach (var s in slots.Where(s => s.Param.Kind == LoopParamKind.Scalar)) seeds[s.Offset] = Prefill;
+            _reset();
+            var sArgs = _f.Pack(point);
+            var sAdj = _f.Adjoints(sArgs, seeds);
+            try
+            {
+                _f.Backward(sArgs, Seed, sAdj);
+            }
+            catch (Exception e)
+            {
+                return Fail("MBackward threw " + e.GetType().Name, $"{Where(point)}: {e}");
+            }
+            bufferDiff = BuffersDiffer(expected, sArgs);
+            if (bufferDiff is not null) return Fail("buffers after Backward differ from M's", $"{Where(point)}: after MBackward(dResult: {Seed}) {bufferDiff}");
+            var vjp = _f.Flatten(sArgs, sAdj);
+            foreach (var s in slots.Where(s => s.Param.Kind == LoopParamKind.Scalar)) vjp[s.Offset] -= Prefill;
+
+            // 5. Finite differences of the twin: value, and Seed * value + seeds . (active buffers at return).
+            var shadowSeeds = (double[])seeds.Clone();
+            foreach (var s in slots.Where(s => s.Param.Kind == LoopParamKind.Scalar)) shadowSeeds[s.Offset] = 0;
+            var fd = FiniteDifferences(point, x, baseTrace, shadowSeeds, out string? skip);
+            if (fd is null)
+            {
+                if (_stats is not null)
+                {
+                    if (skip == "kink") _stats.PointsSkippedKink++;
+                    else if (skip == "fd") _stats.PointsSkippedFd++;
+                    else _stats.PointsSkippedNonFinite++;
+                }
+                return null;
+            }
+            fdChecked = true;
+            if (_stats is not null) _stats.PointsChecked++;
+            var (dValue, dObjective) = fd.Value;
+            var close = NotClose(gradient, dValue, bArgs);
+            if (close is not null) return Fail("gradient differs from finite differences", $"{Where(point)}: MGradient against finite differences of M:\n{close}");
+            close = NotClose(vjp, dObjective, bArgs);
+            if (close is not null)
+                return Fail("Backward (seeded) differs from finite differences",
+                    $"{Where(point)}: MBackward(dResult: {Seed}), scalar adjoints pre-filled with {Prefill} (their change shown), buffer shadows seeded with [{LoopChecks.Fmt(shadowSeeds)}], "
+                    + $"against finite differences of {Seed} * M + seeds . (buffers at return):\n{close}");
+            return null;
+        }
+
+        private double Round(double v) => IsFloat ? (float)v : v;
+
+        private Outcome Fail(string key, string detail) => new(OutcomeKind.Failed, key, detail);
+
+        /// <summary>Twin evaluation with the active values <paramref name="active"/>: its value and seeds . (active buffers after), and its trace.</summary>
+        private (double Value, double Objective, long[] Trace) Twin(object[] point, double[] active, double[] shadowSeeds)
+        {
+            _resetTwin();
+            _trace.Start(replay: true);
+            var args = _twin.Pack(point);
+            _twin.SetActive(args, active);
+            double v = _twin.Value(args);
+            var after = _twin.ActiveValues(args);
+            double l = Seed * v;
+            for (int j = 0; j < after.Length; j++) l += shadowSeeds[j] * after[j];
+            return (v, l, _trace.Log.ToArray());
+        }
+
+        /// <summary>
+        /// Central differences with Richardson extrapolation, at steps h and h/4 (h = 1e-3 max(1, |x|)); where they
+        /// disagree, again with h/16 (twice). Null when a probe crossed a kink (its trace differs) or nothing converged.
+        /// </summary>
+        private (double[] Value, double[] Objective)? FiniteDifferences(object[] point, double[] x, long[] baseTrace, double[] shadowSeeds, out string? skip)
+        {
+            skip = null;
+            var dv = new double[x.Length];
+            var dl = new double[x.Length];
+            for (int j = 0; j < x.Length; j++)
+            {
+                double h = 1e-3 * Math.Max(1, Math.Abs(x[j]));
+                bool done = false;
+                for (int refine = 0; refine < 3 && !done; refine++, h /= 16)
+                {
+                    var coarse = Richardson(point, x, j, h, baseTrace, shadowSeeds, ref skip);
+                    var fine = Richardson(point, x, j, h / 4, baseTrace, shadowSeeds, ref skip);
+                    if (coarse is null || fine is null) return null;
+                    if (Agree(coarse.Value.V, fine.Value.V) && Agree(coarse.Value.L, fine.Value.L))
+                    {
+                        (dv[j], dl[j]) = fine.Value;
+                        done = true;
+                    }
+                }
+                if (!done)
+                {
+                    skip = "fd";
+                    return null;
+                }
+            }
+            return (dv, dl);
+        }
+
+        private static bool Agree(double a, double b) => GradientCheck.RelativeError(a, b, 1e-3) <= 1e-8;
+
+        private (double V, double L)? Richardson(object[] point, double[] x, int j, double h, long[] baseTrace, double[] shadowSeeds, ref string? skip)
+        {
+            (double V, double L)? Central(double step)
+            {
+                var plus = (double[])x.Clone();
+                plus[j] += step;
+                var minus = (double[])x.Clone();
+                minus[j] -= step;
+                var a = Twin(point, plus, shadowSeeds);
+                var b = Twin(point, minus, shadowSeeds);
+                if (!a.Trace.AsSpan().SequenceEqual(baseTrace) || !b.Trace.AsSpan().SequenceEqual(baseTrace)) return null;
+                return ((a.Value - b.Value) / (2 * step), (a.Objective - b.Objective) / (2 * step));
+            }
+            var d1 = Central(h);
+            var d2 = Central(h / 2);
+            if (d1 is null || d2 is null)
+            {
+                skip = "kink";
+                return null;
+            }
+            var r = ((4 * d2.Value.V - d1.Value.V) / 3, (4 * d2.Value.L - d1.Value.L) / 3);
+            if (!double.IsFinite(r.Item1) || !double.IsFinite(r.Item2))
+            {
+                skip = "nonfinite";
+                return null;
+            }
+            return r;
+        }
+
+        private string? NotClose(double[] actual, double[] expected, object[] args)
+        {
+            double tolerance = IsFloat ? 1e-3 : 1e-6;
+            double scale = expected.Length == 0 ? 0 : expected.Max(Math.Abs);
+            double floor = Math.Max(1e-3, (IsFloat ? 1e-2 : 1e-3) * scale);
+            var bad = new List<string>();
+            for (int i = 0; i < expected.Length; i++)
+            {
+                double error = GradientCheck.RelativeError(actual[i], expected[i], floor);
+                if (!(error <= tolerance)) bad.Add($"  d/d{_f.Coordinate(args, i)}: {LoopChecks.Fmt(actual[i])}, finite differences {LoopChecks.Fmt(expected[i])} (error {error:G3})");
+            }
+            return bad.Count == 0 ? null
+                : string.Join("\n", bad.Take(8)) + $"\n  (tolerance {tolerance:G3}, floor {floor:G3}; analytic [{LoopChecks.Fmt(actual)}], finite differences [{LoopChecks.Fmt(expected)}])";
+        }
+
+        private string? NotNear(double[] actual, double[] expected, double tolerance, object[] args)
+        {
+            var bad = new List<string>();
+            for (int i = 0; i < expected.Length; i++)
+            {
+                double error = LoopChecks.CloseError(actual[i], expected[i]);
+                if (!(error <= tolerance)) bad.Add($"  d/d{_f.Coordinate(args, i)}: {LoopChecks.Fmt(actual[i])}, expected {LoopChecks.Fmt(expected[i])} (error {error:G3})");
+            }
+            return bad.Count == 0 ? null : string.Join("\n", bad.Take(8));
+        }
+
+        /// <summary>Null when every buffer argument holds bitwise the same contents; else a description.</summary>
+        private string? BuffersDiffer(object[] expected, object[] actual)
+        {
+            foreach (var p in _f.Signature.Parameters.Where(p => p.Kind == LoopParamKind.Buffer))
+            {
+                var e = ToBits((Array)expected[p.Index]);
+                var a = ToBits((Array)actual[p.Index]);
+                if (!e.SequenceEqual(a))
+                    return $"buffer {p.Name} holds [{Show((Array)actual[p.Index])}], M leaves [{Show((Array)expected[p.Index])}]";
+            }
+            return null;
+        }
+
+        private static long[] ToBits(Array a) => a switch
+        {
+            double[] d => d.Select(BitConverter.DoubleToInt64Bits).ToArray(),
+            float[] f => f.Select(v => (long)BitConverter.SingleToInt32Bits(v)).ToArray(),
+            _ => throw new InvalidOperationException(),
+        };
+
+        private static string Show(Array a) => a switch
+        {
+            double[] d => LoopChecks.Fmt(d),
+            float[] f => string.Join(", ", f.Select(v => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture) + "f")),
+            _ => "",
+        };
+    }
+}

@@ -1,0 +1,146 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Xunit.Abstractions;
+
+namespace Differentiable.Generator.Tests.Fuzz;
+
+/// <summary>Skipped unless FUZZ_COUNT is set: the long fuzz run (docs/fuzzing.md).</summary>
+public sealed class FuzzLongFactAttribute : FactAttribute
+{
+    public FuzzLongFactAttribute()
+    {
+        if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable("FUZZ_COUNT")))
+            Skip = "set FUZZ_COUNT (and optionally FUZZ_SEED, FUZZ_BATCH, FUZZ_SHRINK_SECONDS) to run the long fuzz";
+    }
+}
+
+/// <summary>
+/// The random-program fuzzer (docs/fuzzing.md): generated [Differentiable] programs compiled with the generator and
+/// checked against themselves (bitwise values and buffers) and against finite differences; failures shrunk.
+/// </summary>
+public class FuzzTests(ITestOutputHelper output)
+{
+    /// <summary>The CI run: a fixed seed set, a few hundred programs.</summary>
+    public const int CiSeed = 1;
+    public const int CiCount = 300;
+
+    [Fact]
+    public void Fuzz_Ci()
+    {
+        var run = FuzzRun.Execute(CiSeed, CiCount, batch: 60, shrinkBudget: TimeSpan.FromSeconds(10), maxShrunk: 3, analysesOff: false, log: output.WriteLine);
+        var missing = FuzzConstructs.Required.Where(c => !run.Stats.Constructs.ContainsKey(c)).ToList();
+        Assert.True(missing.Count == 0, "the fuzz grammar no longer produces: " + string.Join(", ", missing));
+        Assert.True(run.Stats.Invalid == 0, $"{run.Stats.Invalid} programs were invalid (the fuzzer's fault):\n{run.InvalidExamples}");
+        Assert.True(run.Stats.Failed == 0, $"{run.Stats.Failed} of {run.Stats.Programs} fuzzed programs failed:\n{run.Text}");
+    }
+
+    [FuzzLongFact]
+    public void Fuzz_Long()
+    {
+        long seed = long.Parse(Environment.GetEnvironmentVariable("FUZZ_SEED") ?? "1", CultureInfo.InvariantCulture);
+        int count = int.Parse(Environment.GetEnvironmentVariable("FUZZ_COUNT")!, CultureInfo.InvariantCulture);
+        int batch = int.Parse(Environment.GetEnvironmentVariable("FUZZ_BATCH") ?? "60", CultureInfo.InvariantCulture);
+        int shrinkSeconds = int.Parse(Environment.GetEnvironmentVariable("FUZZ_SHRINK_SECONDS") ?? "60", CultureInfo.InvariantCulture);
+        bool off = Environment.GetEnvironmentVariable("FUZZ_ANALYSES") == "off";
+        var run = FuzzRun.Execute(seed, count, batch, TimeSpan.FromSeconds(shrinkSeconds), maxShrunk: 20, off, output.WriteLine);
+        Assert.True(run.Stats.Failed == 0 && run.Stats.Invalid == 0, $"{run.Stats.Failed} failed, {run.Stats.Invalid} invalid of {run.Stats.Programs}; report: {run.ReportPath}");
+    }
+}
+
+/// <summary>One fuzz run: generate, compile in batches, check, shrink one program per distinct failure, report.</summary>
+internal sealed class FuzzRun
+{
+    public FuzzStats Stats { get; } = new();
+
+    public string Text { get; private set; } = "";
+
+    public string InvalidExamples { get; private set; } = "";
+
+    public string ReportPath { get; private set; } = "";
+
+    public static FuzzRun Execute(long seed, int count, int batch, TimeSpan shrinkBudget, int maxShrunk, bool analysesOff, Action<string> log)
+    {
+        var run = new FuzzRun();
+        var clock = Stopwatch.StartNew();
+        var cpu = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime;
+        var failures = new List<(FuzzProgram Program, Outcome Outcome)>();
+        var invalid = new List<(FuzzProgram Program, Outcome Outcome)>();
+        for (int start = 0; start < count; start += batch)
+        {
+            var programs = Enumerable.Range(start, Math.Min(batch, count - start)).Select(i => FuzzGenerator.Generate(i, seed + i)).ToList();
+            foreach (var p in programs)
+                foreach (var c in FuzzConstructs.Of(p)) run.Stats.Constructs[c] = run.Stats.Constructs.GetValueOrDefault(c) + 1;
+            var outcomes = FuzzRunner.RunBatch(programs, run.Stats, analysesOff);
+            foreach (var p in programs)
+            {
+                var o = outcomes[p.Id];
+                run.Stats.Programs++;
+                switch (o.Kind)
+                {
+                    case OutcomeKind.Passed: run.Stats.Passed++; break;
+                    case OutcomeKind.Refused:
+                        run.Stats.Refused++;
+                        run.Stats.Refusals[o.Key] = run.Stats.Refusals.GetValueOrDefault(o.Key) + 1;
+                        run.Stats.RefusalExamples.TryAdd(o.Key, $"seed {p.Seed}: {o.Detail}");
+                        break;
+                    case OutcomeKind.Failed:
+                        run.Stats.Failed++;
+                        run.Stats.Failures[o.Key] = run.Stats.Failures.GetValueOrDefault(o.Key) + 1;
+                        failures.Add((p, o));
+                        break;
+                    default: run.Stats.Invalid++; invalid.Add((p, o)); break;
+                }
+            }
+        }
+        var checkTime = clock.Elapsed;
+        run.Stats.CpuSeconds = (System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
+
+        var sb = new StringBuilder();
+        sb.Append($"fuzz seed {seed}, {count} programs (program k has seed {seed} + k), batches of {batch}, analyses {(analysesOff ? "off" : "on")}: "
+            + $"checked in {checkTime.TotalSeconds:F1} s\n");
+        sb.Append(run.Stats.Report());
+        foreach (var (p, o) in invalid.Take(3))
+            run.InvalidExamples += $"--- seed {p.Seed}: {o.Key}\n{Truncate(o.Detail, 1500)}\n{FuzzPrinter.Repro(p)}\n";
+
+        // One shrunk reproduction per distinct failure key.
+        int shrunk = 0;
+        foreach (var group in failures.GroupBy(f => f.Outcome.Key))
+        {
+            var (p, o) = group.First();
+            sb.Append($"\n=== FAILURE: {o.Key} ({group.Count()} programs; seeds {string.Join(", ", group.Take(10).Select(g => g.Program.Seed))}{(group.Count() > 10 ? ", ..." : "")})\n");
+            sb.Append($"reproduce: FUZZ_SEED={p.Seed} FUZZ_COUNT=1\n");
+            if (shrunk++ < maxShrunk)
+            {
+                var t = Stopwatch.StartNew();
+                var (small, so, steps) = FuzzShrinker.Shrink(p, o, shrinkBudget);
+                sb.Append($"shrunk in {steps} steps ({t.Elapsed.TotalSeconds:F1} s), {FuzzPrinter.Repro(p).Length} -> {FuzzPrinter.Repro(small).Length} characters:\n");
+                sb.Append(Repro(small)).Append(Truncate(so.Detail, 6000)).Append('\n');
+            }
+            else
+            {
+                sb.Append(Repro(p)).Append(Truncate(o.Detail, 3000)).Append('\n');
+            }
+        }
+        sb.Append($"\ntotal {clock.Elapsed.TotalSeconds:F1} s\n");
+        run.Text = sb.ToString();
+        run.ReportPath = Path.Combine(Path.GetTempPath(), $"differentiable-fuzz-seed{seed}-count{count}.txt");
+        File.WriteAllText(run.ReportPath, run.Text + (run.InvalidExamples.Length > 0 ? "\n=== INVALID (fuzzer's fault)\n" + run.InvalidExamples : ""));
+        log(run.Text);
+        log("report written to " + run.ReportPath);
+        return run;
+    }
+
+    private static string Repro(FuzzProgram p)
+    {
+        var sb = new StringBuilder();
+        sb.Append($"// {(p.IsFloat ? "float" : "double")} program, seed {p.Seed}, every buffer of length {p.Length}")
+            .Append(p.Main.Params.Any(x => x.Kind == ParamKind.Int) ? $", n = {p.Length}" : "").Append('\n');
+        sb.Append($"public static partial class {p.ClassName}\n{{\n");
+        foreach (var line in FuzzPrinter.Repro(p).Split('\n')) if (line.Length > 0) sb.Append("    ").Append(line).Append('\n');
+        sb.Append("}\n");
+        return sb.ToString();
+    }
+
+    private static string Truncate(string s, int max) => s.Length <= max ? s : s.Substring(0, max) + "\n... (truncated)";
+}
