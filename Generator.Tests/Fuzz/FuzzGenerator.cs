@@ -296,7 +296,7 @@ internal sealed class FuzzGenerator
         if (scope.Counters.Count > 0 && k < 6) return new Index(IndexKind.Counter, Pick(scope.Counters));
         if (scope.Counters.Count > 0 && k < 7) return new Index(IndexKind.Mirror, Pick(scope.Counters));
         if (scope.Counters.Count > 0 && k < 8) return new Index(IndexKind.Next, Pick(scope.Counters));
-        return new Index(k % 2 == 0 || (isArray && !Chance(0.15)) ? IndexKind.Zero : IndexKind.Last, null);
+        return new Index(k % 2 == 0 || (isArray && !Chance(0.05)) ? IndexKind.Zero : IndexKind.Last, null);
     }
 
     private BoolExpr Bool(Scope scope, int depth)

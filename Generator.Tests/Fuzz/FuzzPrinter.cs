@@ -62,10 +62,13 @@ internal sealed class FuzzPrinter
     private readonly StringBuilder _sb = new();
     private int _indent;
 
-    private FuzzPrinter(FuzzProgram program, bool twin)
+    private readonly bool _adjointDrivers;
+
+    private FuzzPrinter(FuzzProgram program, bool twin, bool adjointDrivers = false)
     {
         _p = program;
         _twin = twin;
+        _adjointDrivers = adjointDrivers;
     }
 
     private bool IsFloat => _p.IsFloat && !_twin;
@@ -73,7 +76,7 @@ internal sealed class FuzzPrinter
     private string T => IsFloat ? "float" : "double";
 
     /// <summary>The class under test (with [Differentiable]) and its drivers.</summary>
-    public static string Real(FuzzProgram p) => new FuzzPrinter(p, twin: false).Class();
+    public static string Real(FuzzProgram p, bool withAdjoints = true) => new FuzzPrinter(p, twin: false, withAdjoints).Class();
 
     /// <summary>The traced double twin and its value driver.</summary>
     public static string Twin(FuzzProgram p) => new FuzzPrinter(p, twin: true).Class();
@@ -121,12 +124,18 @@ internal sealed class FuzzPrinter
         if (withDrivers)
         {
             var signature = Corpus.LoopSignature.Parse(MainText(_p, _twin), "M");
-            foreach (var line in signature.Drivers(withAdjoints: !_twin).Split('\n')) if (line.Length > 0) Line(line);
+            foreach (var line in signature.Drivers(withAdjoints: _adjointDrivers).Split('\n')) if (line.Length > 0) Line(line);
         }
     }
 
+    private Method? _method;
+
+    private bool IsArray(string buffer) =>
+        _method is not null && (_method.Params.Any(p => p.Name == buffer && p.Kind == ParamKind.Array) || _method.Locals.Any(l => l.Name == buffer && !l.Stackalloc));
+
     private void MethodDecl(Method m, bool isMain)
     {
+        _method = m;
         if (!_twin) Line("[Differentiable]");
         string parameters = string.Join(", ", m.Params.Select(ParamDecl));
         Line($"public static {(m.ReturnsValue ? T : "void")} {m.Name}({parameters})");
@@ -183,6 +192,8 @@ internal sealed class FuzzPrinter
             case BufferOp op:
                 Line(op.Op switch
                 {
+                    // array.CopyTo(array) is ambiguous between the Span and Memory overloads of MemoryExtensions.
+                    "CopyTo" when IsArray(op.Source!) && IsArray(op.Target) => $"{op.Source}.AsSpan().CopyTo({op.Target});",
                     "CopyTo" => $"{op.Source}.CopyTo({op.Target});",
                     "Fill" => $"{op.Target}.Fill({E(op.Value!)});",
                     "Clear" => $"{op.Target}.Clear();",

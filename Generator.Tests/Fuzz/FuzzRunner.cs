@@ -69,6 +69,7 @@ internal static class FuzzRunner
     private const double Garbage = 13.25;
     private const double Prefill = 0.5;
     private const double Seed = 0.75;
+    private static readonly TimeSpan ProgramTimeout = TimeSpan.FromSeconds(20);
 
     /// <summary>Runs <paramref name="programs"/> in one compilation (and re-compilations without the ones that broke it).</summary>
     /// <remarks><paramref name="compileOnly"/> stops after the compilation (for shrinking a compile-time failure).</remarks>
@@ -121,7 +122,18 @@ internal static class FuzzRunner
         return outcomes;
     }
 
-    private static (string Source, List<(int Id, int From, int To)> Lines) BuildSource(List<FuzzProgram> programs)
+    /// <summary>
+    /// Compiles <paramref name="programs"/> and their twins with the C# compiler alone (no generator, drivers without
+    /// adjoints): the errors, which would be the fuzzer's fault.
+    /// </summary>
+    public static List<string> PrimalErrors(IReadOnlyList<FuzzProgram> programs)
+    {
+        var (source, _) = BuildSource(programs.ToList(), primalOnly: true);
+        var compilation = TestCompiler.CreateCompilation(source, "FuzzPrimal");
+        return compilation.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error).Select(d => d.ToString()).ToList();
+    }
+
+    private static (string Source, List<(int Id, int From, int To)> Lines) BuildSource(List<FuzzProgram> programs, bool primalOnly = false)
     {
         var sb = new StringBuilder("using System;\nusing Differentiable;\n\nnamespace " + FuzzPrelude.Namespace + "\n{\n");
         sb.Append(FuzzPrelude.Source).Append('\n');
@@ -130,7 +142,7 @@ internal static class FuzzRunner
         foreach (var p in programs)
         {
             int from = Line();
-            sb.Append(FuzzPrinter.Real(p)).Append(FuzzPrinter.Twin(p));
+            sb.Append(FuzzPrinter.Real(p, withAdjoints: !primalOnly)).Append(FuzzPrinter.Twin(p));
             lines.Add((p.Id, from, Line()));
         }
         sb.Append("}\n");
@@ -161,10 +173,18 @@ internal static class FuzzRunner
         void Set(int id, Outcome o)
         {
             broken.Add(id);
-            // A failure beats a refusal, which beats an invalid program (a refused method's drivers do not compile).
-            if (!outcomes.TryGetValue(id, out var old) || Rank(o.Kind) > Rank(old.Kind)) outcomes[id] = o;
+            if (!outcomes.TryGetValue(id, out var old) || Rank(o) > Rank(old)) outcomes[id] = o;
         }
-        static int Rank(OutcomeKind k) => k switch { OutcomeKind.Failed => 3, OutcomeKind.Refused => 2, OutcomeKind.Invalid => 1, _ => 0 };
+        // An error in the fuzzed source itself (not a driver's call of a member the generator did not write) makes
+        // the program invalid whatever else happened; then a failure beats a refusal.
+        static int Rank(Outcome o) => o.Kind switch
+        {
+            OutcomeKind.Invalid when o.Key.StartsWith("source", StringComparison.Ordinal) => 4,
+            OutcomeKind.Failed => 3,
+            OutcomeKind.Refused => 2,
+            OutcomeKind.Invalid => 1,
+            _ => 0,
+        };
 
         foreach (var d in result.GeneratorDiagnostics.Where(d => d.Severity >= DiagnosticSeverity.Warning))
         {
@@ -186,12 +206,29 @@ internal static class FuzzRunner
             if (generated)
             {
                 foreach (int target in id is null ? programs.Select(p => p.Id) : new[] { id.Value })
-                    Set(target, new Outcome(OutcomeKind.Failed, $"generated code: {d.Id}", d + "\n" + GeneratedFor(result, target)));
+                    Set(target, new Outcome(OutcomeKind.Failed, $"generated code: {d.Id}{NameIn(d)}", d + "\n" + GeneratedFor(result, target)));
             }
             else if (id is null) foreach (var p in programs) Set(p.Id, new Outcome(OutcomeKind.Invalid, "prelude: " + d.Id, d.ToString()));
+            else if (MissingGeneratedMember(d)) Set(id.Value, new Outcome(OutcomeKind.Invalid, "driver: " + d.Id, d.ToString()));
             else Set(id.Value, new Outcome(OutcomeKind.Invalid, "source: " + d.Id, d.ToString()));
         }
         return broken;
+    }
+
+    /// <summary>A driver calling MGradient/MBackward, which the generator did not write (the program was refused).</summary>
+    private static bool MissingGeneratedMember(Diagnostic d)
+    {
+        string message = d.GetMessage(System.Globalization.CultureInfo.InvariantCulture);
+        return d.Id is "CS0103" or "CS0117" or "CS1061" && (message.Contains("Gradient'", StringComparison.Ordinal) || message.Contains("Backward'", StringComparison.Ordinal));
+    }
+
+    private static readonly Regex QuotedName = new(@"'([A-Za-z_]+?)\d*'", RegexOptions.Compiled);
+
+    /// <summary>" (trips)" for "A local named 'trips' ...": the generated name without its number tells bugs apart.</summary>
+    private static string NameIn(Diagnostic d)
+    {
+        var m = QuotedName.Match(d.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+        return m.Success ? $" ({m.Groups[1].Value})" : "";
     }
 
     private static string GeneratedFor(GeneratorResult result, int id)
@@ -210,16 +247,25 @@ internal static class FuzzRunner
         string generated = result.GeneratedText;
         foreach (var p in programs)
         {
-            Outcome o;
-            try
+            // On a worker thread with a time limit: a generated loop that never ends must fail the program, not hang the run.
+            var task = Task.Run(() =>
             {
-                o = new ProgramCheck(p, assembly, trace, generated, stats).Run();
-            }
-            catch (Exception e)
+                try
+                {
+                    return new ProgramCheck(p, assembly, trace, generated, stats).Run();
+                }
+                catch (Exception e)
+                {
+                    return new Outcome(OutcomeKind.Invalid, "harness: " + e.GetType().Name, e.ToString());
+                }
+            });
+            if (!task.Wait(ProgramTimeout))
             {
-                o = new Outcome(OutcomeKind.Invalid, "harness: " + e.GetType().Name, e.ToString());
+                outcomes[p.Id] = new Outcome(OutcomeKind.Failed, "timeout", $"the checks of F{p.Id} did not finish in {ProgramTimeout.TotalSeconds} s (a loop that never ends?); the remaining programs of the batch were not run");
+                foreach (var rest in programs.SkipWhile(q => q != p).Skip(1)) outcomes[rest.Id] = new Outcome(OutcomeKind.Invalid, "not run", "an earlier program of its batch timed out");
+                return; // the stuck thread keeps the assembly: do not unload it
             }
-            outcomes[p.Id] = o;
+            outcomes[p.Id] = task.Result;
         }
         alc.Unload();
     }
