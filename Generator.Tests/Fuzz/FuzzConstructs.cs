@@ -11,7 +11,7 @@ internal static class FuzzConstructs
         "double", "float", "param ReadOnlySpan", "param Span", "param array", "[NoDiff] span", "[NoDiff] scalar", "int param",
         "stackalloc", "new T[n]", "static readonly", "mutable static", "Bump() between reads",
         "for counted", "for backwards", "for step 2", "for with condition", "while", "while with condition", "do/while", "foreach",
-        "nested loop", "break", "continue", "return in loop", "early return", "condition reads buffer",
+        "nested loop", "break", "continue", "return in loop", "early return", "condition reads buffer", "loop condition reads buffer",
         "if", "if/else", "?:", "&&", "||", "!", "store =", "store +=", "store *=", "assign *=",
         "helper scalar call", "helper void call", "helper buffer argument [NoDiff]", "same buffer twice", "rule Soft", "rule WSum",
         "CopyTo", "Fill", "Clear", "Grad.Stop", "via double", "counter as value", "index ^1", "index mirror", "index next",
@@ -119,7 +119,12 @@ internal static class FuzzConstructs
                     _readSinceBump = true;
                     if (_bumpedAfterRead && main) set.Add("Bump() between reads");
                     break;
-                case Load l: Index(l.Index); if (_inCondition) set.Add("condition reads buffer"); break;
+                case Load l:
+                    Index(l.Index);
+                    if (_inCondition) set.Add("condition reads buffer");
+                    if (_inLoopCondition) set.Add("loop condition reads buffer");
+                    break;
+                case CallRule { Buffer: not null } when _inLoopCondition: set.Add("loop condition reads buffer"); set.Add("rule WSum"); break;
                 case IntVal: set.Add("counter as value"); break;
                 case Neg n: Expr(n.Operand); break;
                 case Bin b: Expr(b.Left); Expr(b.Right); break;
@@ -132,12 +137,13 @@ internal static class FuzzConstructs
             }
         }
 
-        private bool _inCondition;
+        private bool _inCondition, _inLoopCondition;
 
         private void Bool(BoolExpr b, bool loopCondition)
         {
-            bool old = _inCondition;
+            bool old = _inCondition, oldLoop = _inLoopCondition;
             _inCondition = true;
+            _inLoopCondition |= loopCondition;
             switch (b)
             {
                 case Cmp c: Expr(c.Left); Expr(c.Right); break;
@@ -146,6 +152,7 @@ internal static class FuzzConstructs
                 case Not n: set.Add("!"); Bool(n.Operand, loopCondition); break;
             }
             _inCondition = old;
+            _inLoopCondition = oldLoop;
         }
     }
 }
