@@ -57,6 +57,26 @@ public class FuzzTests(ITestOutputHelper output)
         Assert.Equal(FuzzPrinter.Real(FuzzGenerator.Generate(7, 8)), FuzzPrinter.Real(FuzzGenerator.Generate(7, 8)));
     }
 
+    /// <summary>
+    /// The checks themselves: a correct program passes, and the same program against a twin whose value is 0.1% off
+    /// (in the result, or in a written buffer only) fails with the finite-difference check that should catch it.
+    /// </summary>
+    [Fact]
+    public void Fuzz_checks_catch_a_wrong_reference()
+    {
+        var x = new Var("x");
+        var body = new Stmt[] { new Store("u", new Index(IndexKind.Zero, null), "=", new Bin('*', x, new Load("w", new Index(IndexKind.Last, null)))) };
+        var main = new Method("M", new[] { new Param("x", ParamKind.Scalar), new Param("w", ParamKind.ReadOnlySpan), new Param("u", ParamKind.Span) },
+            Array.Empty<LocalBuffer>(), body, new Bin('+', new CallRule("Soft", x, null), new Fn("Sin", new Expr[] { new Load("u", new Index(IndexKind.Last, null)) })));
+        var program = new FuzzProgram(0, 42, false, 3, Array.Empty<Field>(), Array.Empty<Method>(), main);
+
+        Assert.Equal(OutcomeKind.Passed, FuzzRunner.RunBatch(new[] { program }, null)[0].Kind);
+        var value = FuzzRunner.RunBatch(new[] { program }, null, twinRewrite: t => t.Replace("FuzzLib.Soft(x)", "(1.001 * FuzzLib.Soft(x))", StringComparison.Ordinal))[0];
+        Assert.True(value.Key == "gradient differs from finite differences", value.ToString());
+        var buffer = FuzzRunner.RunBatch(new[] { program }, null, twinRewrite: t => t.Replace("u[0] = (x * w[^1]);", "u[0] = (1.001 * x * w[^1]);", StringComparison.Ordinal))[0];
+        Assert.True(buffer.Key == "Backward (seeded) differs from finite differences", buffer.ToString());
+    }
+
     [FuzzLongFact]
     public void Fuzz_Long()
     {
