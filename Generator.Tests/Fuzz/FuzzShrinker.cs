@@ -12,7 +12,7 @@ internal static class FuzzShrinker
 {
     private const int Chunk = 16;
 
-    public static (FuzzProgram Program, Outcome Outcome, int Steps) Shrink(FuzzProgram program, Outcome failure, TimeSpan budget)
+    public static (FuzzProgram Program, Outcome Outcome, int Steps) Shrink(FuzzProgram program, Outcome failure, TimeSpan budget, bool analysesOff = false)
     {
         var clock = Stopwatch.StartNew();
         var current = program;
@@ -32,7 +32,7 @@ internal static class FuzzShrinker
             {
                 if (clock.Elapsed >= budget) break;
                 var numbered = chunk.Select((c, k) => c with { Id = 100000 + k }).ToList();
-                var outcomes = FuzzRunner.RunBatch(numbered, stats: null, compileOnly: compileOnly);
+                var outcomes = FuzzRunner.RunBatch(numbered, stats: null, analysesOff, compileOnly);
                 var hit = numbered.FirstOrDefault(c => outcomes.TryGetValue(c.Id, out var o) && o.Kind == OutcomeKind.Failed && o.Key == failure.Key);
                 if (hit is not null)
                 {

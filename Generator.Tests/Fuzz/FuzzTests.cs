@@ -155,7 +155,7 @@ internal sealed class FuzzRun
             if (shrunk++ < maxShrunk)
             {
                 var t = Stopwatch.StartNew();
-                var (small, so, steps) = FuzzShrinker.Shrink(p, o, shrinkBudget);
+                var (small, so, steps) = FuzzShrinker.Shrink(p, o, shrinkBudget, analysesOff);
                 sb.Append($"shrunk in {steps} steps ({t.Elapsed.TotalSeconds:F1} s), {FuzzPrinter.Repro(p).Length} -> {FuzzPrinter.Repro(small).Length} characters:\n");
                 sb.Append(Repro(small)).Append(Truncate(so.Detail, 6000)).Append('\n');
             }
