@@ -1,9 +1,11 @@
+using System.Collections.Immutable;
 using System.Reflection;
 using System.Text;
 using System.Text.RegularExpressions;
 using Differentiable.Generator.Tests.Corpus;
 using Differentiable.Generator.Tests.Infrastructure;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
 
 namespace Differentiable.Generator.Tests.Fuzz;
 
@@ -71,57 +73,178 @@ internal static class FuzzRunner
     private const double Seed = 0.75;
     private static readonly TimeSpan ProgramTimeout = TimeSpan.FromSeconds(20);
 
-    /// <summary>Runs <paramref name="programs"/> in one compilation (and re-compilations without the ones that broke it).</summary>
-    /// <remarks><paramref name="compileOnly"/> stops after the compilation (for shrinking a compile-time failure).</remarks>
-    /// <remarks><paramref name="twinRewrite"/> edits the twins' text: the harness's self-test breaks the reference with it.</remarks>
+    /// <summary>
+    /// Runs <paramref name="programs"/> in one compilation: one syntax tree per program (its class and twin), the
+    /// generator once, then the drivers of the programs it did not refuse added to its output in trees of their own, so a
+    /// refusal or a broken generated file only takes its program's trees out before the next emit, never re-runs the
+    /// generator.
+    /// </summary>
+    /// <remarks><paramref name="compileOnly"/> stops after the compilation (for shrinking a compile-time failure).
+    /// <paramref name="twinRewrite"/> edits the twins' text: the harness's self-test breaks the reference with it.</remarks>
     public static Dictionary<int, Outcome> RunBatch(IReadOnlyList<FuzzProgram> programs, FuzzStats? stats, bool analysesOff = false, bool compileOnly = false,
         Func<string, string>? twinRewrite = null)
     {
         var outcomes = new Dictionary<int, Outcome>();
-        var remaining = programs.ToList();
-        for (int attempt = 0; attempt < 4 && remaining.Count > 0; attempt++)
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var programTrees = programs.ToDictionary(p => p.Id, p =>
         {
-            var (source, lines) = BuildSource(remaining, twinRewrite: twinRewrite);
-            if (Environment.GetEnvironmentVariable("FUZZ_DUMP") is { Length: > 0 } dump) File.WriteAllText(dump, source);
+            string twin = FuzzPrinter.Twin(p);
+            return Tree(FuzzPrinter.Real(p, withAdjoints: false) + (twinRewrite is null ? twin : twinRewrite(twin)), $"P{p.Id}.cs");
+        });
+        var prelude = Tree(FuzzPrelude.Source, "Prelude.cs");
+        var compilation = CSharpCompilation.Create("Fuzz" + Guid.NewGuid().ToString("N"), programTrees.Values.Prepend(prelude), TestCompiler.DefaultReferences,
+            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, optimizationLevel: OptimizationLevel.Release, nullableContextOptions: NullableContextOptions.Enable));
+        if (Environment.GetEnvironmentVariable("FUZZ_DUMP") is { Length: > 0 } dump)
+            File.WriteAllText(dump, string.Join("\n", compilation.SyntaxTrees.Select(t => "// " + t.FilePath + "\n" + t)));
+
+        ImmutableArray<Diagnostic> generatorDiagnostics;
+        CSharpCompilation output;
+        ImmutableArray<SyntaxTree> generatedTrees;
+        try
+        {
+            var options = new TestOptionsProvider(analysesOff ? new Dictionary<string, string> { ["build_property.DifferentiableAnalyses"] = "off" } : new());
+            GeneratorDriver driver = CSharpGeneratorDriver.Create(new[] { new DifferentiableGenerator().AsSourceGenerator() }, parseOptions: Parse, optionsProvider: options);
+            driver = driver.RunGeneratorsAndUpdateCompilation(compilation, out var updated, out generatorDiagnostics);
+            output = (CSharpCompilation)updated;
+            generatedTrees = driver.GetRunResult().GeneratedTrees;
+        }
+        catch (Exception e)
+        {
+            foreach (var p in programs) outcomes[p.Id] = new Outcome(OutcomeKind.Failed, "generator threw", e.ToString());
+            return outcomes;
+        }
+        if (stats is not null)
+        {
+            stats.GeneratorSeconds += clock.Elapsed.TotalSeconds;
+            stats.GeneratedChars += generatedTrees.Sum(t => (long)t.Length);
+            stats.SourceChars += compilation.SyntaxTrees.Sum(t => (long)t.Length);
+        }
+        var broken = new HashSet<int>();
+        ClassifyGenerator(programs, generatorDiagnostics, outcomes, broken);
+
+        var driverTrees = programs.Where(p => !broken.Contains(p.Id)).Select(p => Tree(AdjointDrivers(p), $"D{p.Id}.cs")).ToList();
+        var current = output.AddSyntaxTrees(driverTrees);
+        var removed = new HashSet<int>();
+        for (int attempt = 0; attempt < 4; attempt++)
+        {
+            // Take the trees of every program known to be broken out (its class, drivers and generated files).
+            var drop = current.SyntaxTrees.Where(t => ProgramOf(t.FilePath) is { } id && broken.Contains(id) && !removed.Contains(id)).ToList();
+            removed.UnionWith(broken);
+            if (drop.Count > 0) current = current.RemoveSyntaxTrees(drop);
             if (stats is not null) stats.Compilations++;
-            GeneratorResult result;
-            var clock = System.Diagnostics.Stopwatch.StartNew();
-            try
-            {
-                result = TestCompiler.Run(source, analysesOff, assemblyName: "Fuzz" + Guid.NewGuid().ToString("N"));
-            }
-            catch (Exception e)
-            {
-                foreach (var p in remaining) outcomes[p.Id] = new Outcome(OutcomeKind.Failed, "generator threw", e.ToString());
-                return outcomes;
-            }
-            if (stats is not null) { stats.GeneratorSeconds += clock.Elapsed.TotalSeconds; stats.GeneratedChars += result.GeneratedText.Length; stats.SourceChars += source.Length; }
             // Emit once and take its diagnostics (warnings included): GetDiagnostics first would bind everything twice.
             var stream = new MemoryStream();
-            var emit = result.Output.Emit(stream);
-            var broken = Classify(remaining, result, emit.Diagnostics, lines, outcomes);
-            if (broken.Count == 0 && !emit.Success)
-            {
-                foreach (var p in remaining) outcomes[p.Id] = new Outcome(OutcomeKind.Failed, "emit", string.Join("\n", emit.Diagnostics));
-                return outcomes;
-            }
+            var emit = current.Emit(stream);
+            int before = broken.Count;
+            ClassifyCompiler(programs.Where(p => !broken.Contains(p.Id)).ToList(), emit.Diagnostics, generatedTrees, outcomes, broken);
+            if (broken.Count > before) continue;
             if (stats is not null) stats.CompileSeconds += clock.Elapsed.TotalSeconds;
-            if (broken.Count == 0)
+            var healthy = programs.Where(p => !broken.Contains(p.Id)).ToList();
+            if (!emit.Success)
             {
-                if (compileOnly)
-                {
-                    foreach (var p in remaining) outcomes[p.Id] = Outcome.Pass;
-                    return outcomes;
-                }
-                clock.Restart();
-                CheckAll(remaining, result, stream, outcomes, stats);
-                if (stats is not null) stats.CheckSeconds += clock.Elapsed.TotalSeconds;
+                foreach (var p in healthy) outcomes[p.Id] = new Outcome(OutcomeKind.Failed, "emit", string.Join("\n", emit.Diagnostics));
                 return outcomes;
             }
-            remaining = remaining.Where(p => !broken.Contains(p.Id)).ToList();
+            if (compileOnly)
+            {
+                foreach (var p in healthy) outcomes[p.Id] = Outcome.Pass;
+                return outcomes;
+            }
+            clock.Restart();
+            CheckAll(healthy, string.Join("\n", generatedTrees.Select(t => t.ToString())), stream, outcomes, stats);
+            if (stats is not null) stats.CheckSeconds += clock.Elapsed.TotalSeconds;
+            return outcomes;
         }
-        foreach (var p in remaining) outcomes.TryAdd(p.Id, new Outcome(OutcomeKind.Invalid, "did not settle", "still broken after 4 compilations"));
+        foreach (var p in programs) outcomes.TryAdd(p.Id, new Outcome(OutcomeKind.Invalid, "did not settle", "still broken after 4 compilations"));
         return outcomes;
+    }
+
+    private static readonly CSharpParseOptions Parse = new(LanguageVersion.Latest);
+
+    private static SyntaxTree Tree(string members, string path) =>
+        CSharpSyntaxTree.ParseText("using System;\nusing Differentiable;\n\nnamespace " + FuzzPrelude.Namespace + "\n{\n" + members + "}\n", Parse, path: path);
+
+    /// <summary>The drivers that call MGradient and MBackward (the value driver is in the program's own tree).</summary>
+    private static string AdjointDrivers(FuzzProgram p)
+    {
+        var signature = LoopSignature.Parse(FuzzPrinter.MainText(p, twin: false), "M");
+        string all = signature.Drivers(withAdjoints: true), valueOnly = signature.Drivers(withAdjoints: false);
+        return $"public static partial class {p.ClassName}\n{{\n{all.Substring(valueOnly.Length)}}}\n";
+    }
+
+    private static readonly Regex ProgramFile = new(@"^[PD](\d+)\.cs$", RegexOptions.Compiled);
+    private static readonly Regex GeneratedFile = new(@"\.F(\d+)\.", RegexOptions.Compiled);
+
+    /// <summary>The program a tree belongs to: P{id}.cs, D{id}.cs or a generated file of class F{id}; null for the prelude.</summary>
+    private static int? ProgramOf(string path)
+    {
+        string name = Path.GetFileName(path);
+        var m = ProgramFile.Match(name);
+        if (!m.Success) m = GeneratedFile.Match(name);
+        return m.Success ? int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) : null;
+    }
+
+    private static int? ProgramAt(Location location) => location == Location.None ? null : ProgramOf(location.GetLineSpan().Path);
+
+    private static bool IsGenerated(Location location) =>
+        location != Location.None && Path.GetFileName(location.GetLineSpan().Path) is var name && !ProgramFile.IsMatch(name) && name != "Prelude.cs";
+
+    private static void Set(Dictionary<int, Outcome> outcomes, HashSet<int> broken, int id, Outcome o)
+    {
+        broken.Add(id);
+        if (!outcomes.TryGetValue(id, out var old) || Rank(o) > Rank(old)) outcomes[id] = o;
+    }
+
+    // An error in the fuzzed source itself makes the program invalid whatever else happened; then a failure beats a refusal.
+    private static int Rank(Outcome o) => o.Kind switch
+    {
+        OutcomeKind.Invalid when o.Key.StartsWith("source", StringComparison.Ordinal) => 4,
+        OutcomeKind.Failed => 3,
+        OutcomeKind.Refused => 2,
+        OutcomeKind.Invalid => 1,
+        _ => 0,
+    };
+
+    /// <summary>The generator's diagnostics: DIFF0000 or an exception is a failure, any other DIFF a refusal.</summary>
+    private static void ClassifyGenerator(IReadOnlyList<FuzzProgram> programs, IEnumerable<Diagnostic> diagnostics, Dictionary<int, Outcome> outcomes, HashSet<int> broken)
+    {
+        foreach (var d in diagnostics.Where(d => d.Severity >= DiagnosticSeverity.Warning))
+        {
+            int? id = ProgramAt(d.Location);
+            if (d.Id == "DIFF0000" || id is null || !d.Id.StartsWith("DIFF", StringComparison.Ordinal))
+            {
+                // DIFF0000 is a bug; so is a generator exception (CS8784/CS8785) or a diagnostic outside any program.
+                foreach (int target in id is null ? programs.Select(p => p.Id) : new[] { id.Value })
+                    Set(outcomes, broken, target, new Outcome(OutcomeKind.Failed, d.Id == "DIFF0000" ? "DIFF0000" : "generator: " + d.Id, d.ToString()));
+                continue;
+            }
+            Set(outcomes, broken, id.Value, new Outcome(OutcomeKind.Refused, d.Id, d.GetMessage(System.Globalization.CultureInfo.InvariantCulture)));
+        }
+    }
+
+    /// <summary>
+    /// The compiler's diagnostics: an error or warning in a generated file is a failure, and so is an error in a driver
+    /// (the generated signature is not the calling convention); an error in the fuzzed source makes it invalid.
+    /// </summary>
+    private static void ClassifyCompiler(IReadOnlyList<FuzzProgram> programs, IEnumerable<Diagnostic> diagnostics, ImmutableArray<SyntaxTree> generatedTrees,
+        Dictionary<int, Outcome> outcomes, HashSet<int> broken)
+    {
+        foreach (var d in diagnostics.Where(d => d.Severity >= DiagnosticSeverity.Warning))
+        {
+            bool generated = IsGenerated(d.Location);
+            if (!generated && d.Severity < DiagnosticSeverity.Error) continue; // warnings in the fuzzed source itself (unused locals...) are fine
+            int? id = ProgramAt(d.Location);
+            string file = d.Location == Location.None ? "" : Path.GetFileName(d.Location.GetLineSpan().Path);
+            if (generated)
+            {
+                foreach (int target in id is null ? programs.Select(p => p.Id) : new[] { id.Value })
+                    Set(outcomes, broken, target, new Outcome(OutcomeKind.Failed, $"generated code: {d.Id}{NameIn(d)}", d + "\n" + GeneratedFor(generatedTrees, target)));
+            }
+            else if (id is null) foreach (var p in programs) Set(outcomes, broken, p.Id, new Outcome(OutcomeKind.Invalid, "prelude: " + d.Id, d.ToString()));
+            else if (file.StartsWith('D'))
+                Set(outcomes, broken, id.Value, new Outcome(OutcomeKind.Failed, "Gradient/Backward signature: " + d.Id, d + "\n" + GeneratedFor(generatedTrees, id.Value)));
+            else Set(outcomes, broken, id.Value, new Outcome(OutcomeKind.Invalid, "source: " + d.Id, d.ToString()));
+        }
     }
 
     /// <summary>
@@ -153,79 +276,6 @@ internal static class FuzzRunner
         return (sb.ToString(), lines);
     }
 
-    private static readonly Regex GeneratedFile = new(@"\.F(\d+)\.", RegexOptions.Compiled);
-
-    /// <summary>Sorts the diagnostics out per program; returns the ids that cannot be run (their outcome is set).</summary>
-    private static HashSet<int> Classify(List<FuzzProgram> programs, GeneratorResult result, IEnumerable<Diagnostic> compilerDiagnostics,
-        List<(int Id, int From, int To)> lines, Dictionary<int, Outcome> outcomes)
-    {
-        var broken = new HashSet<int>();
-        int? ProgramAt(Location location)
-        {
-            if (location == Location.None) return null;
-            var span = location.GetLineSpan();
-            string path = span.Path;
-            if (path == "Test.cs")
-            {
-                int line = span.StartLinePosition.Line;
-                foreach (var (id, from, to) in lines) if (line >= from && line < to) return id;
-                return null;
-            }
-            var m = GeneratedFile.Match(Path.GetFileName(path));
-            return m.Success ? int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) : null;
-        }
-        void Set(int id, Outcome o)
-        {
-            broken.Add(id);
-            if (!outcomes.TryGetValue(id, out var old) || Rank(o) > Rank(old)) outcomes[id] = o;
-        }
-        // An error in the fuzzed source itself (not a driver's call of a member the generator did not write) makes
-        // the program invalid whatever else happened; then a failure beats a refusal.
-        static int Rank(Outcome o) => o.Kind switch
-        {
-            OutcomeKind.Invalid when o.Key.StartsWith("source", StringComparison.Ordinal) => 4,
-            OutcomeKind.Failed => 3,
-            OutcomeKind.Refused => 2,
-            OutcomeKind.Invalid => 1,
-            _ => 0,
-        };
-
-        foreach (var d in result.GeneratorDiagnostics.Where(d => d.Severity >= DiagnosticSeverity.Warning))
-        {
-            int? id = ProgramAt(d.Location);
-            if (d.Id == "DIFF0000" || id is null || !d.Id.StartsWith("DIFF", StringComparison.Ordinal))
-            {
-                // DIFF0000 is a bug; so is a generator exception (CS8784/CS8785) or a diagnostic outside any program.
-                foreach (int target in id is null ? programs.Select(p => p.Id) : new[] { id.Value })
-                    Set(target, new Outcome(OutcomeKind.Failed, d.Id == "DIFF0000" ? "DIFF0000" : "generator: " + d.Id, d.ToString()));
-                continue;
-            }
-            Set(id.Value, new Outcome(OutcomeKind.Refused, d.Id, d.GetMessage(System.Globalization.CultureInfo.InvariantCulture)));
-        }
-        foreach (var d in compilerDiagnostics.Where(d => d.Severity >= DiagnosticSeverity.Warning))
-        {
-            bool generated = d.Location != Location.None && d.Location.GetLineSpan().Path != "Test.cs";
-            if (!generated && d.Severity < DiagnosticSeverity.Error) continue; // warnings in the fuzzed source itself (unused locals...) are fine
-            int? id = ProgramAt(d.Location);
-            if (generated)
-            {
-                foreach (int target in id is null ? programs.Select(p => p.Id) : new[] { id.Value })
-                    Set(target, new Outcome(OutcomeKind.Failed, $"generated code: {d.Id}{NameIn(d)}", d + "\n" + GeneratedFor(result, target)));
-            }
-            else if (id is null) foreach (var p in programs) Set(p.Id, new Outcome(OutcomeKind.Invalid, "prelude: " + d.Id, d.ToString()));
-            else if (MissingGeneratedMember(d)) Set(id.Value, new Outcome(OutcomeKind.Invalid, "driver: " + d.Id, d.ToString()));
-            else Set(id.Value, new Outcome(OutcomeKind.Invalid, "source: " + d.Id, d.ToString()));
-        }
-        return broken;
-    }
-
-    /// <summary>A driver calling MGradient/MBackward, which the generator did not write (the program was refused).</summary>
-    private static bool MissingGeneratedMember(Diagnostic d)
-    {
-        string message = d.GetMessage(System.Globalization.CultureInfo.InvariantCulture);
-        return d.Id is "CS0103" or "CS0117" or "CS1061" && (message.Contains("Gradient'", StringComparison.Ordinal) || message.Contains("Backward'", StringComparison.Ordinal));
-    }
-
     private static readonly Regex QuotedName = new(@"'([A-Za-z_]+?)\d*'", RegexOptions.Compiled);
 
     /// <summary>" (trips)" for "A local named 'trips' ...": the generated name without its number tells bugs apart.</summary>
@@ -235,20 +285,19 @@ internal static class FuzzRunner
         return m.Success ? $" ({m.Groups[1].Value})" : "";
     }
 
-    private static string GeneratedFor(GeneratorResult result, int id)
+    private static string GeneratedFor(ImmutableArray<SyntaxTree> generatedTrees, int id)
     {
-        var trees = result.Driver.GetRunResult().GeneratedTrees.Where(t => Path.GetFileName(t.FilePath).Contains($".F{id}.", StringComparison.Ordinal));
+        var trees = generatedTrees.Where(t => Path.GetFileName(t.FilePath).Contains($".F{id}.", StringComparison.Ordinal));
         return string.Join("\n", trees.Select(t => "// " + Path.GetFileName(t.FilePath) + "\n" + t));
     }
 
     // ------------------------------------------------------------ running
 
-    private static void CheckAll(List<FuzzProgram> programs, GeneratorResult result, MemoryStream stream, Dictionary<int, Outcome> outcomes, FuzzStats? stats)
+    private static void CheckAll(List<FuzzProgram> programs, string generated, MemoryStream stream, Dictionary<int, Outcome> outcomes, FuzzStats? stats)
     {
         var alc = new System.Runtime.Loader.AssemblyLoadContext(null, isCollectible: true);
         var assembly = alc.LoadFromStream(new MemoryStream(stream.ToArray()));
         var trace = new Trace(assembly);
-        string generated = result.GeneratedText;
         foreach (var p in programs)
         {
             // On a worker thread with a time limit: a generated loop that never ends must fail the program, not hang the run.
