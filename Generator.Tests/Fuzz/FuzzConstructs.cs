@@ -1,0 +1,158 @@
+namespace Differentiable.Generator.Tests.Fuzz;
+
+/// <summary>
+/// The constructs a program uses, by name, counted per run so the grammar cannot quietly shrink: the CI test
+/// requires every name of <see cref="Required"/> in its run.
+/// </summary>
+internal static class FuzzConstructs
+{
+    public static readonly string[] Required =
+    {
+        "double", "float", "param ReadOnlySpan", "param Span", "param array", "[NoDiff] span", "[NoDiff] scalar", "int param",
+        "stackalloc", "new T[n]", "static readonly", "mutable static", "Bump() between reads",
+        "for counted", "for backwards", "for step 2", "for with condition", "while", "while with condition", "do/while", "foreach",
+        "nested loop", "break", "continue", "return in loop", "early return", "condition reads buffer", "loop condition reads buffer",
+        "if", "if/else", "?:", "&&", "||", "!", "store =", "store +=", "store *=", "assign *=",
+        "helper scalar call", "helper void call", "helper buffer argument [NoDiff]", "same buffer twice", "rule Soft", "rule WSum",
+        "CopyTo", "Fill", "Clear", "Grad.Stop", "via double", "counter as value", "index ^1", "index mirror", "index next",
+    };
+
+    public static HashSet<string> Of(FuzzProgram p)
+    {
+        var set = new HashSet<string>(StringComparer.Ordinal) { p.IsFloat ? "float" : "double" };
+        foreach (var param in p.Main.Params)
+        {
+            set.Add(param.Kind switch
+            {
+                ParamKind.ReadOnlySpan => "param ReadOnlySpan",
+                ParamKind.Span => "param Span",
+                ParamKind.Array => "param array",
+                ParamKind.NoDiffSpan => "[NoDiff] span",
+                ParamKind.NoDiffScalar => "[NoDiff] scalar",
+                ParamKind.Int => "int param",
+                _ => "param scalar",
+            });
+        }
+        foreach (var l in p.Main.Locals) set.Add(l.Stackalloc ? "stackalloc" : "new T[n]");
+        foreach (var f in p.Fields) set.Add(f.Mutable ? "mutable static" : "static readonly");
+        var noDiffBuffers = p.Main.Params.Where(x => x.Kind == ParamKind.NoDiffSpan).Select(x => x.Name).ToHashSet();
+        foreach (var m in p.Helpers.Append(p.Main))
+        {
+            var walker = new Walker(set, noDiffBuffers, m == p.Main);
+            walker.Block(m.Body, 0, false);
+            if (m.Result is not null) walker.Expr(m.Result);
+        }
+        return set;
+    }
+
+    private sealed class Walker(HashSet<string> set, HashSet<string> noDiff, bool main)
+    {
+        private bool _readSinceBump, _bumpedAfterRead;
+
+        public void Block(Stmt[] body, int loops, bool inCondition)
+        {
+            foreach (var s in body) Statement(s, loops);
+        }
+
+        private void Statement(Stmt s, int loops)
+        {
+            switch (s)
+            {
+                case Decl d: Expr(d.Init); break;
+                case Assign a: Expr(a.Value); if (a.Op == "*=") set.Add("assign *="); break;
+                case Store st: set.Add("store " + st.Op); Index(st.Index); Expr(st.Value); break;
+                case If i:
+                    set.Add(i.Else is null ? "if" : "if/else");
+                    Bool(i.Test, false);
+                    Block(i.Then, loops, false);
+                    if (i.Else is not null) Block(i.Else, loops, false);
+                    break;
+                case Loop l:
+                    set.Add(l.Kind switch
+                    {
+                        LoopKind.ForUp => "for counted",
+                        LoopKind.ForDown => "for backwards",
+                        LoopKind.ForStep2 => "for step 2",
+                        LoopKind.ForCond => "for with condition",
+                        LoopKind.While => l.Extra is null ? "while" : "while with condition",
+                        LoopKind.DoWhile => "do/while",
+                        _ => "foreach",
+                    });
+                    if (l.Kind == LoopKind.While) set.Add("while");
+                    if (loops > 0) set.Add("nested loop");
+                    if (l.Extra is not null) Bool(l.Extra, true);
+                    Block(l.Body, loops + 1, false);
+                    break;
+                case Break: set.Add("break"); break;
+                case Continue: set.Add("continue"); break;
+                case Return r: set.Add(loops > 0 ? "return in loop" : "early return"); Expr(r.Value); break;
+                case CallVoid c:
+                    set.Add("helper void call");
+                    if (c.Args[0].Buffer == c.Args[1].Buffer) set.Add("same buffer twice");
+                    foreach (var a in c.Args) Arg(a);
+                    break;
+                case Bump:
+                    if (_readSinceBump) _bumpedAfterRead = true;
+                    break;
+                case BufferOp op: set.Add(op.Op); if (op.Value is not null) Expr(op.Value); break;
+            }
+        }
+
+        private void Arg(Arg a)
+        {
+            if (a.Scalar is not null) Expr(a.Scalar);
+            if (a.Buffer is not null && noDiff.Contains(a.Buffer)) set.Add("helper buffer argument [NoDiff]");
+        }
+
+        private void Index(Index i)
+        {
+            if (i.Kind == IndexKind.Last) set.Add("index ^1");
+            if (i.Kind == IndexKind.Mirror) set.Add("index mirror");
+            if (i.Kind == IndexKind.Next) set.Add("index next");
+        }
+
+        public void Expr(Expr e)
+        {
+            switch (e)
+            {
+                case FieldRef f when f.Name.StartsWith('S'):
+                    _readSinceBump = true;
+                    if (_bumpedAfterRead && main) set.Add("Bump() between reads");
+                    break;
+                case Load l:
+                    Index(l.Index);
+                    if (_inCondition) set.Add("condition reads buffer");
+                    if (_inLoopCondition) set.Add("loop condition reads buffer");
+                    break;
+                case CallRule { Buffer: not null } when _inLoopCondition: set.Add("loop condition reads buffer"); set.Add("rule WSum"); break;
+                case IntVal: set.Add("counter as value"); break;
+                case Neg n: Expr(n.Operand); break;
+                case Bin b: Expr(b.Left); Expr(b.Right); break;
+                case Fn f: set.Add("fn " + f.Name); foreach (var a in f.Args) Expr(a); break;
+                case Cond c: set.Add("?:"); Bool(c.Test, false); Expr(c.IfTrue); Expr(c.IfFalse); break;
+                case CallHelper c: set.Add("helper scalar call"); foreach (var a in c.Args) Arg(a); break;
+                case CallRule r: set.Add("rule " + r.Name); if (r.Scalar is not null) Expr(r.Scalar); break;
+                case ViaDouble v: set.Add("via double"); Expr(v.Operand); break;
+                case Stop s: set.Add("Grad.Stop"); Expr(s.Operand); break;
+            }
+        }
+
+        private bool _inCondition, _inLoopCondition;
+
+        private void Bool(BoolExpr b, bool loopCondition)
+        {
+            bool old = _inCondition, oldLoop = _inLoopCondition;
+            _inCondition = true;
+            _inLoopCondition |= loopCondition;
+            switch (b)
+            {
+                case Cmp c: Expr(c.Left); Expr(c.Right); break;
+                case And a: set.Add("&&"); Bool(a.Left, loopCondition); Bool(a.Right, loopCondition); break;
+                case Or o: set.Add("||"); Bool(o.Left, loopCondition); Bool(o.Right, loopCondition); break;
+                case Not n: set.Add("!"); Bool(n.Operand, loopCondition); break;
+            }
+            _inCondition = old;
+            _inLoopCondition = oldLoop;
+        }
+    }
+}
