@@ -155,6 +155,20 @@ namespace Sample.Mlp
             return (double)correct / data.Count;
         }
 
+        /// <summary>
+        /// Bytes the worker threads have allocated while computing their blocks, all steps so far (with the calling
+        /// thread's own <see cref="GC.GetAllocatedBytesForCurrentThread"/>, what a step allocates on all its threads).
+        /// </summary>
+        public long WorkerAllocatedBytes
+        {
+            get
+            {
+                long total = 0;
+                foreach (var worker in _workers) total += Volatile.Read(ref worker.Allocated);
+                return total;
+            }
+        }
+
         public void Dispose()
         {
             foreach (var worker in _workers) worker.Stop();
@@ -169,6 +183,7 @@ namespace Sample.Mlp
             private readonly ManualResetEventSlim _done = new ManualResetEventSlim(false);
             private readonly Thread _thread;
             private volatile bool _stopping;
+            public long Allocated;
 
             public Worker(Trainer owner, int index)
             {
@@ -200,6 +215,7 @@ namespace Sample.Mlp
                     _start.Wait();
                     _start.Reset();
                     if (_stopping) return;
+                    long before = GC.GetAllocatedBytesForCurrentThread();
                     try
                     {
                         _owner.RunBlock(_index);
@@ -208,6 +224,7 @@ namespace Sample.Mlp
                     {
                         _owner._failure ??= ExceptionDispatchInfo.Capture(e);
                     }
+                    Volatile.Write(ref Allocated, Allocated + GC.GetAllocatedBytesForCurrentThread() - before);
                     _done.Set();
                 }
             }
