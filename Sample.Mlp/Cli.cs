@@ -38,7 +38,8 @@ namespace Sample.Mlp
                 error.WriteLine("Run with --help for the options.");
                 return Usage;
             }
-            if (parse.Action is not null && parse.Action.GetType().Name == "HelpAction")
+            // The root command has no action of its own: an action here is --help or --version.
+            if (parse.Action is not null)
                 return parse.Invoke(new InvocationConfiguration { Output = output, Error = error });
 
             int[]? widths = null;

@@ -174,13 +174,47 @@ namespace Sample.Mlp
             foreach (var worker in _workers) worker.Stop();
         }
 
+        /// <summary>
+        /// A one-waiter signal: spins briefly (a step's blocks finish close together), then blocks on a monitor.
+        /// Unlike ManualResetEventSlim, which creates its lock object the first time a wait really blocks (24 bytes,
+        /// at some step after warm-up when the machine is busy), it allocates nothing after construction.
+        /// </summary>
+        private sealed class Signal
+        {
+            private readonly object _gate = new object();
+            private volatile bool _set;
+
+            public void Set()
+            {
+                lock (_gate)
+                {
+                    _set = true;
+                    Monitor.Pulse(_gate);
+                }
+            }
+
+            public void WaitAndReset()
+            {
+                var spinner = new SpinWait();
+                while (!_set && !spinner.NextSpinWillYield) spinner.SpinOnce();
+                if (!_set)
+                {
+                    lock (_gate)
+                    {
+                        while (!_set) Monitor.Wait(_gate);
+                    }
+                }
+                _set = false;
+            }
+        }
+
         /// <summary>A long-lived thread that computes one row block per step when signalled.</summary>
         private sealed class Worker
         {
             private readonly Trainer _owner;
             private readonly int _index;
-            private readonly ManualResetEventSlim _start = new ManualResetEventSlim(false);
-            private readonly ManualResetEventSlim _done = new ManualResetEventSlim(false);
+            private readonly Signal _start = new Signal();
+            private readonly Signal _done = new Signal();
             private readonly Thread _thread;
             private volatile bool _stopping;
             public long Allocated;
@@ -193,13 +227,9 @@ namespace Sample.Mlp
                 _thread.Start();
             }
 
-            public void Start()
-            {
-                _done.Reset();
-                _start.Set();
-            }
+            public void Start() => _start.Set();
 
-            public void Wait() => _done.Wait();
+            public void Wait() => _done.WaitAndReset();
 
             public void Stop()
             {
@@ -212,8 +242,7 @@ namespace Sample.Mlp
             {
                 while (true)
                 {
-                    _start.Wait();
-                    _start.Reset();
+                    _start.WaitAndReset();
                     if (_stopping) return;
                     long before = GC.GetAllocatedBytesForCurrentThread();
                     try
