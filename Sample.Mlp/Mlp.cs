@@ -70,14 +70,22 @@ namespace Sample.Mlp
         /// without the loss (it needs no gradient, so it is plain code over the same Ops). Needs an open
         /// <see cref="Workspace.Scope"/>.
         /// </summary>
-        public static void Logits(ReadOnlySpan<float> parameters, ReadOnlySpan<float> x, ReadOnlySpan<int> sizes, int batch, Span<float> logits)
+        public static void Logits(ReadOnlySpan<float> parameters, ReadOnlySpan<float> x, ReadOnlySpan<int> sizes, int batch, Span<float> logits) =>
+            Forward(parameters, x, sizes, batch, logits, default);
+
+        /// <summary>
+        /// <see cref="Logits"/>, also writing each hidden layer's pre-activations (before ReLU), layer after layer, into
+        /// <paramref name="preActivations"/> (batch × the sum of the hidden widths) unless it is empty.
+        /// </summary>
+        public static void Forward(ReadOnlySpan<float> parameters, ReadOnlySpan<float> x, ReadOnlySpan<int> sizes, int batch,
+            Span<float> logits, Span<float> preActivations)
         {
             int widest = 0;
             for (int l = 1; l < sizes.Length; l++) widest = Math.Max(widest, sizes[l]);
             Span<float> current = Workspace.Rent<float>(batch * widest);
             Span<float> following = Workspace.Rent<float>(batch * widest);
             ReadOnlySpan<float> input = x;
-            int p = 0;
+            int p = 0, at = 0;
             for (int l = 1; l < sizes.Length; l++)
             {
                 int inputs = sizes[l - 1], outputs = sizes[l];
@@ -85,7 +93,12 @@ namespace Sample.Mlp
                 Span<float> output = last ? logits.Slice(0, batch * outputs) : current.Slice(0, batch * outputs);
                 Ops.MatMulTransposeB(input, parameters.Slice(p, outputs * inputs), output, batch, inputs, outputs);
                 Ops.AddRowBias(output, parameters.Slice(p + outputs * inputs, outputs));
-                if (!last) Ops.Relu(output, output);
+                if (!last)
+                {
+                    if (!preActivations.IsEmpty) output.CopyTo(preActivations.Slice(at));
+                    at += batch * outputs;
+                    Ops.Relu(output, output);
+                }
                 p += outputs * inputs + outputs;
                 input = output;
                 Span<float> swap = current;

@@ -38,9 +38,9 @@ namespace Sample.Mlp
                 output.WriteLine($"Model: {ModelFile.Architecture(sizes)}, {parameters.Length:N0} parameters, He initialization (seed {options.Seed}).");
             }
 
-            var check = GradientChecker.Check(sizes, parameters, source.Train, examples: 16, rounds: 2, options.Seed);
+            var check = GradientChecker.Check(sizes, parameters, source.Train, rounds: 3, options.Seed);
             output.WriteLine($"Gradient check: worst relative error {check.WorstRelativeError:0.0e+00} over {check.Directions} directions " +
-                $"(finite differences on {check.Examples} examples; tolerance {GradientChecker.Tolerance:0e+00}).");
+                $"(finite differences on {check.Examples} single examples; tolerance {GradientChecker.Tolerance:0e+00}).");
             if (!check.Passes)
             {
                 error.WriteLine("error: the generated gradient does not match finite differences; not training.");
