@@ -282,6 +282,32 @@ public class WorkspaceTests
     }
 
     [Fact]
+    public void Rent_lowers_to_a_workspace_allocation_and_only_the_differentiable_one()
+    {
+        const string source = """
+            using System;
+            using Differentiable;
+            public static partial class M
+            {
+                [Differentiable]
+                public static double F(ReadOnlySpan<double> w)
+                {
+                    Span<double> h = Workspace.Rent<double>(w.Length);
+                    Span<int> counts = Workspace.Rent<int>(2);
+                    for (int i = 0; i < w.Length; i++) h[i] = w[i] * w[i];
+                    counts[0] = 1;
+                    return Ops.Sum(h);
+                }
+            }
+            """;
+        string ir = Differentiable.Generator.Ir.IrPrinter.Print(ModelHelper.ParseValid(source, "F").Function);
+        Assert.Equal(2, ir.Split("workspace ").Length - 1);
+        var result = GradientAssert.Compile(source);
+        Assert.Contains("global::System.Span<int> counts = global::Differentiable.Workspace.Rent<int>(2);", result.GeneratedText);
+        Assert.DoesNotContain("dCounts", result.GeneratedText); // an int buffer is constant: no adjoint
+    }
+
+    [Fact]
     public void The_plain_method_outside_a_scope_is_refused_with_the_fix()
     {
         var random = new Random(1);

@@ -100,6 +100,31 @@ public class TrainingTests
         Assert.True(result.Passes, $"worst relative error {result.WorstRelativeError}");
     }
 
+    [Theory]
+    [InlineData("first layer's biases 5% too large")]
+    [InlineData("output biases dropped")]
+    [InlineData("hidden weights' sign flipped")]
+    public void The_sample_gradient_check_catches_a_wrong_gradient(string mistake)
+    {
+        int[] sizes = { 784, 32, 16, 10 };
+        var parameters = new float[Mlp.ParameterCount(sizes)];
+        Mlp.Initialize(parameters, sizes, 3);
+        int b1 = 32 * 784, w2 = b1 + 32, b3 = w2 + 16 * 32 + 16 + 10 * 16;
+        float Wrong(ReadOnlySpan<float> p, ReadOnlySpan<float> x, ReadOnlySpan<int> labels, ReadOnlySpan<int> s, int batch, Span<float> gradient)
+        {
+            float value = Mlp.LossGradient(p, x, labels, s, batch, gradient);
+            switch (mistake[0])
+            {
+                case 'f': for (int i = b1; i < b1 + 32; i++) gradient[i] *= 1.05f; break;
+                case 'o': gradient.Slice(b3, 10).Clear(); break;
+                default: for (int i = w2; i < w2 + 16 * 32; i++) gradient[i] = -gradient[i]; break;
+            }
+            return value;
+        }
+        var result = GradientChecker.Check(sizes, parameters, Shared.Embedded.Train, rounds: 3, seed: 3, Wrong);
+        Assert.False(result.Passes, $"{mistake}: worst relative error {result.WorstRelativeError}");
+    }
+
     [Fact]
     public void A_short_run_lowers_the_loss_and_classifies_far_above_chance()
     {

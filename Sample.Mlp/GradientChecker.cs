@@ -25,6 +25,10 @@ namespace Sample.Mlp
         /// </summary>
         public const double Floor = 5e-2;
 
+        /// <summary>A gradient of <see cref="Mlp.Loss"/> to check: <c>Mlp.LossGradient</c>'s signature.</summary>
+        public delegate float GradientFunction(ReadOnlySpan<float> parameters, ReadOnlySpan<float> x, ReadOnlySpan<int> labels,
+            ReadOnlySpan<int> sizes, int batch, Span<float> gradient);
+
         public sealed record Result(double WorstRelativeError, int Directions, int Examples)
         {
             public bool Passes => WorstRelativeError <= Tolerance;
@@ -33,9 +37,11 @@ namespace Sample.Mlp
         /// <summary>
         /// One random direction inside each block of parameters (each layer's weights, each layer's biases), so that every
         /// block's gradient is checked on its own scale, plus the gradient's own direction; <paramref name="rounds"/> times,
-        /// each on one example drawn from <paramref name="data"/>.
+        /// each on one example drawn from <paramref name="data"/>. <paramref name="gradientOf"/> is the generated
+        /// <c>Mlp.LossGradient</c> unless a test gives another.
         /// </summary>
-        public static Result Check(ReadOnlySpan<int> sizes, ReadOnlySpan<float> parameters, DataSet data, int rounds, ulong seed)
+        public static Result Check(ReadOnlySpan<int> sizes, ReadOnlySpan<float> parameters, DataSet data, int rounds, ulong seed,
+            GradientFunction? gradientOf = null)
         {
             var rng = new Rng(seed);
             var gradient = new float[parameters.Length];
@@ -55,7 +61,7 @@ namespace Sample.Mlp
                 int example = rng.NextInt(data.Count);
                 ReadOnlySpan<float> x = data.Features.AsSpan(example * data.FeatureCount, data.FeatureCount);
                 ReadOnlySpan<int> labels = data.Labels.AsSpan(example, 1);
-                Mlp.LossGradient(parameters, x, labels, sizes, 1, gradient);
+                (gradientOf ?? Mlp.LossGradient)(parameters, x, labels, sizes, 1, gradient);
                 using (Workspace.Scope()) Mlp.Forward(parameters, x, sizes, 1, logits, reference);
                 int p = 0;
                 for (int l = 1; l <= sizes.Length; l++)
