@@ -231,8 +231,6 @@ public class WorkspaceTests
 
     private static MethodInfo Driver(string name) => GradientAssert.Load(Source).GetType("Driver")!.GetMethod(name)!;
 
-
-
     [Theory]
     [InlineData(1, 1, 1, 2, 1)]
     [InlineData(3, 4, 5, 3, 2)]
