@@ -16,6 +16,8 @@ public class CliTests
     [InlineData("--data", "/no/such/directory")]
     [InlineData("--load", "/no/such/model.bin")]
     [InlineData("--frobnicate", "1")]
+    [InlineData("--save", "/no/such/directory/model.bin")]
+    [InlineData("--summary", "/no/such/directory/run.json")]
     public void A_bad_argument_is_exit_code_2_with_a_message_naming_it(string option, string value)
     {
         var (code, _, error) = Shared.RunCli(option, value);

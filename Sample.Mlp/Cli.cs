@@ -86,6 +86,11 @@ namespace Sample.Mlp
                 error.WriteLine("error: " + e.Message);
                 return 1;
             }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                error.WriteLine("error: " + e.Message);
+                return 1;
+            }
         }
     }
 

@@ -60,6 +60,11 @@ namespace Sample.Mlp
             if (Data is not null && Data != FashionMnist.Embedded && !System.IO.Directory.Exists(Data))
                 errors.Add($"--data {Data}: no such directory (give a directory holding the Fashion-MNIST IDX files, or 'embedded').");
             if (Load is not null && !System.IO.File.Exists(Load)) errors.Add($"--load {Load}: no such file.");
+            foreach (var (option, path) in new[] { ("--save", Save), ("--summary", Summary), ("--plot", Plot) })
+            {
+                string? directory = path is null ? null : System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path));
+                if (directory is not null && !System.IO.Directory.Exists(directory)) errors.Add($"{option} {path}: the directory {directory} does not exist.");
+            }
             if (Epochs == 0 && Load is null) errors.Add("--epochs 0 evaluates a saved model: give it with --load FILE.");
             return errors;
         }
