@@ -200,7 +200,7 @@ public class CodeFixTests
     [InlineData(typeof(AddPartialCodeFixProvider))]
     public void Shipped_analyzer_assemblies_reference_nothing_newer_than_Roslyn_4_8(Type type)
     {
-        var roslyn = new[] { typeof(Compilation).Assembly, typeof(CSharpCompilation).Assembly, typeof(Workspace).Assembly, typeof(CodeFixProvider).Assembly };
+        var roslyn = new[] { typeof(Compilation).Assembly, typeof(CSharpCompilation).Assembly, typeof(Microsoft.CodeAnalysis.Workspace).Assembly, typeof(CodeFixProvider).Assembly };
         Assert.All(roslyn, a => Assert.Equal(new Version(4, 8, 0, 0), a.GetName().Version));
         var allowed = roslyn.SelectMany(a => a.GetReferencedAssemblies())
             .GroupBy(r => r.Name!).ToDictionary(g => g.Key, g => g.Min(r => r.Version!)!);

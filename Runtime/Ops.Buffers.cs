@@ -30,6 +30,17 @@ namespace Differentiable
         public static void CopyBackward(ReadOnlySpan<double> source, Span<double> destination, Span<double> dSource, Span<double> dDestination) =>
             CopyBackwardCore(source, destination, dSource, dDestination);
 
+        /// <summary>
+        /// <see cref="CopyBackward(ReadOnlySpan{float}, Span{float}, Span{float}, Span{float})"/> for a constant source (an
+        /// input batch copied into a layer buffer): <c>dDestination[..n]</c> is cleared and the copy made again.
+        /// </summary>
+        public static void CopyBackwardConstantSource(ReadOnlySpan<float> source, Span<float> destination, Span<float> dDestination) =>
+            CopyBackwardConstantSourceCore(source, destination, dDestination);
+
+        /// <inheritdoc cref="CopyBackwardConstantSource(ReadOnlySpan{float}, Span{float}, Span{float})"/>
+        public static void CopyBackwardConstantSource(ReadOnlySpan<double> source, Span<double> destination, Span<double> dDestination) =>
+            CopyBackwardConstantSourceCore(source, destination, dDestination);
+
         /// <summary>Sets every element of <paramref name="x"/> to zero (<c>x.Clear()</c>).</summary>
         public static void Clear(Span<float> x) => x.Clear();
 
@@ -78,6 +89,14 @@ namespace Differentiable
             int n = source.Length;
             TensorPrimitives.Add(dSource.Slice(0, n), dDestination.Slice(0, n), dSource.Slice(0, n));
             dDestination.Slice(0, n).Clear();
+            source.CopyTo(destination);
+        }
+
+        private static void CopyBackwardConstantSourceCore<T>(ReadOnlySpan<T> source, Span<T> destination, Span<T> dDestination) where T : unmanaged
+        {
+            if (destination.Length < source.Length) OpChecks.Throw($"destination holds {destination.Length} elements; source holds {source.Length}.", nameof(destination));
+            OpChecks.Adjoint(dDestination.Length, destination.Length, nameof(dDestination));
+            dDestination.Slice(0, source.Length).Clear();
             source.CopyTo(destination);
         }
 

@@ -215,7 +215,10 @@ namespace Differentiable.Generator.Emit
                 _finalContents[buffer] = pool;
                 writer.Line(ElementKeyword(f.TypeOf(buffer)) + "[]? " + pool + " = null;");
             }
-            bool guarded = _stacks.Count > 0 || pooled.Count > 0 || _finalContents.Count > 0;
+            // Workspace buffers and their adjoints go back to the thread's arena when the method leaves, however it leaves.
+            string? workspace = IrFacts.AllInstructions(f.Body).Any(i => i is AllocInstr { Kind: AllocKind.Workspace }) ? _names.Fresh("workspace") : null;
+            if (workspace is not null) writer.Line("var " + workspace + " = global::Differentiable.Workspace.Scope();");
+            bool guarded = _stacks.Count > 0 || pooled.Count > 0 || _finalContents.Count > 0 || workspace is not null;
             foreach (var stack in _stacks.OrderBy(s => s.Key))
                 writer.Line("var " + stack.Value + " = global::Differentiable.ValueStack<" + stack.Key.Keyword() + ">.Rent();");
             if (guarded) writer.Open("try");
@@ -232,6 +235,7 @@ namespace Differentiable.Generator.Emit
                     string pool = _pooledShadows[alloc.Result];
                     writer.Line("if (" + pool + " is not null) global::System.Buffers.ArrayPool<" + ElementKeyword(f.TypeOf(alloc.Result)) + ">.Shared.Return(" + pool + ");");
                 }
+                if (workspace is not null) writer.Line(workspace + ".Dispose();");
                 writer.Close();
             }
             writer.Close();
@@ -536,10 +540,17 @@ namespace Differentiable.Generator.Emit
         {
             var type = _function.TypeOf(alloc.Result);
             string element = ElementKeyword(type), name = _names.Value(alloc.Result), length = Operand(alloc.Length);
+            string rent = "global::Differentiable.Workspace.Rent<" + element + ">(" + length + ");";
             if (alloc.Kind == AllocKind.Stack) writer.Line("global::System.Span<" + element + "> " + name + " = stackalloc " + element + "[" + length + "];");
+            else if (alloc.Kind == AllocKind.Workspace) writer.Line("global::System.Span<" + element + "> " + name + " = " + rent);
             else writer.Line(element + "[] " + name + " = new " + element + "[" + length + "];");
             if (!HasShadow(alloc.Result)) return;
             string shadow = _names.Adjoint(alloc.Result);
+            if (alloc.Kind == AllocKind.Workspace)
+            {
+                writer.Line("global::System.Span<" + element + "> " + shadow + " = " + rent + " // zeroed by Rent");
+                return;
+            }
             if (alloc.Kind == AllocKind.Stack)
             {
                 writer.Line("global::System.Span<" + element + "> " + shadow + " = stackalloc " + element + "[" + length + "];");

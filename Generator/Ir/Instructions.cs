@@ -105,9 +105,12 @@ namespace Differentiable.Generator.Ir
     /// <summary><c>Result = buffer.Slice(start)</c> or <c>buffer.Slice(start, length)</c>: a view of the same memory.</summary>
     internal sealed record SliceInstr(ValueId Result, ValueId Buffer, ValueId Start, ValueId? Length, string Origin) : Instruction(Origin);
 
-    internal enum AllocKind { Stack, Array }
+    internal enum AllocKind { Stack, Array, Workspace }
 
-    /// <summary>A local buffer of <paramref name="Length"/> zeroed elements: <c>stackalloc T[n]</c> or <c>new T[n]</c>.</summary>
+    /// <summary>
+    /// A local buffer of <paramref name="Length"/> zeroed elements: <c>stackalloc T[n]</c>, <c>new T[n]</c> or
+    /// <c>Workspace.Rent&lt;T&gt;(n)</c> (the calling thread's arena; the generated member opens a scope around its body).
+    /// </summary>
     internal sealed record AllocInstr(ValueId Result, ValueId Length, AllocKind Kind, string Origin) : Instruction(Origin);
 
     /// <summary>

@@ -98,7 +98,7 @@ namespace Differentiable.Generator.Ir
             LoadInstr l => "load " + l.Buffer + "[" + l.Index + "]",
             StoreInstr s => "store " + s.Buffer + "[" + s.Index + "] = " + s.Value,
             SliceInstr s => "slice " + s.Buffer + "[" + s.Start + (s.Length is { } n ? ", " + n : "") + "]",
-            AllocInstr a => (a.Kind == AllocKind.Stack ? "stackalloc " : "new ") + a.Length,
+            AllocInstr a => (a.Kind switch { AllocKind.Stack => "stackalloc ", AllocKind.Workspace => "workspace ", _ => "new " }) + a.Length,
             CallInstr c => "call " + (c.Kind == CallKind.Differentiable ? "differentiable " : "") + c.Method + "(" + string.Join(", ", c.Args) + ")",
             _ => instruction.GetType().Name,
         };

@@ -172,7 +172,12 @@ namespace Differentiable.Generator.Lowering
             return Slice(buffer, start, length, into);
         }
 
-        /// <summary><c>stackalloc T[n]</c> (an operation Roslyn does not model) and <c>new T[n]</c>.</summary>
+        /// <summary><c>Differentiable.Workspace.Rent&lt;T&gt;(n)</c>: a local buffer from the thread's arena.</summary>
+        private static bool IsWorkspaceRent(IMethodSymbol method) =>
+            method.Name == "Rent" && method.IsStatic && method.TypeArguments.Length == 1 && method.Parameters.Length == 1 &&
+            method.ContainingType is { Name: "Workspace", ContainingType: null } owner && owner.ContainingNamespace.ToDisplayString() == "Differentiable";
+
+        /// <summary><c>stackalloc T[n]</c> (an operation Roslyn does not model), <c>new T[n]</c> and <c>Workspace.Rent&lt;T&gt;(n)</c>.</summary>
         private ValueId? LowerAllocation(IOperation operation, ITypeSymbol? targetType, List<Instruction> into, Environment environment)
         {
             IOperation? size = null;
@@ -188,6 +193,12 @@ namespace Differentiable.Generator.Lowering
                 size = creation.DimensionSizes[0];
                 kind = AllocKind.Array;
                 element = LoweringFacts.BufferElement(creation.Type!);
+            }
+            else if (operation is IInvocationOperation rent && IsWorkspaceRent(rent.TargetMethod))
+            {
+                size = rent.Arguments[0].Value;
+                kind = AllocKind.Workspace;
+                element = rent.TargetMethod.TypeArguments[0].SpecialType;
             }
             else if (operation.Kind == OperationKind.None && operation.Syntax is StackAllocArrayCreationExpressionSyntax stackAlloc
                      && stackAlloc.Initializer is null && operation.ChildOperations.Count == 1)

@@ -36,6 +36,7 @@ namespace Differentiable.Generator.Lowering
                 (method.Name == "AsSpan" && method.ContainingType.Name == "MemoryExtensions" && invocation.Arguments.Length > 0 &&
                  LoweringFacts.IsArray(invocation.Arguments.OrderBy(a => a.Parameter?.Ordinal ?? 0).First().Value.Type)))
                 return LowerSliceCall(invocation, into, environment);
+            if (IsWorkspaceRent(method)) return LowerAllocation(invocation, null, into, environment);
             if (BufferMethod(invocation) is { } buffer) return buffer.Ops is null ? null : LowerBufferMethod(invocation, buffer.Ops, buffer.Arguments, into, environment);
             if (!method.IsStatic || invocation.Instance is not null)
             {
