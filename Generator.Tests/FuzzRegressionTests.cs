@@ -142,6 +142,9 @@ public class FuzzRegressionTests
             { double s = 0.5; for (int i = 0; i < h.Length; i++) { s += h[i] * p * s; if (p <= 0.5) continue; } return s; }
             public static double[] Probe() => Differences((x, t) => H0(t, x), (double[] x, double t, double[] dx, out double dt) => H0Gradient(t, x, out dt, dx), new[] { 0.5, -1, 2 }, 0.3);
             [Differentiable] public static float Constant(float p) { float s = 2.0f; return s + s; }
+            #pragma warning disable CS0219 // the source itself assigns a2 constants it never reads: only the generated code is checked
+            [Differentiable] public static float Overwritten(float p, float[] w) { float a2 = 0.5f; for (int i0 = 0; i0 < w.Length; i0++) { a2 = 3.0f; w[i0] *= p; } return p * 2; }
+            #pragma warning restore CS0219
             [Differentiable] public static double M2(double x, double y)
             { double a0 = S0; double a1 = S0 <= S0 * a0 ? 1.5 : 2.0; return (a0 - y) * x; }
             """, analysesOff);
@@ -149,6 +152,10 @@ public class FuzzRegressionTests
         GradientAssert.Check(assembly, "T.C", "M2", 0.3, 1.2);
         // Fuzz seed 100048: a returned constant expression was still computed in Backward, which returns nothing.
         GradientAssert.CheckExact(assembly, "T.C", "Constant", new object[] { 0.5f }, 0f);
+        // Fuzz seed 213484: a local assigned a constant in a loop and never read was still carried (CS0219).
+        var w = new[] { 1f, 2f };
+        float value = (float)assembly.GetType("T.C")!.GetMethod("Overwritten")!.Invoke(null, new object[] { 3f, w })!;
+        Assert.Equal(6f, value);
     }
 
     // Fuzz seed 14 (CS1718): Min(y, y)'s partials compared y with itself.

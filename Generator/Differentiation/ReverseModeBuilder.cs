@@ -118,13 +118,11 @@ namespace Differentiable.Generator.Differentiation
         /// <summary>
         /// Drops the writes of adjoints that nothing reads (with the analyses off, a constant's conversion gets an
         /// adjoint its definition never passes on): they would be variables assigned and never used (CS0219). Parameter
-        /// adjoints and a loop's carried adjoints are always kept.
+        /// adjoints are always kept.
         /// </summary>
         private static void PruneUnreadAdjoints(IrFunction function, ReverseProgram program)
         {
             var keep = new HashSet<ValueId>(function.Parameters.Select(p => p.Value));
-            keep.UnionWith(program.Aliases.Keys);
-            keep.UnionWith(program.Aliases.Values);
             var lists = new List<List<AdjointStatement>>();
             void Lists(IEnumerable<BodyNode> nodes)
             {
@@ -170,7 +168,10 @@ namespace Differentiable.Generator.Differentiation
                 {
                     for (int i = 0; i < list.Count; i++)
                     {
-                        if (list[i] is AccumulateStatement a && !read.Contains(a.Target) && !keep.Contains(a.Target))
+                        // A loop's carried adjoint is read when it moves to the values its iteration yielded; one that
+                        // never moves anywhere (a local overwritten by constants) is as dead as any other.
+                        if ((list[i] is AccumulateStatement a && !read.Contains(a.Target) && !keep.Contains(a.Target)) ||
+                            (list[i] is SetStatement set && !read.Contains(set.Target) && !keep.Contains(set.Target)))
                         {
                             list[i] = new NopStatement();
                             changed = true;

@@ -22,7 +22,10 @@ namespace Differentiable.Generator.Emit
             _program.Plans.TryGetValue(loop, out var plan);
             // A loop inside a branch whose outputs or trip count the reverse sweep reads has them declared before the branch.
             for (int k = 0; k < loop.Carried.Count; k++)
+            {
+                if (!_liveCarried.Contains(loop.Outputs[k]) && !_hoistedDeclared.Contains(loop.Outputs[k])) continue; // never read
                 writer.Line(DeclarationPrefix(loop.Outputs[k]) + _names.Value(loop.Outputs[k]) + " = " + Operand(loop.Initial[k]) + ";");
+            }
             bool countTrips = loop.Counted is null && plan is { NeedsTripCount: true };
             if (countTrips) writer.Line(DeclarationPrefix(loop.TripCount) + _names.Value(loop.TripCount) + " = 0;");
 
@@ -69,11 +72,12 @@ namespace Differentiable.Generator.Emit
         {
             var yields = ((YieldTerminator)loop.Body.Terminator).Values;
             var carried = new HashSet<ValueId>(loop.Carried);
-            bool crossed = Enumerable.Range(0, yields.Count).Any(k => yields[k] != loop.Carried[k] && carried.Contains(yields[k]));
+            bool crossed = Enumerable.Range(0, yields.Count).Any(k => yields[k] != loop.Carried[k] && carried.Contains(yields[k]) && _liveCarried.Contains(loop.Outputs[k]));
             var pending = new List<(int K, string Text)>();
             for (int k = 0; k < yields.Count; k++)
             {
                 if (yields[k] == loop.Carried[k]) continue;
+                if (!_liveCarried.Contains(loop.Outputs[k]) && !_hoistedDeclared.Contains(loop.Outputs[k])) continue;
                 string text = Operand(yields[k]);
                 if (crossed)
                 {

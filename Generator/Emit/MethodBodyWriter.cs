@@ -307,20 +307,29 @@ namespace Differentiable.Generator.Emit
             _ => false,
         };
 
+        // Loop outputs whose carried slot something reads (see FindUsedOutputs); the others are not written.
+        private readonly HashSet<ValueId> _liveCarried = new HashSet<ValueId>();
+
         private void FindUsedOutputs()
         {
             var used = new HashSet<ValueId>();
             var branches = new List<IfInstr>();
             var removable = new List<Instruction>();
+            var loops = new List<LoopInstr>();
             foreach (var instruction in IrFacts.AllInstructions(_function.Body))
             {
                 if (Removable(instruction)) removable.Add(instruction);
+                else if (instruction is LoopInstr l)
+                {
+                    // A loop's carried slots are read only if their value is (below); its bounds always are.
+                    loops.Add(l);
+                    if (l.Counted is { } counted) { used.Add(counted.Start); used.Add(counted.Bound); }
+                }
                 else foreach (var operand in IrFacts.Operands(instruction)) used.Add(operand);
                 switch (instruction)
                 {
                     case IfInstr branch: branches.Add(branch); used.Add(branch.Condition); break;
                     case LoopInstr loop:
-                        foreach (var v in ((YieldTerminator)loop.Body.Terminator).Values) used.Add(v);
                         foreach (var v in ((YieldTerminator)loop.Header.Terminator).Values) used.Add(v);
                         break;
                 }
@@ -354,6 +363,21 @@ namespace Differentiable.Generator.Emit
             while (changed)
             {
                 changed = false;
+                // A carried slot is live when its value is read inside the loop or after it; then its initial and
+                // next values are read. A dead slot (a local assigned in the loop and never read) is not written.
+                foreach (var loop in loops)
+                {
+                    var yields = ((YieldTerminator)loop.Body.Terminator).Values;
+                    for (int k = 0; k < loop.Carried.Count; k++)
+                    {
+                        if (_liveCarried.Contains(loop.Outputs[k]) || !(used.Contains(loop.Outputs[k]) || used.Contains(loop.Carried[k]))) continue;
+                        _liveCarried.Add(loop.Outputs[k]);
+                        changed = true;
+                        used.Add(loop.Initial[k]);
+                        used.Add(yields[k]);
+                        used.Add(loop.Carried[k]);
+                    }
+                }
                 foreach (var instruction in removable)
                 {
                     if (live.Contains(instruction) || !IrFacts.Definitions(instruction).Any(used.Contains)) continue;
