@@ -145,6 +145,9 @@ public class FuzzRegressionTests
             #pragma warning disable CS0219 // the source itself assigns a2 constants it never reads: only the generated code is checked
             [Differentiable] public static float Overwritten(float p, float[] w) { float a2 = 0.5f; for (int i0 = 0; i0 < w.Length; i0++) { a2 = 3.0f; w[i0] *= p; } return p * 2; }
             #pragma warning restore CS0219
+            #pragma warning disable CS1717 // a2 = a2 in the source, as the fuzzer wrote it
+            [Differentiable] public static float SelfAssigned(float[] w) { float a1 = 3.0f; float a2 = a1; for (int i7 = 0; i7 < w.Length; i7++) { a2 = a2; } return w[0] * 0.5f; }
+            #pragma warning restore CS1717
             [Differentiable] public static double M2(double x, double y)
             { double a0 = S0; double a1 = S0 <= S0 * a0 ? 1.5 : 2.0; return (a0 - y) * x; }
             """, analysesOff);
@@ -156,6 +159,8 @@ public class FuzzRegressionTests
         var w = new[] { 1f, 2f };
         float value = (float)assembly.GetType("T.C")!.GetMethod("Overwritten")!.Invoke(null, new object[] { 3f, w })!;
         Assert.Equal(6f, value);
+        // Fuzz seed 216085: the same with a slot that only yields itself.
+        Assert.Equal(0.5f, (float)assembly.GetType("T.C")!.GetMethod("SelfAssigned")!.Invoke(null, new object[] { new[] { 1f, 2f } })!);
     }
 
     // Fuzz seed 14 (CS1718): Min(y, y)'s partials compared y with itself.
