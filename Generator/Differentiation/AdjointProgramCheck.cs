@@ -77,7 +77,7 @@ namespace Differentiable.Generator.Differentiation
             private void Reads(Expr expr, Scope scope, bool consumes)
             {
                 var read = new HashSet<ValueId>();
-                Collect(expr, read);
+                ReverseModeBuilder.AdjointReads(expr, read);
                 foreach (var adjoint in read)
                 {
                     if (!Available(adjoint, scope)) Fail("the adjoint " + Name(adjoint) + " is read where it is not declared");
@@ -89,21 +89,6 @@ namespace Differentiable.Generator.Differentiation
             {
                 if (!Available(adjoint, scope)) Fail("a contribution is added to the adjoint " + Name(adjoint) + " where it is not declared");
                 if (_consumed.Contains(adjoint)) Fail("a contribution reaches the adjoint " + Name(adjoint) + " after it was read, so it would be lost");
-            }
-
-            private static void Collect(Expr expr, HashSet<ValueId> into)
-            {
-                switch (expr)
-                {
-                    case AdjointExpr a: into.Add(a.Value); break;
-                    case NegateExpr n: Collect(n.Operand, into); break;
-                    case BinaryExpr b: Collect(b.Left, into); Collect(b.Right, into); break;
-                    case MathExpr m: foreach (var arg in m.Args) Collect(arg, into); break;
-                    case CheckedMulExpr c: Collect(c.Adjoint, into); Collect(c.Partial, into); break;
-                    case CheckedDivExpr c: Collect(c.Adjoint, into); Collect(c.Divisor, into); break;
-                    case ConditionalExpr c: Collect(c.Condition, into); Collect(c.WhenTrue, into); Collect(c.WhenFalse, into); break;
-                    case ConvertExpr c: Collect(c.Operand, into); break;
-                }
             }
 
             public void Run(List<AdjointStatement> statements, Scope scope)

@@ -181,7 +181,8 @@ namespace Differentiable.Generator.Differentiation
             }
         }
 
-        private static void AdjointReads(Expr expr, HashSet<ValueId> into)
+        /// <summary>The adjoint variables an expression reads.</summary>
+        public static void AdjointReads(Expr expr, HashSet<ValueId> into)
         {
             switch (expr)
             {
