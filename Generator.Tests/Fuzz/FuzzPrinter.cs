@@ -279,6 +279,9 @@ internal sealed class FuzzPrinter
 
     private string B(BoolExpr b) => b switch
     {
+        // A float program's twin compares its operands rounded to float, so both take the same branch when the
+        // float program's value rounds onto a boundary (MathF.Tanh of a large sum is exactly 1f; Math.Tanh is not).
+        Cmp c when _twin && _p.IsFloat => $"FuzzTrace.B((float)({E(c.Left)}) {c.Op} (float)({E(c.Right)}))",
         Cmp c when _twin => $"FuzzTrace.B({E(c.Left)} {c.Op} {E(c.Right)})",
         Cmp c => $"{E(c.Left)} {c.Op} {E(c.Right)}",
         And a => $"({B(a.Left)} && {B(a.Right)})",
