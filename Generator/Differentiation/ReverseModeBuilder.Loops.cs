@@ -12,7 +12,7 @@ namespace Differentiable.Generator.Differentiation
     // The to-be-recorded analysis runs on the finished reverse body: every value it reads that the loop
     // defines is available in the reverse iteration (the counter of a counted loop), recomputed (a pure
     // instruction at the top of the body whose operands are available: arithmetic, math functions,
-    // lengths, slices, and reads of memory nothing in the method writes), or recorded: pushed on a
+    // lengths, slices, and reads of memory nothing writes after them), or recorded: pushed on a
     // pooled stack at the end of its forward iteration, popped at the start of its reverse (carried
     // values, values computed inside branches, reads of written memory, calls, inner loops' results).
     internal sealed partial class ReverseModeBuilder
@@ -204,9 +204,12 @@ namespace Differentiable.Generator.Differentiation
             IntrinsicInstr i => i.Function is "Abs" or "Max" or "Min" or "Clamp" or "FusedMultiplyAdd" or "Floor" or "Ceiling" or "Round" or "Truncate" or "Sign",
             ConstInstr c => !c.Mutable,
             UnaryInstr or BinaryInstr or ConvertInstr or StopInstr or LengthInstr or SliceInstr => true,
-            // Memory nothing in the method writes: a parameter's or a local buffer's. A static array's elements
-            // can change under any call, so its loads are recorded.
-            LoadInstr load => _activity.Roots.IsBuffer(_activity.Roots.RootOf(load.Buffer)) && !_activity.Roots.IsWritten(load.Buffer),
+            // Memory nothing writes after the load (no later instruction, no instruction of a loop around it): a
+            // parameter's or a local buffer's. The reverse sweep reaches the load before it undoes anything that
+            // ran earlier, so the element still holds what the load read. A static array's elements can change
+            // under any call, so its loads are recorded.
+            LoadInstr load => _activity.Roots.IsBuffer(_activity.Roots.RootOf(load.Buffer)) &&
+                !_activity.Roots.IsWrittenAfter(_function.Body, load, load.Buffer),
             _ => false,
         };
 

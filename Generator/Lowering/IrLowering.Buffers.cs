@@ -96,23 +96,60 @@ namespace Differentiable.Generator.Lowering
             if (element is not { } e) return Poison(type);
             if (_readOnly.Contains(e.Buffer))
                 return Pure("load " + e.Buffer + "[" + e.Index + "]", TypeOf(e.Buffer).Element(), r => new LoadInstr(r, e.Buffer, e.Index, _origin), into);
-            var result = NewValue(TypeOf(e.Buffer).Element(), null);
-            into.Add(new LoadInstr(result, e.Buffer, e.Index, _origin));
-            return result;
+            return Load(e, into);
         }
 
         /// <summary>Reads the element's current value (for a compound assignment or an increment).</summary>
         private ValueId Load(ElementRef element, List<Instruction> into)
         {
+            if (Known(element, into) is { } known) return known;
             var result = NewValue(TypeOf(element.Buffer).Element(), null);
             into.Add(new LoadInstr(result, element.Buffer, element.Index, _origin));
+            _memory[(element.Buffer, element.Index)] = new KnownElement(into, into[into.Count - 1], result);
             return result;
         }
 
         private void Store(ElementRef element, ValueId value, List<Instruction> into, IOperation target)
         {
-            into.Add(new StoreInstr(element.Buffer, element.Index, Convert(value, TypeOf(element.Buffer).Element(), into), _origin));
+            var stored = Convert(value, TypeOf(element.Buffer).Element(), into);
+            into.Add(new StoreInstr(element.Buffer, element.Index, stored, _origin));
             _sites[into[into.Count - 1]] = (LocationInfo.From(target.Syntax), LoweringFacts.OriginText(target.Syntax));
+            _memory[(element.Buffer, element.Index)] = new KnownElement(into, into[into.Count - 1], stored);
+        }
+
+        /// <summary>What a store wrote to, or a load read from, one element, and where in which block.</summary>
+        private readonly struct KnownElement
+        {
+            public KnownElement(List<Instruction> block, Instruction site, ValueId value)
+            {
+                Block = block;
+                Site = site;
+                Value = value;
+            }
+
+            public List<Instruction> Block { get; }
+
+            public Instruction Site { get; }
+
+            public ValueId Value { get; }
+        }
+
+        // Store-to-load forwarding and one value for repeated loads, within one block: the element's value when
+        // the same block wrote or read it and only pure instructions ran since (no store to any buffer, no call,
+        // no branch or loop). Any store may alias (slices of one array), so any store ends what is known.
+        private readonly Dictionary<(ValueId Buffer, ValueId Index), KnownElement> _memory = new Dictionary<(ValueId Buffer, ValueId Index), KnownElement>();
+
+        private ValueId? Known(ElementRef element, List<Instruction> into)
+        {
+            if (!_memory.TryGetValue((element.Buffer, element.Index), out var known) || !ReferenceEquals(known.Block, into)) return null;
+            int at = into.Count - 1;
+            while (at >= 0 && !ReferenceEquals(into[at], known.Site))
+            {
+                if (into[at] is not (BinaryInstr or UnaryInstr or ConvertInstr or ConstInstr { Mutable: false } or IntrinsicInstr or LoadInstr or LengthInstr or SliceInstr or StopInstr))
+                    return null;
+                at--;
+            }
+            return at >= 0 ? known.Value : null;
         }
 
         /// <summary><c>w.Slice(a)</c>, <c>w.Slice(a, n)</c>, <c>w[a..b]</c>, <c>array.AsSpan(...)</c>: a view of the same memory.</summary>
