@@ -91,6 +91,9 @@ namespace Differentiable.Generator.Differentiation
 
         public List<Instruction> Recompute { get; } = new List<Instruction>();
 
+        /// <summary>Carried ints that step by a loop-invariant amount: recomputed from the counter, never recorded.</summary>
+        public List<Induction> Inductions { get; } = new List<Induction>();
+
         public bool NeedsTripCount { get; set; }
 
         /// <summary>
@@ -98,6 +101,16 @@ namespace Differentiable.Generator.Differentiation
         /// pushed before it (<c>PushSpan</c>) and indexed by iteration, instead of a Push per value.
         /// </summary>
         public bool RecordsInBlocks { get; set; }
+    }
+
+    /// <summary>
+    /// A carried int of a counted loop that every iteration changes by the same amount (<c>li++</c>,
+    /// <c>k += stride</c>): in the iteration whose counter is <c>i</c> it is
+    /// <c>Initial ± (i − start)·step·Increment</c>, so the reverse computes it from the counter.
+    /// </summary>
+    internal sealed record Induction(ValueId Value, ValueId Initial, ValueId Increment, bool Subtract)
+    {
+        public System.Collections.Generic.IEnumerable<ValueId> Operands => new[] { Initial, Increment };
     }
 
     /// <summary>

@@ -180,6 +180,13 @@ namespace Differentiable.Generator.Differentiation
                     }
                     continue;
                 }
+                if (plan.Inductions.Any(i => i.Value == value)) continue;
+                if (_activity.Enabled && Induction(loop, value, topLevel, defined) is { } induction)
+                {
+                    plan.Inductions.Add(induction);
+                    if (defined.Contains(induction.Increment)) work.Push(induction.Increment); // a literal of the body
+                    continue;
+                }
                 recorded.Add(value);
             }
             foreach (var instruction in loop.Body.Instructions)
@@ -193,6 +200,26 @@ namespace Differentiable.Generator.Differentiation
                     (i is LoopInstr inner && _plans.TryGetValue(inner, out var innerPlan) && innerPlan.Recorded.Count > 0) ||
                     (i is CallInstr call && _snapshots.ContainsKey(call)));
             return plan;
+        }
+
+        /// <summary>
+        /// A carried int of a counted loop whose next value is <c>carried ± c</c>, computed at the top level of the
+        /// body (every iteration, whatever continue or break do after it) with c from outside the loop.
+        /// </summary>
+        private Induction? Induction(LoopInstr loop, ValueId value, Dictionary<ValueId, Instruction> topLevel, HashSet<ValueId> defined)
+        {
+            if (loop.Counted is null || _function.TypeOf(value) != IrType.I32) return null;
+            int k = 0;
+            while (k < loop.Carried.Count && loop.Carried[k] != value) k++;
+            if (k == loop.Carried.Count) return null;
+            var next = ((YieldTerminator)loop.Body.Terminator).Values[k];
+            if (!topLevel.TryGetValue(next, out var instruction) || instruction is not BinaryInstr b || _function.TypeOf(b.Result) != IrType.I32) return null;
+            // The step comes from outside the loop, or is a literal (lowered where first used, maybe in the body).
+            bool Invariant(ValueId v) => !defined.Contains(v) || (topLevel.TryGetValue(v, out var d) && d is ConstInstr { Mutable: false });
+            if (b.Op == BinaryOp.Add && b.Left == value && Invariant(b.Right)) return new Induction(value, loop.Initial[k], b.Right, Subtract: false);
+            if (b.Op == BinaryOp.Add && b.Right == value && Invariant(b.Left)) return new Induction(value, loop.Initial[k], b.Left, Subtract: false);
+            if (b.Op == BinaryOp.Subtract && b.Left == value && Invariant(b.Right)) return new Induction(value, loop.Initial[k], b.Right, Subtract: true);
+            return null;
         }
 
         /// <summary>
@@ -287,6 +314,7 @@ namespace Differentiable.Generator.Differentiation
                         {
                             foreach (var operand in IrFacts.Operands(instruction)) inner.Add(operand);
                         }
+                        foreach (var induction in l.Plan.Inductions) inner.UnionWith(induction.Operands);
                         // What the inner loop defines, it provides itself.
                         var own = new HashSet<ValueId>();
                         DefinedIn(l.Loop, own);

@@ -58,15 +58,6 @@ namespace Differentiable.Generator.Differentiation
         public List<ValueId> FinalContents { get; }
     }
 
-    internal sealed class ReferenceComparer<T> : IEqualityComparer<T> where T : class
-    {
-        public static readonly ReferenceComparer<T> Instance = new ReferenceComparer<T>();
-
-        public bool Equals(T? x, T? y) => ReferenceEquals(x, y);
-
-        public int GetHashCode(T obj) => System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(obj);
-    }
-
     internal sealed partial class ReverseModeBuilder
     {
         private readonly IrFunction _function;

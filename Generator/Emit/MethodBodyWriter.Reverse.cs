@@ -172,6 +172,17 @@ namespace Differentiable.Generator.Emit
                 string source = blocks is not null ? BlockSlot(blocks, loop, value) : StackFor(_function.TypeOf(value)) + ".Pop()";
                 writer.Line(Declaration(value) + " " + _names.Value(value) + " = " + source + ";");
             }
+            if (loop.Counted is { } steps)
+            {
+                foreach (var induction in statement.Plan.Inductions)
+                {
+                    string counter = _names.Value(steps.Counter), start = Operand(steps.Start);
+                    string iteration = steps.Step > 0 ? "(" + counter + " - " + start + ")" : "(" + start + " - " + counter + ")";
+                    string increment = Operand(induction.Increment);
+                    string amount = increment == "1" ? iteration : iteration + " * " + increment;
+                    writer.Line("int " + _names.Value(induction.Value) + " = unchecked(" + Operand(induction.Initial) + (induction.Subtract ? " - " : " + ") + amount + ");");
+                }
+            }
             foreach (var instruction in statement.Plan.Recompute) WritePrimalInstruction(writer, instruction, insideLoop: true, reverse: true);
             WriteStatements(writer, statement.Body);
             writer.Close();

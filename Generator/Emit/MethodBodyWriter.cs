@@ -354,6 +354,7 @@ namespace Differentiable.Generator.Emit
             {
                 used.UnionWith(plan.Recorded);
                 foreach (var instruction in plan.Recompute) used.UnionWith(IrFacts.Operands(instruction));
+                foreach (var induction in plan.Inductions) used.UnionWith(induction.Operands);
             }
             foreach (var values in _program.Snapshots.Values) used.UnionWith(values);
             // An output is read when something reads it; then what its branches yield for it is read too. A pure

@@ -111,8 +111,8 @@ namespace Differentiable.Generator.Lowering
                     ?? new ReturnTerminator(null, "return");
             }
 
-            return new IrFunction(_method.Name, irParameters.ToEquatableArray(), _returnType,
-                new Block(instructions.ToEquatableArray(), terminator), _values.ToEquatableArray());
+            var body = HoistInvariantLoads(new Block(instructions.ToEquatableArray(), terminator), irParameters);
+            return new IrFunction(_method.Name, irParameters.ToEquatableArray(), _returnType, body, _values.ToEquatableArray());
         }
 
         private ValueId NewValue(IrType type, string? hint)

@@ -1,0 +1,386 @@
+using System.Reflection;
+using System.Text.RegularExpressions;
+using Differentiable.Generator.Tests.Infrastructure;
+using Xunit;
+
+namespace Differentiable.Generator.Tests;
+
+/// <summary>
+/// What a loop's reverse re-reads or recomputes instead of recording (the lean-adjoints work): loads of memory
+/// nothing writes afterwards, stored values forwarded to later loads of the same element, loop-invariant loads read
+/// once before their loop, and carried ints that step by a fixed amount. Each case checks the gradient against a
+/// hand-derived formula and central finite differences, with the analyses on and off, and the generated code for
+/// the saving itself (what is no longer pushed). Adversarial variants check the same savings are not made where they
+/// would be wrong: memory written later, through a slice, by a later loop; a guarded read whose index is out of
+/// range when the loop does not run.
+/// </summary>
+public class LeanAdjointTests
+{
+    private const string Header = """
+        using System;
+        using Differentiable;
+        namespace T;
+        public static partial class C
+        {
+            // Central differences of f in p[i].
+            public static double Fd(Func<double> f, double[] p, int i)
+            {
+                double o = p[i], h = 1e-6 * Math.Max(1, Math.Abs(o));
+                p[i] = o + h; double a = f();
+                p[i] = o - h; double b = f();
+                p[i] = o;
+                return (a - b) / (2 * h);
+            }
+
+        """;
+
+    private static (Assembly Assembly, string Generated) Compile(string body, bool analysesOff)
+    {
+        var compiled = GradientAssert.Compile(Header + body + "\n}\n", analysesOff);
+        return (compiled.Assembly, compiled.GeneratedText);
+    }
+
+    private static double[] Run(Assembly assembly, string probe, params object[] args) =>
+        (double[])assembly.GetType("T.C")!.GetMethod(probe)!.Invoke(null, args)!;
+
+    /// <summary>The generated members of one method (its Gradient through its Backward), for looking at what they push.</summary>
+    private static string MembersOf(string generated, string method)
+    {
+        int start = generated.IndexOf("public static double " + method + "Gradient(", StringComparison.Ordinal);
+        Assert.True(start >= 0, method + "Gradient is not in the generated code");
+        int end = generated.IndexOf("\n        }\n", generated.IndexOf(method + "Backward(", start, StringComparison.Ordinal), StringComparison.Ordinal);
+        return generated.Substring(start, end - start);
+    }
+
+    /// <summary>Asserts [value, gradient..., finite differences...] against the expected value and gradient.</summary>
+    private static void AssertGradient(double[] result, double value, params double[] gradient)
+    {
+        Assert.Equal(1 + 2 * gradient.Length, result.Length);
+        Assert.True(Math.Abs(result[0] - value) <= 1e-12 * Math.Max(1, Math.Abs(value)), $"value {result[0]:R}, expected {value:R}");
+        for (int i = 0; i < gradient.Length; i++)
+        {
+            double g = result[1 + i], fd = result[1 + gradient.Length + i];
+            Assert.True(Math.Abs(g - gradient[i]) <= 1e-12 * Math.Max(1, Math.Abs(gradient[i])), $"d[{i}] = {g:R}, hand-derived {gradient[i]:R}");
+            Assert.True(Math.Abs(g - fd) <= 1e-6 * Math.Max(1, Math.Abs(g)), $"d[{i}] = {g:R}, finite differences {fd:R}");
+        }
+    }
+
+    // ---- loads of memory nothing writes afterwards are re-read; repeated loads are one value
+
+    private const string ReadAfterLastWrite = """
+            // q is written by the first loop only: the second loop's reverse reads q[i] again (once: q[i] * q[i] is one load).
+            [Differentiable] public static double Reread(ReadOnlySpan<double> w, ReadOnlySpan<double> x)
+            {
+                Span<double> q = stackalloc double[w.Length];
+                for (int i = 0; i < w.Length; i++) q[i] = 2 * w[i] + 1;
+                double s = 0;
+                for (int i = 0; i < w.Length; i++) s += q[i] * q[i] * x[i];
+                return s;
+            }
+
+            // The same, but a third loop overwrites q after it was read: those loads are recorded, and still right.
+            [Differentiable] public static double Overwritten(ReadOnlySpan<double> w, ReadOnlySpan<double> x)
+            {
+                Span<double> q = stackalloc double[w.Length];
+                for (int i = 0; i < w.Length; i++) q[i] = 2 * w[i] + 1;
+                double s = 0;
+                for (int i = 0; i < w.Length; i++) s += q[i] * q[i] * x[i];
+                Span<double> tail = q.Slice(0);
+                for (int i = 0; i < w.Length; i++) tail[i] = 3 * q[i];
+                for (int i = 0; i < w.Length; i++) s += q[i];
+                return s;
+            }
+
+            public static double[] Probe(string method, double[] w, double[] x)
+            {
+                Func<double> f = method == "Reread" ? () => Reread(w, x) : () => Overwritten(w, x);
+                var dw = new double[w.Length];
+                var dx = new double[x.Length];
+                double v = method == "Reread" ? RereadGradient(w, x, dw, dx) : OverwrittenGradient(w, x, dw, dx);
+                var r = new System.Collections.Generic.List<double> { v };
+                r.AddRange(dw); r.AddRange(dx);
+                for (int i = 0; i < w.Length; i++) r.Add(Fd(f, w, i));
+                for (int i = 0; i < x.Length; i++) r.Add(Fd(f, x, i));
+                return r.ToArray();
+            }
+        """;
+
+    [Theory, InlineData(false), InlineData(true)]
+    public void A_load_after_the_last_write_is_read_again(bool analysesOff)
+    {
+        var (assembly, generated) = Compile(ReadAfterLastWrite, analysesOff);
+        double[] w = { 0.3, -1.2, 2.0 }, x = { 1.5, -0.5, 0.25 };
+        // f = Σ (2w+1)² x: df/dw = 4(2w+1)x, df/dx = (2w+1)².
+        double[] q = w.Select(v => 2 * v + 1).ToArray();
+        double f = q.Select((v, i) => v * v * x[i]).Sum();
+        AssertGradient(Run(assembly, "Probe", "Reread", w, x), f,
+            4 * q[0] * x[0], 4 * q[1] * x[1], 4 * q[2] * x[2], q[0] * q[0], q[1] * q[1], q[2] * q[2]);
+        // Overwritten adds Σ (3q)... no: the last loop adds q after q = 3q, so Σ 3(2w+1): df/dw += 6.
+        AssertGradient(Run(assembly, "Probe", "Overwritten", w, x), f + 3 * q.Sum(),
+            4 * q[0] * x[0] + 6, 4 * q[1] * x[1] + 6, 4 * q[2] * x[2] + 6, q[0] * q[0], q[1] * q[1], q[2] * q[2]);
+        AssertGradient(Run(assembly, "Probe", "Reread", Array.Empty<double>(), Array.Empty<double>()), 0);
+
+        string reread = MembersOf(generated, "Reread");
+        if (!analysesOff)
+        {
+            Assert.DoesNotContain("savedDoubles", reread); // nothing recorded at all
+            // q[i] * q[i] is one load, in the forward loop and in the reverse that reads it again, in Gradient and in Backward.
+            Assert.Equal(4, Regex.Matches(reread, @"= q\[i\d*\];").Count);
+        }
+        // Written later through a slice of the same memory: recorded, not re-read.
+        Assert.Contains("savedDoubles", MembersOf(generated, "Overwritten"));
+    }
+
+    // ---- a stored value is the value of a later load of the same element
+
+    [Theory, InlineData(false), InlineData(true)]
+    public void B_stored_value_is_forwarded_to_the_load(bool analysesOff)
+    {
+        var (assembly, generated) = Compile("""
+            [Differentiable] public static double Forward(ReadOnlySpan<double> v)
+            {
+                Span<double> h = stackalloc double[v.Length];
+                double s = 0;
+                for (int i = 0; i < v.Length; i++) { h[i] = Math.Sin(v[i]); s += h[i] * h[i]; }
+                return s;
+            }
+
+            // A store to another element, and a store through an alias, come between: no forwarding past them.
+            [Differentiable] public static double Aliased(ReadOnlySpan<double> v)
+            {
+                Span<double> h = stackalloc double[2];
+                Span<double> g = h.Slice(0, 2);
+                h[0] = v[0] * v[1];
+                g[0] = 3 * v[0];
+                return h[0] * v[1];
+            }
+
+            public static double[] Probe(string method, double[] v)
+            {
+                Func<double> f = method == "Forward" ? () => Forward(v) : () => Aliased(v);
+                var dv = new double[v.Length];
+                double value = method == "Forward" ? ForwardGradient(v, dv) : AliasedGradient(v, dv);
+                var r = new System.Collections.Generic.List<double> { value };
+                r.AddRange(dv);
+                for (int i = 0; i < v.Length; i++) r.Add(Fd(f, v, i));
+                return r.ToArray();
+            }
+            """, analysesOff);
+        double[] v = { 0.4, -1.1 };
+        AssertGradient(Run(assembly, "Probe", "Forward", v), v.Sum(a => Math.Sin(a) * Math.Sin(a)),
+            2 * Math.Sin(v[0]) * Math.Cos(v[0]), 2 * Math.Sin(v[1]) * Math.Cos(v[1]));
+        // Aliased = 3 v0 · v1: the alias's store is what h[0] holds.
+        AssertGradient(Run(assembly, "Probe", "Aliased", v), 3 * v[0] * v[1], 3 * v[1], 3 * v[0]);
+        string forward = MembersOf(generated, "Forward");
+        Assert.DoesNotMatch(@"= h\[i\d*\];", forward); // never loaded: the loop reads what it stored
+    }
+
+    // ---- a loop-invariant load is read once before its loop, guarded by the loop's first test
+
+    private const string Triangular = """
+            // GMM's triangular product: c[col] does not change in the inner loop, which is empty for the last col.
+            [Differentiable] public static double Triangle(ReadOnlySpan<double> c, ReadOnlySpan<double> l)
+            {
+                int d = c.Length;
+                Span<double> p = stackalloc double[d];
+                Span<double> q = stackalloc double[d];
+                for (int j = 0; j < d; j++) { q[j] = c[j]; p[j] = c[j]; }
+                int li = 0;
+                for (int col = 0; col < d; col++)
+                {
+                    for (int row = col + 1; row < d; row++) { p[row] += l[li] * q[col]; li++; }
+                }
+                double s = 0;
+                for (int j = 0; j < d; j++) s += p[j] * p[j];
+                return s;
+            }
+
+            // A loop that does not run must not read: k is out of range exactly when m is 0.
+            [Differentiable] public static double Guarded(ReadOnlySpan<double> w, ReadOnlySpan<double> x, int k, int m)
+            {
+                double s = 0;
+                for (int j = 0; j < m; j++) s += w[k] * x[j];
+                return s;
+            }
+
+            // The loop writes the memory it reads (through a slice): not hoisted.
+            [Differentiable] public static double Written(ReadOnlySpan<double> w)
+            {
+                Span<double> a = stackalloc double[1];
+                Span<double> b = a.Slice(0, 1);
+                a[0] = w[0];
+                double s = 0;
+                for (int j = 0; j < 3; j++) { s += a[0] * w[1]; b[0] = b[0] * w[1]; }
+                return s;
+            }
+
+            public static double[] ProbeTriangle(double[] c, double[] l)
+            {
+                var dc = new double[c.Length];
+                var dl = new double[l.Length];
+                double v = TriangleGradient(c, l, dc, dl);
+                var r = new System.Collections.Generic.List<double> { v };
+                r.AddRange(dc); r.AddRange(dl);
+                for (int i = 0; i < c.Length; i++) r.Add(Fd(() => Triangle(c, l), c, i));
+                for (int i = 0; i < l.Length; i++) r.Add(Fd(() => Triangle(c, l), l, i));
+                return r.ToArray();
+            }
+
+            public static double[] ProbeGuarded(double[] w, double[] x, int k, int m)
+            {
+                var dw = new double[w.Length];
+                var dx = new double[x.Length];
+                double v = GuardedGradient(w, x, k, m, dw, dx);
+                var bw = new double[w.Length];
+                var bx = new double[x.Length];
+                GuardedBackward(w, x, k, m, 1, bw, bx);
+                var r = new System.Collections.Generic.List<double> { v };
+                r.AddRange(dw); r.AddRange(dx);
+                r.AddRange(bw); r.AddRange(bx);
+                return r.ToArray();
+            }
+
+            public static double[] ProbeWritten(double[] w)
+            {
+                var dw = new double[w.Length];
+                double v = WrittenGradient(w, dw);
+                var r = new System.Collections.Generic.List<double> { v };
+                r.AddRange(dw);
+                for (int i = 0; i < w.Length; i++) r.Add(Fd(() => Written(w), w, i));
+                return r.ToArray();
+            }
+        """;
+
+    [Theory, InlineData(false), InlineData(true)]
+    public void C_invariant_load_is_read_once_before_its_loop(bool analysesOff)
+    {
+        var (assembly, generated) = Compile(Triangular, analysesOff);
+        // d = 3: p = (c0, c1 + l0 c0, c2 + l1 c0 + l2 c1); s = Σ p².
+        double[] c = { 0.7, -0.3, 1.1 }, l = { 0.5, -0.25, 2.0 };
+        double p1 = c[1] + l[0] * c[0], p2 = c[2] + l[1] * c[0] + l[2] * c[1];
+        double s = c[0] * c[0] + p1 * p1 + p2 * p2;
+        double g1 = 2 * p1, g2 = 2 * p2;
+        AssertGradient(Run(assembly, "ProbeTriangle", c, l), s,
+            2 * c[0] + g1 * l[0] + g2 * l[1], g1 + g2 * l[2], g2, g1 * c[0], g2 * c[0], g2 * c[1]);
+        // d = 1 and d = 0: every inner loop is empty.
+        AssertGradient(Run(assembly, "ProbeTriangle", new[] { 1.5 }, Array.Empty<double>()), 2.25, 3.0);
+        AssertGradient(Run(assembly, "ProbeTriangle", Array.Empty<double>(), Array.Empty<double>()), 0);
+
+        // Guarded: w[k] with k = w.Length and m = 0 must not throw; with m = 2 it is read.
+        var none = Run(assembly, "ProbeGuarded", new[] { 2.0 }, new[] { 1.0, 1.0 }, 1, 0);
+        Assert.Equal(new double[] { 0, 0, 0, 0, 0, 0, 0 }, none);
+        var two = Run(assembly, "ProbeGuarded", new[] { 2.0, 3.0 }, new[] { 0.5, -1.5 }, 1, 2);
+        Assert.Equal(new double[] { -3, 0, -1, 3, 3, 0, -1, 3, 3 }, two);
+        Assert.Throws<TargetInvocationException>(() => Run(assembly, "ProbeGuarded", new[] { 2.0 }, new[] { 1.0, 1.0 }, 1, 1));
+
+        // Written: a = w0 then a *= w1 each iteration, s = Σ_j w0 w1^(j+1) for j < 3.
+        double[] ww = { 0.8, 1.3 };
+        double sw = ww[0] * (ww[1] + ww[1] * ww[1] + Math.Pow(ww[1], 3));
+        AssertGradient(Run(assembly, "ProbeWritten", ww), sw, sw / ww[0], ww[0] * (1 + 2 * ww[1] + 3 * ww[1] * ww[1]));
+
+        if (!analysesOff)
+        {
+            // The triangle's inner loops push nothing: q[col] is read before them, li is computed from the counter.
+            string triangle = MembersOf(generated, "Triangle");
+            Assert.Matches(@"if \(t\d+\)\s*\{\s*double t\d+ = q\[col\];", triangle);
+            Assert.DoesNotMatch(@"recorded\w*\[row", triangle);
+            Assert.Matches(@"int li\w* = unchecked\(li\w* \+ \(row - t\d+\)\);", triangle);
+        }
+    }
+
+    // ---- carried ints that step by a fixed amount are computed from the counter
+
+    [Theory, InlineData(false), InlineData(true)]
+    public void D_stepping_ints_are_computed_from_the_counter(bool analysesOff)
+    {
+        var (assembly, generated) = Compile("""
+            // k steps up by a stride from outside the loop, m down by 2, under a counter that runs down.
+            [Differentiable] public static double Strided(ReadOnlySpan<double> w, int stride)
+            {
+                double s = 0;
+                int k = 0, m = 100;
+                for (int j = w.Length - 1; j >= 0; j--)
+                {
+                    int a = k % w.Length, b = m % w.Length;
+                    s += Math.Sin(w[a] * w[b]) + w[a] * w[b];
+                    k += stride;
+                    m -= 2;
+                }
+                return s;
+            }
+
+            // Not a fixed step (a wrap, a branch): recorded, and right.
+            [Differentiable] public static double Wrapped(ReadOnlySpan<double> w, int stride)
+            {
+                double s = 0;
+                int k = 0, m = w.Length - 1;
+                for (int j = 0; j < w.Length; j++)
+                {
+                    s += Math.Sin(w[k] * w[m]) + w[k] * w[m];
+                    k += stride;
+                    k = k % w.Length;
+                    m -= 2;
+                    if (m < 0) m += w.Length;
+                }
+                return s;
+            }
+
+            // i2 = i2 + 1 twice used, as an index and as a value (the int converts to double).
+            [Differentiable] public static double Twice(ReadOnlySpan<double> w)
+            {
+                double s = 0;
+                int i2 = 0;
+                for (int j = 0; j < w.Length; j++) { s += w[i2] * i2 + Math.Exp(w[i2] * 0.1); i2 = i2 + 1; }
+                return s;
+            }
+
+            public static double[] Probe(string method, double[] w, int stride)
+            {
+                Func<double> f = method == "Strided" ? () => Strided(w, stride) : method == "Wrapped" ? () => Wrapped(w, stride) : () => Twice(w);
+                var dw = new double[w.Length];
+                double v = method == "Strided" ? StridedGradient(w, stride, dw) : method == "Wrapped" ? WrappedGradient(w, stride, dw) : TwiceGradient(w, dw);
+                var r = new System.Collections.Generic.List<double> { v };
+                r.AddRange(dw);
+                for (int i = 0; i < w.Length; i++) r.Add(Fd(f, w, i));
+                return r.ToArray();
+            }
+            """, analysesOff);
+        double[] w = { 0.2, -0.7, 1.1, 0.4, -0.9 };
+        // Strided: iteration t reads a = (stride·t) mod n and b = (100 − 2t) mod n.
+        var expected = new double[w.Length];
+        double f = 0;
+        for (int t = 0; t < w.Length; t++)
+        {
+            int a = 3 * t % w.Length, b = (100 - 2 * t) % w.Length;
+            double x = w[a], y = w[b];
+            f += Math.Sin(x * y) + x * y;
+            expected[a] += (Math.Cos(x * y) + 1) * y;
+            expected[b] += (Math.Cos(x * y) + 1) * x;
+        }
+        AssertGradient(Run(assembly, "Probe", "Strided", w, 3), f, expected);
+        // Wrapped: k = (2t) mod n, m starts at n − 1 and steps −2 with wrap.
+        expected = new double[w.Length];
+        f = 0;
+        int k = 0, m = w.Length - 1;
+        for (int t = 0; t < w.Length; t++)
+        {
+            double x = w[k], y = w[m];
+            f += Math.Sin(x * y) + x * y;
+            expected[k] += (Math.Cos(x * y) + 1) * y;
+            expected[m] += (Math.Cos(x * y) + 1) * x;
+            k = (k + 2) % w.Length;
+            m -= 2;
+            if (m < 0) m += w.Length;
+        }
+        AssertGradient(Run(assembly, "Probe", "Wrapped", w, 2), f, expected);
+        // Twice: Σ_i w_i · i + exp(0.1 w_i): d/dw_i = i + 0.1 exp(0.1 w_i).
+        AssertGradient(Run(assembly, "Probe", "Twice", w, 0), w.Select((v, i) => v * i + Math.Exp(0.1 * v)).Sum(),
+            w.Select((v, i) => i + 0.1 * Math.Exp(0.1 * v)).ToArray());
+        if (!analysesOff)
+        {
+            Assert.DoesNotContain("savedInts", MembersOf(generated, "Twice"));
+            Assert.DoesNotContain("savedInts", MembersOf(generated, "Strided"));
+            Assert.Contains("savedInts", MembersOf(generated, "Wrapped"));
+        }
+    }
+}
