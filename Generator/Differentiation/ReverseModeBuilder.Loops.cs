@@ -163,6 +163,7 @@ namespace Differentiable.Generator.Differentiation
             var recompute = new HashSet<Instruction>(ReferenceComparer<Instruction>.Instance);
             var recorded = new HashSet<ValueId>();
             var work = new Stack<ValueId>(needed.Where(defined.Contains));
+            var rereads = new Dictionary<Instruction, LoadInstr>(ReferenceComparer<Instruction>.Instance);
             while (work.Count > 0)
             {
                 var value = work.Pop();
@@ -180,6 +181,13 @@ namespace Differentiable.Generator.Differentiation
                     }
                     continue;
                 }
+                if (_activity.Enabled && Reread(loop, value, topLevel, defined) is { } reread)
+                {
+                    if (rereads.ContainsKey(reread.At)) continue;
+                    rereads[reread.At] = reread.Load;
+                    if (defined.Contains(reread.Load.Index)) work.Push(reread.Load.Index);
+                    continue;
+                }
                 if (plan.Inductions.Any(i => i.Value == value)) continue;
                 if (_activity.Enabled && Induction(loop, value, topLevel, defined) is { } induction)
                 {
@@ -192,6 +200,7 @@ namespace Differentiable.Generator.Differentiation
             foreach (var instruction in loop.Body.Instructions)
             {
                 if (recompute.Contains(instruction)) plan.Recompute.Add(instruction);
+                else if (rereads.TryGetValue(instruction, out var load)) plan.Recompute.Add(load);
             }
             plan.Recorded.AddRange(recorded.OrderBy(v => v.Index));
             // Blocks need a trip count known at entry, and nothing else pushing while the loop fills them.
@@ -200,6 +209,67 @@ namespace Differentiable.Generator.Differentiation
                     (i is LoopInstr inner && _plans.TryGetValue(inner, out var innerPlan) && innerPlan.Recorded.Count > 0) ||
                     (i is CallInstr call && _snapshots.ContainsKey(call)));
             return plan;
+        }
+
+        /// <summary>
+        /// A value the body stores, at its top level, into memory nothing writes afterwards (<c>h[i] = Math.Tanh(z)</c>,
+        /// then only reads of h): the reverse reads it back from there instead of recording it. The load takes the
+        /// place of the value's own instruction, so the index must be known by then (the counter, a value from
+        /// outside the loop, or one computed before the value).
+        /// </summary>
+        private (Instruction At, LoadInstr Load)? Reread(LoopInstr loop, ValueId value, Dictionary<ValueId, Instruction> topLevel, HashSet<ValueId> defined)
+        {
+            if (!topLevel.TryGetValue(value, out var definition) || definition is IfInstr or LoopInstr) return null;
+            var body = loop.Body.Instructions;
+            int at = -1;
+            for (int i = 0; i < body.Count; i++)
+            {
+                if (ReferenceEquals(body[i], definition)) at = i;
+            }
+            foreach (var instruction in body)
+            {
+                if (instruction is not StoreInstr store || store.Value != value || defined.Contains(store.Buffer)) continue;
+                if (!_activity.Roots.IsBuffer(_activity.Roots.RootOf(store.Buffer))) continue;
+                bool indexKnown = !defined.Contains(store.Index) || (loop.Counted is { } c && store.Index == c.Counter) ||
+                    (topLevel.TryGetValue(store.Index, out var indexDefinition) && IndexOf(body, indexDefinition) is int p && p >= 0 && p < at);
+                if (!indexKnown || !KeptAfter(loop, store)) continue;
+                return (definition, new LoadInstr(value, store.Buffer, store.Index, store.Origin));
+            }
+            return null;
+        }
+
+        /// <summary>
+        /// True when nothing overwrites what the store wrote: nothing writes the memory after it, or the store is the
+        /// only write in its counted loop, at the counter (each iteration its own element), and nothing writes the
+        /// memory after the loop (nor in another run of it).
+        /// </summary>
+        private bool KeptAfter(LoopInstr loop, StoreInstr store)
+        {
+            var roots = _activity.Roots;
+            if (!roots.IsWrittenAfter(_function.Body, store, store.Buffer)) return true;
+            if (loop.Counted is not { } counted || store.Index != counted.Counter) return false;
+            var root = roots.RootOf(store.Buffer);
+            foreach (var instruction in IrFacts.AllInstructions(loop.Header).Concat(IrFacts.AllInstructions(loop.Body)))
+            {
+                if (instruction is StoreInstr other && !ReferenceEquals(other, store) && roots.RootOf(other.Buffer) == root) return false;
+                if (instruction is CallInstr call)
+                {
+                    for (int k = 0; k < call.Args.Count; k++)
+                    {
+                        if (call.WritableParameters.Count > k && call.WritableParameters[k] && roots.IsBuffer(call.Args[k]) && roots.RootOf(call.Args[k]) == root) return false;
+                    }
+                }
+            }
+            return !roots.IsWrittenAfter(_function.Body, loop, store.Buffer);
+        }
+
+        private static int IndexOf(EquatableArray<Instruction> body, Instruction instruction)
+        {
+            for (int i = 0; i < body.Count; i++)
+            {
+                if (ReferenceEquals(body[i], instruction)) return i;
+            }
+            return -1;
         }
 
         /// <summary>
