@@ -431,4 +431,76 @@ public class LeanAdjointTests
             Assert.Contains("savedDoubles", MembersOf(generated, "Rewritten"));
         }
     }
+    // ---- w[i] += e: the element's adjoint passes to e and stays, with no zeroing and adding back
+
+    [Theory, InlineData(false), InlineData(true)]
+    public void F_in_place_update_keeps_the_element_adjoint(bool analysesOff)
+    {
+        var (assembly, generated) = Compile("""
+            // w[i] += w[j] * 2 reads another element between the load and the store, the same one when i == j.
+            [Differentiable] public static double Accumulate(ReadOnlySpan<double> x, int j)
+            {
+                Span<double> w = stackalloc double[x.Length];
+                for (int i = 0; i < x.Length; i++) w[i] = x[i];
+                for (int i = 0; i < x.Length; i++) { w[i] += w[j] * 2; w[i] -= x[i] * x[i]; }
+                double s = 0;
+                for (int i = 0; i < x.Length; i++) s += w[i] * (i + 1);
+                return s;
+            }
+
+            // An output buffer updated in place: dY passes through unchanged, dX = 2x · dY.
+            [Differentiable] public static void AddSquares(ReadOnlySpan<double> x, Span<double> y)
+            {
+                for (int i = 0; i < x.Length; i++) y[i] -= x[i] * x[i];
+            }
+
+            public static double[] Probe(double[] x, int j)
+            {
+                var dx = new double[x.Length];
+                double v = AccumulateGradient(x, j, dx);
+                var r = new System.Collections.Generic.List<double> { v };
+                r.AddRange(dx);
+                for (int i = 0; i < x.Length; i++) r.Add(Fd(() => Accumulate(x, j), x, i));
+                return r.ToArray();
+            }
+
+            public static double[] ProbeSquares(double[] x, double[] y, double[] dY)
+            {
+                var dx = new double[x.Length];
+                AddSquaresBackward(x, y, dx, dY);
+                var r = new System.Collections.Generic.List<double>(y);
+                r.AddRange(dx);
+                r.AddRange(dY);
+                return r.ToArray();
+            }
+            """, analysesOff);
+        double[] x = { 0.5, -1.25, 2.0, 0.75 };
+        for (int j = 0; j < x.Length; j++)
+        {
+            // The reference, as the method runs; its gradient by hand: w[i] after the second loop is
+            // x[i] + 2·w[j] (w[j] as it is when i reaches it) − x[i]², each w[i] read once more for i > j.
+            var w = (double[])x.Clone();
+            for (int i = 0; i < x.Length; i++) { w[i] += w[j] * 2; w[i] -= x[i] * x[i]; }
+            double f = w.Select((v, i) => v * (i + 1)).Sum();
+            // dw[i]: the adjoint of the final w[i] is (i + 1); walking back, w[j] (as read at step i) gets 2·dw[i].
+            var dw = x.Select((_, i) => (double)(i + 1)).ToArray();
+            var dx = new double[x.Length];
+            for (int i = x.Length - 1; i >= 0; i--)
+            {
+                double dNew = dw[i];
+                dx[i] -= 2 * x[i] * dNew;
+                // w[i] = w[i] + 2 w[j]: the old w[i] keeps dNew, w[j] gets 2 dNew (the same element when i == j).
+                dw[j] += 2 * dNew;
+            }
+            for (int i = 0; i < x.Length; i++) dx[i] += dw[i];
+            AssertGradient(Run(assembly, "Probe", x, j), f, dx);
+        }
+
+        double[] y = { 1, 2, 3, 4 }, seeds = { 0.5, -2, 1.5, 3 };
+        var squares = Run(assembly, "ProbeSquares", x, (double[])y.Clone(), (double[])seeds.Clone());
+        Assert.Equal(y.Select((v, i) => v - x[i] * x[i]), squares.Take(4));
+        Assert.Equal(x.Select((v, i) => -2 * v * seeds[i]), squares.Skip(4).Take(4));
+        Assert.Equal(seeds, squares.Skip(8));
+        if (!analysesOff) Assert.DoesNotContain("dY[i] = 0d;", generated); // AddSquares leaves dY as it came
+    }
 }

@@ -91,7 +91,56 @@ namespace Differentiable.Generator.Differentiation
                     if (IrFacts.TryParseNumber(c.Text, out double value)) _literals[c.Result] = value;
                 }
             }
+            FindInPlaceUpdates(function.Body, CountUses(function.Body));
         }
+
+        // w[i] = w[i] + e (w[i] += e, w[i] -= e): the element's adjoint passes to e and stays as it was, so the
+        // reverse reads it once, instead of taking it, zeroing it and adding it back through the load.
+        private readonly Dictionary<StoreInstr, (ValueId Other, bool Subtract)> _inPlace =
+            new Dictionary<StoreInstr, (ValueId, bool)>(ReferenceComparer<StoreInstr>.Instance);
+        private readonly HashSet<Instruction> _fused = new HashSet<Instruction>(ReferenceComparer<Instruction>.Instance);
+
+        /// <summary>
+        /// Finds <c>t = w[i]; u = t ± e; w[i] = u</c> in one block, with t and u used nowhere else and nothing but
+        /// pure instructions between the load and the store (nothing else writes memory there).
+        /// </summary>
+        private void FindInPlaceUpdates(Block block, Dictionary<ValueId, int> uses)
+        {
+            var instructions = block.Instructions;
+            for (int s = 0; s < instructions.Count; s++)
+            {
+                switch (instructions[s])
+                {
+                    case IfInstr f: FindInPlaceUpdates(f.Then, uses); FindInPlaceUpdates(f.Else, uses); continue;
+                    case LoopInstr loop: FindInPlaceUpdates(loop.Header, uses); FindInPlaceUpdates(loop.Body, uses); continue;
+                    case StoreInstr store:
+                        int a = s - 1;
+                        while (a >= 0 && !(instructions[a] is BinaryInstr candidate && candidate.Result == store.Value)) a--;
+                        if (a < 0 || instructions[a] is not BinaryInstr { Op: BinaryOp.Add or BinaryOp.Subtract } sum || Uses(uses, sum.Result) != 1) continue;
+                        int l = a - 1;
+                        while (l >= 0 && !(instructions[l] is LoadInstr candidate && (candidate.Result == sum.Left || candidate.Result == sum.Right))) l--;
+                        if (l < 0) continue;
+                        var load = (LoadInstr)instructions[l];
+                        if (load.Buffer != store.Buffer || load.Index != store.Index || Uses(uses, load.Result) != 1 || sum.Left == sum.Right) continue;
+                        if (sum.Op == BinaryOp.Subtract && sum.Left != load.Result) continue;
+                        bool pure = true;
+                        for (int k = l + 1; k < s && pure; k++)
+                            pure = instructions[k] is BinaryInstr or UnaryInstr or ConvertInstr or ConstInstr { Mutable: false } or IntrinsicInstr or LoadInstr or LengthInstr or SliceInstr or StopInstr;
+                        if (!pure) continue;
+                        _inPlace[store] = (sum.Left == load.Result ? sum.Right : sum.Left, sum.Op == BinaryOp.Subtract);
+                        _fused.Add(sum);
+                        _fused.Add(load);
+                        continue;
+                }
+            }
+            if (block.Terminator is SplitTerminator split)
+            {
+                FindInPlaceUpdates(split.Then, uses);
+                FindInPlaceUpdates(split.Else, uses);
+            }
+        }
+
+        private static int Uses(Dictionary<ValueId, int> uses, ValueId value) => uses.TryGetValue(value, out int n) ? n : 0;
 
         private Expr Operand(ValueId value) => _literals.TryGetValue(value, out double literal) ? new LiteralExpr(literal) : new ValueExpr(value);
 
@@ -466,6 +515,7 @@ namespace Differentiable.Generator.Differentiation
 
         private void Reverse(Instruction instruction, List<AdjointStatement> into, Scope scope)
         {
+            if (_fused.Contains(instruction)) return; // the load and the sum of an in-place update: its store did it all
             switch (instruction)
             {
                 case IfInstr branch:
@@ -473,6 +523,12 @@ namespace Differentiable.Generator.Differentiation
                     return;
                 case LoopInstr loop:
                     ReverseLoop(loop, into, scope);
+                    return;
+                case StoreInstr store when _inPlace.TryGetValue(store, out var update):
+                    // w[i] += e: e gets w's adjoint at i, which stays (it is also the old contents' adjoint).
+                    if (!HasShadow(store.Buffer)) return;
+                    Expr element = new ShadowExpr(store.Buffer, store.Index);
+                    Add(update.Other, update.Subtract ? new NegateExpr(element) : element, into, scope);
                     return;
                 case StoreInstr store:
                     // y[i] = v: v gets y's adjoint at i, which the store consumed (the old contents are gone).
