@@ -514,18 +514,27 @@ internal static class FuzzRunner
 
         private Outcome Fail(string key, string detail) => new(OutcomeKind.Failed, key, detail);
 
-        /// <summary>Twin evaluation with the active values <paramref name="active"/>: its value and seeds . (active buffers after), and its trace.</summary>
-        private (double Value, double Objective, long[] Trace) Twin(object[] point, double[] active, double[] shadowSeeds)
+        /// <summary>Twin evaluation with the active values <paramref name="active"/>: its value, the active buffers after, and its trace.</summary>
+        private (double Value, double[] After, long[] Trace) Twin(object[] point, double[] active)
         {
             _resetTwin();
             _trace.Start(replay: true);
             var args = _twin.Pack(point);
             _twin.SetActive(args, active);
             double v = _twin.Value(args);
-            var after = _twin.ActiveValues(args);
-            double l = Seed * v;
-            for (int j = 0; j < after.Length; j++) l += shadowSeeds[j] * after[j];
-            return (v, l, _trace.Log.ToArray());
+            return (v, _twin.ActiveValues(args), _trace.Log.ToArray());
+        }
+
+        /// <summary>
+        /// The change of Seed * value + seeds . (active buffers after) between two evaluations, term by term: a buffer
+        /// element of 1e15 that does not move must not swamp the change of one that does (differences of the two
+        /// sums would lose it to rounding).
+        /// </summary>
+        private static double ObjectiveChange((double Value, double[] After, long[] Trace) a, (double Value, double[] After, long[] Trace) b, double[] shadowSeeds)
+        {
+            double change = Seed * (a.Value - b.Value);
+            for (int j = 0; j < a.After.Length; j++) change += shadowSeeds[j] * (a.After[j] - b.After[j]);
+            return change;
         }
 
         /// <summary>
@@ -571,10 +580,10 @@ internal static class FuzzRunner
                 plus[j] += step;
                 var minus = (double[])x.Clone();
                 minus[j] -= step;
-                var a = Twin(point, plus, shadowSeeds);
-                var b = Twin(point, minus, shadowSeeds);
+                var a = Twin(point, plus);
+                var b = Twin(point, minus);
                 if (!a.Trace.AsSpan().SequenceEqual(baseTrace) || !b.Trace.AsSpan().SequenceEqual(baseTrace)) return null;
-                return ((a.Value - b.Value) / (2 * step), (a.Objective - b.Objective) / (2 * step));
+                return ((a.Value - b.Value) / (2 * step), ObjectiveChange(a, b, shadowSeeds) / (2 * step));
             }
             var d1 = Central(h);
             var d2 = Central(h / 2);
