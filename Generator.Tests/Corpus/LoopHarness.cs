@@ -1231,10 +1231,16 @@ internal static class LoopRuntime
         var backward = f.BackwardDelegate ?? throw new InvalidOperationException($"{f.Display} was bound without adjoints.");
 
         Run(warmUp, args, adj, dResult, from, to, gradient, backward);
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        Run(calls, args, adj, dResult, from, to, gradient, backward);
-        long after = GC.GetAllocatedBytesForCurrentThread();
-        return after - before;
+        // The fewest bytes of three windows of `calls` calls each: the JIT tiering a method up mid-window (on a loaded
+        // machine, after the warm-up) allocates on this thread once, while an allocation per call shows in every window.
+        long fewest = long.MaxValue;
+        for (int window = 0; window < 3 && fewest != 0; window++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            Run(calls, args, adj, dResult, from, to, gradient, backward);
+            fewest = Math.Min(fewest, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+        return fewest;
     }
 
     private static void Run(int rounds, object[] args, object[] adj, double dResult, Array[] from, Array[] to,

@@ -278,13 +278,19 @@ public partial class OpsTests
         RunAll<float, FloatOps>(floats);
         RunAll<double, DoubleOps>(doubles);
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 50; i++)
+        // The fewest bytes of three windows of 50 rounds: the JIT tiering a method up mid-window (on a loaded machine)
+        // allocates on this thread once, while an allocation per call shows in every window.
+        long allocated = long.MaxValue;
+        for (int window = 0; window < 3 && allocated != 0; window++)
         {
-            RunAll<float, FloatOps>(floats);
-            RunAll<double, DoubleOps>(doubles);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 50; i++)
+            {
+                RunAll<float, FloatOps>(floats);
+                RunAll<double, DoubleOps>(doubles);
+            }
+            allocated = Math.Min(allocated, GC.GetAllocatedBytesForCurrentThread() - before);
         }
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
         Assert.Equal(0, allocated);
     }
 
