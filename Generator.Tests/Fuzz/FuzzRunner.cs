@@ -34,7 +34,7 @@ internal sealed record Outcome(OutcomeKind Kind, string Key, string Detail)
 /// <summary>Counters of a run.</summary>
 internal sealed class FuzzStats
 {
-    public int Programs, Passed, Refused, Failed, Invalid, PointsChecked, PointsSkippedKink, PointsSkippedFd, PointsSkippedNonFinite, Unchecked, Compilations;
+    public int Programs, Passed, Refused, Failed, Invalid, PointsChecked, PointsSkippedKink, PointsSkippedFd, PointsSkippedNonFinite, PointsSkippedFloat, Unchecked, Compilations;
     public double CompileSeconds, CheckSeconds, GeneratorSeconds, CpuSeconds;
     public long GeneratedChars, SourceChars;
     public readonly SortedDictionary<string, int> Constructs = new(StringComparer.Ordinal);
@@ -48,7 +48,7 @@ internal sealed class FuzzStats
         sb.Append($"CPU time of the run (this process, all threads) {CpuSeconds:F1} s\n");
         sb.Append($"programs {Programs}: passed {Passed}, refused {Refused}, failed {Failed}, invalid (fuzzer's fault) {Invalid}; compilations {Compilations} ({CompileSeconds:F1} s generating and compiling, {CheckSeconds:F1} s emitting and checking; generator alone {GeneratorSeconds:F1} s; {SourceChars / 1000} kB source, {GeneratedChars / 1000} kB generated)\n");
         sb.Append($"points checked against finite differences {PointsChecked}; skipped: kink crossed {PointsSkippedKink}, finite differences not converged {PointsSkippedFd}, "
-            + $"non-finite {PointsSkippedNonFinite}; programs with no point checked against finite differences {Unchecked}\n");
+            + $"non-finite {PointsSkippedNonFinite}, float program off its double twin {PointsSkippedFloat}; programs with no point checked against finite differences {Unchecked}\n");
         sb.Append("constructs (programs using each):\n");
         foreach (var (k, v) in Constructs) sb.Append($"  {k,-28} {v}\n");
         if (Refusals.Count > 0)
@@ -483,6 +483,16 @@ internal static class FuzzRunner
             var vjp = _f.Flatten(sArgs, sAdj);
             foreach (var s in slots.Where(s => s.Param.Kind == LoopParamKind.Scalar)) vjp[s.Offset] -= Prefill;
 
+            // A float program whose value is already more than 1e-6 (relative, about 16 float ulps) off its double twin's
+            // is dominated by its own rounding (an iteration that amplifies it): its gradient is right for float arithmetic
+            // but cannot be held to 1e-3 against the double twin's finite differences (seed 510489: value 2e-6 off,
+            // gradient 1.5e-3 off, exactly what a careful float32 forward mode gives). Its bitwise and Backward checks ran.
+            if (IsFloat && Math.Abs(value - twinValue) > 1e-6 * Math.Max(1, Math.Abs(twinValue)))
+            {
+                if (_stats is not null) _stats.PointsSkippedFloat++;
+                return null;
+            }
+
             // 5. Finite differences of the twin: value, and Seed * value + seeds . (active buffers at return).
             var shadowSeeds = (double[])seeds.Clone();
             foreach (var s in slots.Where(s => s.Param.Kind == LoopParamKind.Scalar)) shadowSeeds[s.Offset] = 0;
@@ -501,7 +511,7 @@ internal static class FuzzRunner
             if (_stats is not null) _stats.PointsChecked++;
             var (dValue, dObjective) = fd.Value;
             var close = NotClose(gradient, dValue, bArgs);
-            if (close is not null) return Fail("gradient differs from finite differences", $"{Where(point)}: MGradient against finite differences of M:\n{close}");
+            if (close is not null) return Fail("gradient differs from finite differences", $"{Where(point)}: MGradient against finite differences of M (M = {LoopChecks.Fmt(value)}, its double twin {LoopChecks.Fmt(twinValue)}):\n{close}");
             close = NotClose(vjp, dObjective, bArgs);
             if (close is not null)
                 return Fail("Backward (seeded) differs from finite differences",
