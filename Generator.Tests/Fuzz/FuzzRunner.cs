@@ -567,7 +567,15 @@ internal static class FuzzRunner
                     if (coarse is null || fine is null) return null;
                     if (Agree(coarse.Value.V, fine.Value.V) && Agree(coarse.Value.L, fine.Value.L))
                     {
-                        (dv[j], dl[j]) = fine.Value;
+                        // Agreeing is not enough when the step is below what the values can resolve: 2^24 squared
+                        // plus x changes by nothing for any step of x (seed 511191). The rounding error of a
+                        // central difference is about ε·|f|/h; it must stay well under the tolerance.
+                        if (fine.Value.NoiseV > 1e-7 * Math.Max(1, Math.Abs(fine.Value.V)) || fine.Value.NoiseL > 1e-7 * Math.Max(1, Math.Abs(fine.Value.L)))
+                        {
+                            skip = "fd";
+                            return null;
+                        }
+                        (dv[j], dl[j]) = (fine.Value.V, fine.Value.L);
                         done = true;
                     }
                 }
@@ -582,8 +590,9 @@ internal static class FuzzRunner
 
         private static bool Agree(double a, double b) => GradientCheck.RelativeError(a, b, 1e-3) <= 1e-8;
 
-        private (double V, double L)? Richardson(object[] point, double[] x, int j, double h, long[] baseTrace, double[] shadowSeeds, ref string? skip)
+        private (double V, double L, double NoiseV, double NoiseL)? Richardson(object[] point, double[] x, int j, double h, long[] baseTrace, double[] shadowSeeds, ref string? skip)
         {
+            double noiseV = 0, noiseL = 0;
             (double V, double L)? Central(double step)
             {
                 var plus = (double[])x.Clone();
@@ -593,6 +602,16 @@ internal static class FuzzRunner
                 var a = Twin(point, plus);
                 var b = Twin(point, minus);
                 if (!a.Trace.AsSpan().SequenceEqual(baseTrace) || !b.Trace.AsSpan().SequenceEqual(baseTrace)) return null;
+                // The rounding error of each difference: ε times the size of what was subtracted, over the step (a
+                // buffer element that did not move at all adds none: its difference is exactly 0).
+                double size = Math.Max(Math.Abs(a.Value), Math.Abs(b.Value));
+                double sizeL = Math.Abs(Seed) * size;
+                for (int k = 0; k < a.After.Length; k++)
+                {
+                    if (a.After[k] != b.After[k]) sizeL += Math.Abs(shadowSeeds[k]) * Math.Max(Math.Abs(a.After[k]), Math.Abs(b.After[k]));
+                }
+                noiseV = Math.Max(noiseV, 2.3e-16 * size / step);
+                noiseL = Math.Max(noiseL, 2.3e-16 * sizeL / step);
                 return ((a.Value - b.Value) / (2 * step), ObjectiveChange(a, b, shadowSeeds) / (2 * step));
             }
             var d1 = Central(h);
@@ -608,7 +627,8 @@ internal static class FuzzRunner
                 skip = "nonfinite";
                 return null;
             }
-            return r;
+            // The extrapolation weighs the two differences by 4/3 and 1/3: their rounding adds up to at most 5/3 of the larger.
+            return (r.Item1, r.Item2, 5.0 / 3 * noiseV, 5.0 / 3 * noiseL);
         }
 
         private string? NotClose(double[] actual, double[] expected, object[] args)
