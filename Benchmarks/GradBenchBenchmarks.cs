@@ -9,9 +9,11 @@ namespace Differentiable.Benchmarks
 {
     /// <summary>
     /// GradBench's evals (Benchmarks/GradBench) at the eval's sizes, one thread: the primal (baseline, so Ratio reads
-    /// "gradient cost in primal evaluations"), the generated gradient and the C# tape's gradient
+    /// "gradient cost in primal evaluations"), the generated gradient, for gmm and lstm a hand-written reverse-mode
+    /// gradient (<see cref="GmmHand"/>, <see cref="LstmHand"/>), and the C# tape's gradient
     /// (<see cref="TapeWorkloads"/>). Inputs are drawn as the evals draw them (normal and uniform numbers, a fixed
-    /// seed); tests in GradBench.Tests check that the tape and the generated gradients agree.
+    /// seed); tests in GradBench.Tests check that the tape, the hand-written and the generated gradients agree.
+    /// <c>--recorded</c> prints what the generated gradients record per call (<see cref="RecordedBytes"/>).
     /// </summary>
     [MemoryDiagnoser]
     [GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByParams)]
@@ -43,6 +45,10 @@ namespace Differentiable.Benchmarks
 
         [Benchmark]
         public double Generated() => _input.Gradient(_alpha, _mu, _q, _l);
+
+        [Benchmark]
+        public double HandWritten() => GmmHand.ObjectiveGradient(_input.Alpha, _input.Mu, _input.Q, _input.L, _input.X, D, K, N,
+            _input.Gamma, _input.M, _alpha, _mu, _q, _l);
 
         [Benchmark]
         public double Tape() => TapeWorkloads.Gmm(_input.Alpha, _input.Mu, _input.Q, _input.L, _input.X, D, K, N,
@@ -80,6 +86,14 @@ namespace Differentiable.Benchmarks
         {
             _input.Jacobian(_gradient);
             return _gradient[0];
+        }
+
+        [Benchmark]
+        public double HandWritten()
+        {
+            int main = _input.MainParams.Length;
+            return LstmHand.ObjectiveGradient(_input.MainParams, _input.ExtraParams, _input.State, _input.Sequence, Layers, Length, B,
+                _gradient.AsSpan(0, main), _gradient.AsSpan(main));
         }
 
         [Benchmark]

@@ -12,12 +12,18 @@ namespace Differentiable.Benchmarks
     /// Runs the consistency checks (generated vs hand-written gradients, finite differences, zero allocation), then
     /// BenchmarkDotNet. <c>--check</c> runs the checks only. Without a <c>--job</c> argument the job is one launch,
     /// 5 warm-up and 15 measured iterations: enough on a 2-core machine, a few minutes for the whole suite.
-    /// The loop kernels' checks run too.
+    /// The loop kernels' checks run too. <c>--recorded</c> only prints the bytes the generated gmm and lstm gradients
+    /// record per call (<see cref="RecordedBytes"/>).
     /// </summary>
     public static class Program
     {
         public static int Main(string[] args)
         {
+            if (Array.IndexOf(args, "--recorded") >= 0)
+            {
+                RecordedBytes.Run(Console.Out);
+                return 0;
+            }
             if (!Consistency.Run(Console.Out)) return 1;
             if (!LoopConsistency.Run(Console.Out)) return 1;
 
