@@ -232,4 +232,37 @@ public class FuzzRegressionTests
         GradientAssert.CheckExact(assembly, "T.C", "M7", new object[] { -1.0, 3 }, 0); // returns 0.5 at i2 = 1
         GradientAssert.CheckExact(assembly, "T.C", "M7", new object[] { 3.0, 3 }, 6);
     }
+    // Fuzz seed 601307 with the analyses off (a wrong buffer adjoint): a loop with a return inside has one reverse per
+    // path (returned or not), and each path planned its own records; the forward pushed the last path's, the other
+    // path popped fewer and read the loop before it from the wrong place. A loop now has one plan for every path.
+    [Theory, InlineData(false), InlineData(true)]
+    public void One_plan_for_every_reverse_path(bool analysesOff)
+    {
+        var assembly = Load("""
+            [Differentiable] public static double M(double[] w)
+            {
+                double a0 = 0.5;
+                for (int i2 = 0; i2 < w.Length; i2++) w[0] *= Math.Acos(0.5 * Math.Tanh((-0.5)));
+                for (int i3 = 0; i3 < w.Length; i3++)
+                {
+                    if (0.5 < Math.Log(2 + Math.Sin(a0), 3)) return Math.Atanh(0.5 * Math.Tanh(((double)i3)));
+                }
+                return 0.5;
+            }
+            public static double[] Probe()
+            {
+                var w = new double[] { -1.487811, 0.193895, 1.476233 };
+                var dW = new double[] { -0.8558727361289191, 0.2724086311750154, -0.6670118730594459 };
+                MBackward(w, 0.75, dW);
+                return new[] { w[0], dW[0], dW[1], dW[2] };
+            }
+            """, analysesOff);
+        var probe = (double[])assembly.GetType("T.C")!.GetMethod("Probe")!.Invoke(null, null)!;
+        // w[0] is multiplied by c = acos(0.5 tanh(-0.5)) three times; M returns 0 whatever w is.
+        double c = Math.Acos(0.5 * Math.Tanh(-0.5));
+        Assert.Equal(-1.487811 * c * c * c, probe[0], 12);
+        Assert.Equal(-0.8558727361289191 * c * c * c, probe[1], 12);
+        Assert.Equal(0.2724086311750154, probe[2]);
+        Assert.Equal(-0.6670118730594459, probe[3]);
+    }
 }

@@ -203,12 +203,49 @@ namespace Differentiable.Generator.Differentiation
                 else if (rereads.TryGetValue(instruction, out var load)) plan.Recompute.Add(load);
             }
             plan.Recorded.AddRange(recorded.OrderBy(v => v.Index));
+            // One forward sweep serves every reverse path (a return inside the loop makes two): each path's reverse
+            // must pop what the forward pushed. So a loop has one plan, the union of what every path's reverse reads;
+            // the paths share the object (a path built earlier sees what a later one added).
+            if (_plans.TryGetValue(loop, out var shared))
+            {
+                Merge(shared, plan, loop);
+                plan = shared;
+            }
             // Blocks need a trip count known at entry, and nothing else pushing while the loop fills them.
             plan.RecordsInBlocks = loop.Counted is not null && plan.Recorded.Count > 0 &&
                 !IrFacts.AllInstructions(loop.Body).Any(i =>
                     (i is LoopInstr inner && _plans.TryGetValue(inner, out var innerPlan) && innerPlan.Recorded.Count > 0) ||
                     (i is CallInstr call && _snapshots.ContainsKey(call)));
             return plan;
+        }
+
+        /// <summary>Adds another path's plan of the same loop into <paramref name="shared"/>: recorded values, recomputations and inductions.</summary>
+        private static void Merge(LoopPlan shared, LoopPlan other, LoopInstr loop)
+        {
+            var recorded = new HashSet<ValueId>(shared.Recorded);
+            recorded.UnionWith(other.Recorded);
+            shared.Recorded.Clear();
+            shared.Recorded.AddRange(recorded.OrderBy(v => v.Index));
+
+            // Recomputations in body order, one per value (a read-back load is a new instruction in each path).
+            var position = new Dictionary<ValueId, int>();
+            for (int i = 0; i < loop.Body.Instructions.Count; i++)
+            {
+                foreach (var d in IrFacts.Definitions(loop.Body.Instructions[i])) position[d] = i;
+            }
+            var byValue = new Dictionary<ValueId, Instruction>();
+            foreach (var instruction in shared.Recompute.Concat(other.Recompute))
+            {
+                var value = IrFacts.Definitions(instruction).First();
+                if (!byValue.ContainsKey(value)) byValue[value] = instruction;
+            }
+            shared.Recompute.Clear();
+            shared.Recompute.AddRange(byValue.OrderBy(e => position.TryGetValue(e.Key, out int p) ? p : int.MaxValue).ThenBy(e => e.Key.Index).Select(e => e.Value));
+
+            foreach (var induction in other.Inductions)
+            {
+                if (!shared.Inductions.Any(i => i.Value == induction.Value)) shared.Inductions.Add(induction);
+            }
         }
 
         /// <summary>
