@@ -272,6 +272,8 @@ internal sealed class FuzzPrinter
             .Replace("P.", IsFloat ? "float." : "double.", StringComparison.Ordinal)
             .Replace("@", IsFloat ? "f" : "", StringComparison.Ordinal);
         for (int i = 0; i < f.Args.Length; i++) text = text.Replace("{" + i + "}", E(f.Args[i]), StringComparison.Ordinal);
+        // A float program's twin notes a tanh near saturation (see FuzzTrace.Saturated).
+        if (_twin && _p.IsFloat) text = text.Replace("Math.Tanh(", "FuzzTrace.Tanh(", StringComparison.Ordinal);
         return text;
     }
 
