@@ -136,16 +136,17 @@ namespace Differentiable.Generator.Analysis
                 IfInstr f => new[] { instruction }.Concat(IrFacts.AllInstructions(f.Then)).Concat(IrFacts.AllInstructions(f.Else)),
                 _ => new[] { instruction },
             };
-            foreach (var i in all)
+            return all.Any(i => WritesItself(i, root));
+        }
+
+        /// <summary>True when this one instruction (not what it contains) writes the memory: a store, or a call that may write a buffer argument.</summary>
+        public bool WritesItself(Instruction instruction, ValueId root)
+        {
+            if (instruction is StoreInstr s) return RootOf(s.Buffer) == root;
+            if (instruction is not CallInstr c) return false;
+            for (int k = 0; k < c.Args.Count; k++)
             {
-                if (i is StoreInstr s && RootOf(s.Buffer) == root) return true;
-                if (i is CallInstr c)
-                {
-                    for (int k = 0; k < c.Args.Count; k++)
-                    {
-                        if (c.WritableParameters.Count > k && c.WritableParameters[k] && IsBuffer(c.Args[k]) && RootOf(c.Args[k]) == root) return true;
-                    }
-                }
+                if (c.WritableParameters.Count > k && c.WritableParameters[k] && IsBuffer(c.Args[k]) && RootOf(c.Args[k]) == root) return true;
             }
             return false;
         }

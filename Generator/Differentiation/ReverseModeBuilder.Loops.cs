@@ -286,17 +286,8 @@ namespace Differentiable.Generator.Differentiation
             if (!roots.IsWrittenAfter(_function.Body, store, store.Buffer)) return true;
             if (loop.Counted is not { } counted || store.Index != counted.Counter) return false;
             var root = roots.RootOf(store.Buffer);
-            foreach (var instruction in IrFacts.AllInstructions(loop.Header).Concat(IrFacts.AllInstructions(loop.Body)))
-            {
-                if (instruction is StoreInstr other && !ReferenceEquals(other, store) && roots.RootOf(other.Buffer) == root) return false;
-                if (instruction is CallInstr call)
-                {
-                    for (int k = 0; k < call.Args.Count; k++)
-                    {
-                        if (call.WritableParameters.Count > k && call.WritableParameters[k] && roots.IsBuffer(call.Args[k]) && roots.RootOf(call.Args[k]) == root) return false;
-                    }
-                }
-            }
+            if (IrFacts.AllInstructions(loop.Header).Concat(IrFacts.AllInstructions(loop.Body))
+                .Any(i => !ReferenceEquals(i, store) && roots.WritesItself(i, root))) return false;
             return !roots.IsWrittenAfter(_function.Body, loop, store.Buffer);
         }
 

@@ -124,8 +124,7 @@ namespace Differentiable.Generator.Differentiation
                         if (load.Buffer != store.Buffer || load.Index != store.Index || Uses(uses, load.Result) != 1 || sum.Left == sum.Right) continue;
                         if (sum.Op == BinaryOp.Subtract && sum.Left != load.Result) continue;
                         bool pure = true;
-                        for (int k = l + 1; k < s && pure; k++)
-                            pure = instructions[k] is BinaryInstr or UnaryInstr or ConvertInstr or ConstInstr { Mutable: false } or IntrinsicInstr or LoadInstr or LengthInstr or SliceInstr or StopInstr;
+                        for (int k = l + 1; k < s && pure; k++) pure = IrFacts.ChangesNothing(instructions[k]);
                         if (!pure) continue;
                         _inPlace[store] = (sum.Left == load.Result ? sum.Right : sum.Left, sum.Op == BinaryOp.Subtract);
                         _fused.Add(sum);

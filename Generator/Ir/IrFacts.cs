@@ -64,6 +64,14 @@ namespace Differentiable.Generator.Ir
             }
         }
 
+        /// <summary>
+        /// True for an instruction that changes no memory and no state and has no effect (arithmetic, intrinsics, loads,
+        /// lengths, slices, conversions, Grad.Stop, constants that are not reads of mutable state): code between a load or
+        /// store and a later use of the same element that cannot have changed the element.
+        /// </summary>
+        public static bool ChangesNothing(Instruction instruction) =>
+            instruction is BinaryInstr or UnaryInstr or ConvertInstr or ConstInstr { Mutable: false } or IntrinsicInstr or LoadInstr or LengthInstr or SliceInstr or StopInstr;
+
         /// <summary>Every instruction of a block, in order, with those of its branches and splits.</summary>
         public static IEnumerable<Instruction> AllInstructions(Block block)
         {

@@ -145,8 +145,7 @@ namespace Differentiable.Generator.Lowering
             int at = into.Count - 1;
             while (at >= 0 && !ReferenceEquals(into[at], known.Site))
             {
-                if (into[at] is not (BinaryInstr or UnaryInstr or ConvertInstr or ConstInstr { Mutable: false } or IntrinsicInstr or LoadInstr or LengthInstr or SliceInstr or StopInstr))
-                    return null;
+                if (!IrFacts.ChangesNothing(into[at])) return null;
                 at--;
             }
             return at >= 0 ? known.Value : null;
