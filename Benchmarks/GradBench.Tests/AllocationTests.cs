@@ -6,7 +6,8 @@ namespace Differentiable.GradBench.Tests;
 /// </summary>
 public class AllocationTests
 {
-    private static long Allocated(Action action)
+    /// <summary>Bytes one call allocates on this thread, after three warm-up calls (JIT, pools, stacks at their size).</summary>
+    internal static long Allocated(Action action)
     {
         for (int i = 0; i < 3; i++) action(); // warm: JIT, pools, stacks at their size
         long before = GC.GetAllocatedBytesForCurrentThread();

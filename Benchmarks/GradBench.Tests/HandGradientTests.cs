@@ -121,25 +121,17 @@ public class HandGradientTests
             input.Sequence, 2, 4, 3, dMain, new double[extra - 1]));
     }
 
-    private static long Allocated(Action action)
-    {
-        for (int i = 0; i < 3; i++) action(); // warm: JIT, ArrayPool
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        action();
-        return GC.GetAllocatedBytesForCurrentThread() - before;
-    }
-
     [Fact]
     public void Hand_gradients_allocate_nothing()
     {
         Gmm.Input gmm = Inputs.Gmm(4, 3, 40, seed: 1);
         double[] a = new double[3], m = new double[12], q = new double[12], l = new double[18];
-        Assert.Equal(0, Allocated(() => GmmHand.ObjectiveGradient(gmm.Alpha, gmm.Mu, gmm.Q, gmm.L, gmm.X, 4, 3, 40, gmm.Gamma, gmm.M, a, m, q, l)));
+        Assert.Equal(0, AllocationTests.Allocated(() => GmmHand.ObjectiveGradient(gmm.Alpha, gmm.Mu, gmm.Q, gmm.L, gmm.X, 4, 3, 40, gmm.Gamma, gmm.M, a, m, q, l)));
 
         Lstm.Input lstm = Inputs.Lstm(2, 20, 4, seed: 2);
         var g = new double[lstm.MainParams.Length + lstm.ExtraParams.Length];
         int main = lstm.MainParams.Length;
-        Assert.Equal(0, Allocated(() => LstmHand.ObjectiveGradient(lstm.MainParams, lstm.ExtraParams, lstm.State, lstm.Sequence,
+        Assert.Equal(0, AllocationTests.Allocated(() => LstmHand.ObjectiveGradient(lstm.MainParams, lstm.ExtraParams, lstm.State, lstm.Sequence,
             2, 20, 4, g.AsSpan(0, main), g.AsSpan(main))));
     }
 }
