@@ -503,4 +503,85 @@ public class LeanAdjointTests
         Assert.Equal(seeds, squares.Skip(8));
         if (!analysesOff) Assert.DoesNotContain("dY[i] = 0d;", generated); // AddSquares leaves dY as it came
     }
+
+    // ---- a loop's floating-point carried values are variables of the loop's own, so the JIT keeps them in registers
+
+    [Theory, InlineData(false), InlineData(true)]
+    public void G_carried_values_get_a_variable_of_their_loop(bool analysesOff)
+    {
+        var (assembly, generated) = Compile("""
+            // The carried values swap (each one's next value is the other's current one).
+            [Differentiable] public static double Swap(double x, double y, int n)
+            {
+                double a = x, b = y;
+                for (int i = 0; i < n; i++) { double t = a; a = b; b = t * 2; }
+                return a + 3 * b;
+            }
+
+            // The inner loop starts from and reads the outer loop's carried value: s = 3^n x.
+            [Differentiable] public static double Nested(double x, int n)
+            {
+                double s = x;
+                for (int i = 0; i < n; i++)
+                {
+                    double u = 0;
+                    for (int j = 0; j < 3; j++) u += s;
+                    s = u;
+                }
+                return s;
+            }
+
+            // A while loop, left by its test; float carried values.
+            [Differentiable] public static float Doubling(float x)
+            {
+                float p = x;
+                int k = 0;
+                while (p < 100f) { p = p * 2f; k++; }
+                return p + k;
+            }
+
+            public static double[] Probe(string method, double x, double y, int n)
+            {
+                var p = new[] { x, y };
+                if (method == "Swap")
+                {
+                    double v = SwapGradient(x, y, n, out double dX, out double dY);
+                    return new[] { v, dX, dY, Fd(() => Swap(p[0], p[1], n), p, 0), Fd(() => Swap(p[0], p[1], n), p, 1) };
+                }
+                if (method == "Nested")
+                {
+                    double v = NestedGradient(x, n, out double dX);
+                    return new[] { v, dX, Fd(() => Nested(p[0], n), p, 0) };
+                }
+                float w = DoublingGradient((float)x, out float dXf);
+                return new double[] { w, dXf, (Doubling((float)x * 1.001f) - Doubling((float)x * 0.999f)) / (0.002 * x) };
+            }
+            """, analysesOff);
+        foreach (var (x, y) in new[] { (0.7, -1.3), (-2.5, 0.4), (3.0, 5.0) })
+        {
+            // n = 3: (a, b) goes (x, y) → (y, 2x) → (2x, 2y) → (2y, 4x); n = 4 ends at (4x, 4y).
+            AssertGradient(Run(assembly, "Probe", "Swap", x, y, 3), 2 * y + 12 * x, 12, 2);
+            AssertGradient(Run(assembly, "Probe", "Swap", x, y, 4), 4 * x + 12 * y, 4, 12);
+            AssertGradient(Run(assembly, "Probe", "Swap", x, y, 0), x + 3 * y, 1, 3);
+            AssertGradient(Run(assembly, "Probe", "Nested", x, y, 2), 9 * x, 9);
+            AssertGradient(Run(assembly, "Probe", "Nested", x, y, 0), x, 1);
+        }
+        // 3 doubles six times to 192 (k = 6): p = 64x; 60 doubles once (k = 1); 150 is not doubled.
+        foreach (var (x, value, slope) in new[] { (3.0, 192.0 + 6, 64.0), (60.0, 120.0 + 1, 2.0), (150.0, 150.0, 1.0) })
+        {
+            double[] r = Run(assembly, "Probe", "Doubling", x, 0.0, 0);
+            Assert.Equal(value, r[0]);
+            Assert.Equal(slope, r[1]);
+            Assert.True(Math.Abs(r[2] - slope) <= 1e-3 * slope, $"finite differences {r[2]:R}, slope {slope}");
+        }
+        if (!analysesOff)
+        {
+            string swap = MembersOf(generated, "Swap");
+            Assert.Contains("double aLoop = a;", swap);
+            Assert.Contains("double bLoop = b;", swap);
+            Assert.Contains("a = aLoop;", swap);
+            Assert.Contains("double sLoop = s;", MembersOf(generated, "Nested"));
+            Assert.Contains("float pLoop = p;", generated);
+        }
+    }
 }

@@ -33,6 +33,7 @@ namespace Differentiable.Generator.Emit
             Dictionary<IrType, (string Name, List<ValueId> Values)>? blocks = null;
             if (plan is { RecordsInBlocks: true } && loop.Counted is { } counted)
                 blocks = WriteBlocks(writer, loop, counted, plan, push: true);
+            var loopLocals = DeclareLoopLocals(writer, loop);
             if (loop.Counted is { } c)
             {
                 string counter = _names.Value(c.Counter);
@@ -58,6 +59,34 @@ namespace Differentiable.Generator.Emit
             if (countTrips) writer.Line(_names.Value(loop.TripCount) + "++;");
             if (loop.Counted is null && !loop.TestFirst) WriteLoopTest(writer, loop.Header, header[0]);
             writer.Close();
+            foreach (var (output, local) in loopLocals)
+            {
+                _loopLocal.Remove(output);
+                writer.Line(_names.Value(output) + " = " + local + ";");
+            }
+        }
+
+        /// <summary>
+        /// A floating-point carried value gets a variable of its own for the loop: <c>var pLoop = p;</c> before
+        /// it (after the stack slots it fills are reserved, which may call) and <c>p = pLoop;</c> after it. The variable the method reads after the loop is often live across
+        /// a call (renting or returning a stack, growing one, a callee), and on x64 every <c>xmm</c> register is
+        /// caller-saved: the JIT then gives the whole variable a stack home and stores and reloads it on every
+        /// iteration. The loop's own variable lives only inside the loop and stays in a register.
+        /// </summary>
+        private List<(ValueId Output, string Local)> DeclareLoopLocals(SourceWriter writer, LoopInstr loop)
+        {
+            var locals = new List<(ValueId, string)>();
+            for (int k = 0; k < loop.Carried.Count; k++)
+            {
+                var output = loop.Outputs[k];
+                if (!_function.TypeOf(output).IsFloating()) continue;
+                if (!_liveCarried.Contains(output) && !_hoistedDeclared.Contains(output)) continue;
+                string local = _names.Fresh(_names.Value(output).TrimStart('@') + "Loop");
+                writer.Line(_function.TypeOf(output).Keyword() + " " + local + " = " + _names.Value(output) + ";");
+                _loopLocal[output] = local;
+                locals.Add((output, local));
+            }
+            return locals;
         }
 
         private void WriteLoopTest(SourceWriter writer, Block header, ValueId condition)
@@ -87,7 +116,7 @@ namespace Differentiable.Generator.Emit
                 }
                 pending.Add((k, text));
             }
-            foreach (var (k, text) in pending) writer.Line(_names.Value(loop.Outputs[k]) + " = " + text + ";");
+            foreach (var (k, text) in pending) writer.Line(CarriedVariable(loop.Outputs[k]) + " = " + text + ";");
         }
 
         // ---- loops, reverse ----

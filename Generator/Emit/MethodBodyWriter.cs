@@ -25,6 +25,8 @@ namespace Differentiable.Generator.Emit
         private readonly HashSet<ValueId> _hoistedDeclared = new HashSet<ValueId>();
         private readonly HashSet<ValueId> _parameters;
         private readonly Dictionary<ValueId, ValueId> _carriedVariable = new Dictionary<ValueId, ValueId>();
+        // While a loop's body is printed: its floating-point carried values' own variables (DeclareLoopLocals).
+        private readonly Dictionary<ValueId, string> _loopLocal = new Dictionary<ValueId, string>();
         private readonly Dictionary<ValueId, IrParameter> _parameterOf = new Dictionary<ValueId, IrParameter>();
         private readonly Dictionary<ValueId, Instruction> _definition = new Dictionary<ValueId, Instruction>();
         private readonly Dictionary<IrType, string> _stacks = new Dictionary<IrType, string>();
@@ -673,9 +675,12 @@ namespace Differentiable.Generator.Emit
         private string Operand(ValueId value)
         {
             if (_inline.TryGetValue(value, out var text)) return text;
-            if (_forward && _carriedVariable.TryGetValue(value, out var variable)) return _names.Value(variable);
+            if (_forward && _carriedVariable.TryGetValue(value, out var variable)) return CarriedVariable(variable);
             return _names.Value(value);
         }
+
+        /// <summary>The variable that holds a loop's carried value: its own loop variable while the loop is printed.</summary>
+        private string CarriedVariable(ValueId output) => _loopLocal.TryGetValue(output, out var local) ? local : _names.Value(output);
 
         private static string Literal(double value, IrType type)
         {
