@@ -232,6 +232,60 @@ public class FuzzRegressionTests
         GradientAssert.CheckExact(assembly, "T.C", "M7", new object[] { -1.0, 3 }, 0); // returns 0.5 at i2 = 1
         GradientAssert.CheckExact(assembly, "T.C", "M7", new object[] { 3.0, 3 }, 6);
     }
+    // Fuzz seeds 611357, 601570, 601707, 620135 and 621613 with the analyses off (CS0219), shrunk: the reverse of the
+    // path that returns from inside the loop declared dA0 because the other path (the loop runs out, then w[0] = Soft(a0), whose Backward adds to dA0)
+    // reads it. Each way through the method is now pruned on its own.
+    [Theory, InlineData(false), InlineData(true)]
+    public void Adjoints_are_pruned_per_path(bool analysesOff)
+    {
+        var assembly = Load("""
+            [Differentiable] public static float M(float[] w, int n)
+            {
+                float a0 = MathF.Sign(0.5f) * 0.25f;
+                for (int i0 = 0; i0 < n; i0++)
+                {
+                    if (0.5f > a0) return 0.5f;
+                }
+                w[0] = Soft(a0);
+                return 0.5f;
+            }
+            [Differentiable] public static float Soft(float v) => v / (1f + MathF.Abs(v));
+            [Differentiable] public static double D(double x, double[] w, int n)
+            {
+                double a0 = Math.Sin(x);
+                for (int i0 = 0; i0 < n; i0++)
+                {
+                    if (a0 > 2) return x;
+                }
+                w[0] = a0 * a0;
+                return w[0] + w[1];
+            }
+            public static double[] Probe(int n)
+            {
+                var w = new float[] { 3f, 4f };
+                var dW = new float[] { 1f, 2f };
+                MBackward(w, n, 0.5f, dW);
+                var v = new double[] { 3, 4 };
+                var dV = new double[2];
+                double d = DGradient(0.7, v, n, out double dX, dV);
+                return new double[] { w[0], dW[0], dW[1], d, dX, dV[0], dV[1] };
+            }
+            """, analysesOff);
+        foreach (int n in new[] { 0, 3 })
+        {
+            var probe = (double[])assembly.GetType("T.C")!.GetMethod("Probe")!.Invoke(null, new object[] { n })!;
+            // M: the loop returns at once when it runs; else w[0] = soft(0.25) = 0.2 and w[0]'s seed does not reach a0.
+            Assert.Equal(n > 0 ? 3f : 0.2f, probe[0]);
+            Assert.Equal(n > 0 ? 1f : 0f, probe[1]);
+            Assert.Equal(2f, probe[2]);
+            // D: sin(x) never exceeds 2, so the loop runs out: D = sin²(x) + w[1], dD/dx = 2 sin(x) cos(x).
+            Assert.Equal(Math.Sin(0.7) * Math.Sin(0.7) + 4, probe[3], 14);
+            Assert.Equal(2 * Math.Sin(0.7) * Math.Cos(0.7), probe[4], 14);
+            Assert.Equal(0, probe[5]);
+            Assert.Equal(1, probe[6]);
+        }
+    }
+
     // Fuzz seed 601307 with the analyses off (a wrong buffer adjoint): a loop with a return inside has one reverse per
     // path (returned or not), and each path planned its own records; the forward pushed the last path's, the other
     // path popped fewer and read the loop before it from the wrong place. A loop now has one plan for every path.

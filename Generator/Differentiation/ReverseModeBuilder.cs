@@ -157,65 +157,95 @@ namespace Differentiable.Generator.Differentiation
         /// <summary>
         /// Drops the writes of adjoints that nothing reads (with the analyses off, a constant's conversion gets an
         /// adjoint its definition never passes on): they would be variables assigned and never used (CS0219). Parameter
-        /// adjoints are always kept.
+        /// adjoints are always kept. Each way through the method (a <see cref="SplitNode"/> forks it) is its own scope,
+        /// so a write is dead when no way through its statement list reads its target: a loop in the path that returns
+        /// early may write an adjoint that only the other path reads.
         /// </summary>
         private static void PruneUnreadAdjoints(IrFunction function, ReverseProgram program)
         {
             var keep = new HashSet<ValueId>(function.Parameters.Select(p => p.Value));
-            var lists = new List<List<AdjointStatement>>();
-            void Lists(IEnumerable<BodyNode> nodes)
+            var paths = Paths(program.Nodes, 0, new List<List<AdjointStatement>>());
+            var pathsOf = new Dictionary<List<AdjointStatement>, List<int>>(ReferenceComparer<List<AdjointStatement>>.Instance);
+            for (int p = 0; p < paths.Count; p++)
             {
-                foreach (var node in nodes)
+                foreach (var list in paths[p])
                 {
-                    if (node is ReverseNode r) Nested(r.Statements);
-                    else if (node is SplitNode split) { Lists(split.Then); Lists(split.Else); }
+                    if (!pathsOf.TryGetValue(list, out var on)) pathsOf[list] = on = new List<int>();
+                    if (on.Count == 0 || on[on.Count - 1] != p) on.Add(p);
                 }
             }
-            void Nested(List<AdjointStatement> list)
-            {
-                lists.Add(list);
-                foreach (var statement in list)
-                {
-                    if (statement is BranchStatement b) { Nested(b.Then); Nested(b.Else); }
-                    else if (statement is LoopStatement l) Nested(l.Body);
-                }
-            }
-            Lists(program.Nodes);
             bool changed = true;
             while (changed)
             {
                 changed = false;
-                var read = new HashSet<ValueId>();
-                foreach (var list in lists)
+                var read = new List<HashSet<ValueId>>();
+                foreach (var path in paths)
                 {
-                    foreach (var statement in list)
+                    var reads = new HashSet<ValueId>();
+                    foreach (var list in path)
                     {
-                        switch (statement)
+                        foreach (var statement in list)
                         {
-                            case AccumulateStatement a: AdjointReads(a.Value, read); break;
-                            case SetStatement set: AdjointReads(set.Value, read); break;
-                            case TempStatement t: AdjointReads(t.Value, read); break;
-                            case ShadowStatement sh: AdjointReads(sh.Value, read); break;
-                            case BackwardCallStatement c:
-                                AdjointReads(c.Seed, read);
-                                foreach (var adjoint in c.Adjoints) if (adjoint is { } v) read.Add(v);
-                                break;
+                            switch (statement)
+                            {
+                                case AccumulateStatement a: AdjointReads(a.Value, reads); break;
+                                case SetStatement set: AdjointReads(set.Value, reads); break;
+                                case TempStatement t: AdjointReads(t.Value, reads); break;
+                                case ShadowStatement sh: AdjointReads(sh.Value, reads); break;
+                                case BackwardCallStatement c:
+                                    AdjointReads(c.Seed, reads);
+                                    foreach (var adjoint in c.Adjoints) if (adjoint is { } v) reads.Add(v);
+                                    break;
+                            }
                         }
                     }
+                    read.Add(reads);
                 }
-                foreach (var list in lists)
+                foreach (var entry in pathsOf)
                 {
+                    var list = entry.Key;
                     for (int i = 0; i < list.Count; i++)
                     {
                         // A loop's carried adjoint is read when it moves to the values its iteration yielded; one that
                         // never moves anywhere (a local overwritten by constants) is as dead as any other.
-                        if ((list[i] is AccumulateStatement a && !read.Contains(a.Target) && !keep.Contains(a.Target)) ||
-                            (list[i] is SetStatement set && !read.Contains(set.Target) && !keep.Contains(set.Target)))
-                        {
-                            list[i] = new NopStatement();
-                            changed = true;
-                        }
+                        ValueId? target = list[i] switch { AccumulateStatement a => a.Target, SetStatement set => set.Target, _ => null };
+                        if (target is not { } t || keep.Contains(t) || entry.Value.Any(p => read[p].Contains(t))) continue;
+                        list[i] = new NopStatement();
+                        changed = true;
                     }
+                }
+            }
+        }
+
+        /// <summary>
+        /// The ways through a body from <paramref name="start"/>, each as the statement lists (nested ones included) of
+        /// the reverse nodes on it, after <paramref name="prefix"/>.
+        /// </summary>
+        private static List<List<List<AdjointStatement>>> Paths(List<BodyNode> nodes, int start, List<List<AdjointStatement>> prefix)
+        {
+            var current = new List<List<AdjointStatement>>(prefix);
+            for (int i = start; i < nodes.Count; i++)
+            {
+                if (nodes[i] is ReverseNode r) Nested(r.Statements, current);
+                else if (nodes[i] is SplitNode split)
+                {
+                    var result = new List<List<List<AdjointStatement>>>();
+                    foreach (var side in new[] { split.Then, split.Else })
+                    {
+                        foreach (var path in Paths(side, 0, current)) result.AddRange(Paths(nodes, i + 1, path));
+                    }
+                    return result;
+                }
+            }
+            return new List<List<List<AdjointStatement>>> { current };
+
+            static void Nested(List<AdjointStatement> list, List<List<AdjointStatement>> into)
+            {
+                into.Add(list);
+                foreach (var statement in list)
+                {
+                    if (statement is BranchStatement b) { Nested(b.Then, into); Nested(b.Else, into); }
+                    else if (statement is LoopStatement l) Nested(l.Body, into);
                 }
             }
         }
