@@ -2,7 +2,6 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Runtime.CompilerServices;
 using System.Threading;
-using Differentiable.Generator.Differentiation;
 using Differentiable.Generator.Ir;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
@@ -155,12 +154,12 @@ namespace Differentiable.Generator.Lowering
                 {
                     if ((subset & (1 << b)) == 0) continue;
                     mask[buffers[b]] = '1';
-                    constantNames.Add(Emit.NameAllocator.AdjointName(target.Parameters[buffers[b]].Name));
+                    constantNames.Add(Naming.AdjointName(target.Parameters[buffers[b]].Name));
                 }
-                string name = subset == 0 ? rule.Name : ActivityVariants.RuleVariantName(rule.Name, target.Parameters.Select(p => p.Name).ToList(), new string(mask));
+                string name = subset == 0 ? rule.Name : Naming.RuleVariant(rule.Name, target.Parameters.Select(p => p.Name).ToList(), new string(mask));
                 var reduced = expected.Where(p => !constantNames.Contains(p.Name) || p.Type is not null).ToList();
                 if (subset != 0 && Declares(rule.ContainingType, name, reduced)) yield return new string(mask);
-                if (Declares(rule.ContainingType, name + ActivityVariants.WithoutPrimal, reduced)) yield return new string(mask) + "!";
+                if (Declares(rule.ContainingType, name + Naming.WithoutPrimal, reduced)) yield return new string(mask) + "!";
             }
         }
 
@@ -246,11 +245,11 @@ namespace Differentiable.Generator.Lowering
             foreach (var p in method.Parameters)
                 result.Add(new SignatureParameter(p.Type, LoweringFacts.FullyQualified(p.Type), p.Type.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat), RefKind.None, p.Name));
             if (!method.ReturnsVoid)
-                result.Add(new SignatureParameter(null, Scalar(method.ReturnType), Scalar(method.ReturnType), RefKind.None, "dResult"));
+                result.Add(new SignatureParameter(null, Scalar(method.ReturnType), Scalar(method.ReturnType), RefKind.None, Naming.Seed));
             foreach (var p in method.Parameters)
             {
                 if (!IsActive(p)) continue;
-                string name = Emit.NameAllocator.AdjointName(p.Name);
+                string name = Naming.AdjointName(p.Name);
                 if (LoweringFacts.IrTypeOf(p.Type) is { } t && t.IsBuffer())
                 {
                     string element = t == Ir.IrType.BufF32 ? "float" : "double";

@@ -79,9 +79,9 @@ namespace Differentiable.Generator.Parsing
         {
             if (method.IsGenericMethod || BackwardSignature.Unsupported(method) is not null) return;
             var backward = BackwardSignature.Expected(method);
-            var gradient = backward.Where(p => p.Name != "dResult")
+            var gradient = backward.Where(p => p.Name != Naming.Seed)
                 .Select(p => p.RefKind == RefKind.Ref ? new SignatureParameter(p.Type, p.TypeName, p.DisplayType, RefKind.Out, p.Name) : p).ToList();
-            foreach (var (name, signature) in new[] { (method.Name + "Backward", backward), (method.Name + "Gradient", gradient) })
+            foreach (var (name, signature) in new[] { (Naming.Backward(method.Name), backward), (Naming.Gradient(method.Name), gradient) })
             {
                 if (name.EndsWith("Gradient", System.StringComparison.Ordinal) && method.ReturnsVoid) continue;
                 foreach (var existing in method.ContainingType.GetMembers(name).OfType<IMethodSymbol>())
@@ -143,10 +143,10 @@ namespace Differentiable.Generator.Parsing
             // The generated signatures add dResult and d + Name for each active parameter: a parameter
             // already called that would make them ambiguous.
             var taken = new Dictionary<string, string>();
-            if (!method.ReturnsVoid) taken["dResult"] = "the seed of Backward";
+            if (!method.ReturnsVoid) taken[Naming.Seed] = "the seed of Backward";
             foreach (var (parameter, _, active) in result)
             {
-                if (active) taken[Emit.NameAllocator.AdjointName(parameter.Name)] = "the adjoint of '" + parameter.Name + "'";
+                if (active) taken[Naming.AdjointName(parameter.Name)] = "the adjoint of '" + parameter.Name + "'";
             }
             foreach (var (parameter, _, _) in result)
             {
@@ -255,9 +255,9 @@ namespace Differentiable.Generator.Parsing
                             first.Descriptor.MessageFormat.ToString(System.Globalization.CultureInfo.InvariantCulture), first.Arguments.Cast<object>().ToArray());
                     }
                 }
-                else if (callee.ContainingType.GetMembers(callee.Name + "Backward").IsEmpty)
+                else if (callee.ContainingType.GetMembers(Naming.Backward(callee.Name)).IsEmpty)
                 {
-                    problem = "its generated '" + callee.Name + "Backward' was not found in '" + callee.ContainingAssembly.Name + "' (was that assembly built with the Differentiable generator?)";
+                    problem = "its generated '" + Naming.Backward(callee.Name) + "' was not found in '" + callee.ContainingAssembly.Name + "' (was that assembly built with the Differentiable generator?)";
                 }
                 if (problem is not null)
                 {

@@ -138,7 +138,7 @@ namespace Differentiable.Generator.Parsing
                 if (declarations.Count == 0 || !declarations.Any(d => d.Modifiers.Any(SyntaxKind.PartialKeyword))) return null;
                 if (type.IsGenericType) return null;
             }
-            string gradientName = target.Name + "Gradient";
+            string gradientName = Naming.Gradient(target.Name);
             if (rule.ContainingType.GetMembers(gradientName).OfType<IMethodSymbol>().Any(m => m.DeclaringSyntaxReferences.Length > 0 &&
                     m.Parameters.Length >= target.Parameters.Length &&
                     target.Parameters.Select((p, k) => SymbolEqualityComparer.Default.Equals(p.Type, m.Parameters[k].Type)).All(x => x)))
