@@ -1,7 +1,6 @@
 using System.Collections.Generic;
 using System.Linq;
 using Differentiable.Generator.Diagnostics;
-using Differentiable.Generator.Differentiation;
 using Differentiable.Generator.Ir;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Operations;
@@ -26,7 +25,7 @@ namespace Differentiable.Generator.Lowering
 
         /// <summary>
         /// A call becomes, in this order of preference: <c>Grad.Stop</c>; a math function with a rule in
-        /// <see cref="DerivativeRules"/>; a call of another <c>[Differentiable]</c> method; an opaque call,
+        /// <see cref="DerivativeCatalog"/>; a call of another <c>[Differentiable]</c> method; an opaque call,
         /// which is fine as long as no argument is active (checked after activity analysis).
         /// </summary>
         private ValueId? LowerInvocation(IInvocationOperation invocation, List<Instruction> into, Environment environment)
@@ -73,7 +72,7 @@ namespace Differentiable.Generator.Lowering
 
             // A rule applies to a math function returning double or float; a zero-derivative one (Round with
             // a MidpointRounding, say) also takes arguments of other types, passed through as they are.
-            var rule = MathTypes.Contains(owner) ? DerivativeRules.Find(method.Name, args.Length) : null;
+            var rule = MathTypes.Contains(owner) ? DerivativeCatalog.Find(method.Name, args.Length) : null;
             bool applies = rule is not null && resultType is { } r && r.IsFloating() &&
                 (rule.IsZero || method.Parameters.All(p => LoweringFacts.IrTypeOf(p.Type) is not null));
             if (applies)
