@@ -88,7 +88,7 @@ namespace Differentiable.Generator.Parsing
                 {
                     if (existing.IsImplicitlyDeclared || existing.DeclaringSyntaxReferences.Length == 0) continue;
                     bool same = existing.Parameters.Length == signature.Count && existing.Parameters.Select((p, k) =>
-                        LoweringFacts.FullyQualified(p.Type) == signature[k].TypeName && p.RefKind == signature[k].RefKind).All(x => x);
+                        SymbolFacts.FullyQualified(p.Type) == signature[k].TypeName && p.RefKind == signature[k].RefKind).All(x => x);
                     if (same)
                         diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.GeneratedMemberExists, LocationInfo.From(declaration.Identifier),
                             method.ContainingType.Name, name + "(" + string.Join(", ", signature.Select(p => (p.RefKind == RefKind.Ref ? "ref " : p.RefKind == RefKind.Out ? "out " : "") + p.DisplayType)) + ")", method.Name));
@@ -99,7 +99,7 @@ namespace Differentiable.Generator.Parsing
         private static IrType? CheckReturnType(IMethodSymbol method, MethodDeclarationSyntax declaration, List<DiagnosticInfo> diagnostics)
         {
             if (method.ReturnsVoid) return null;
-            var type = LoweringFacts.IrTypeOf(method.ReturnType);
+            var type = SymbolFacts.IrTypeOf(method.ReturnType);
             if (type is { } t && t.IsFloating() && !method.ReturnsByRef && !method.ReturnsByRefReadonly) return t;
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedReturnType, LocationInfo.From(declaration.ReturnType),
                 method.Name, method.ReturnType.ToDisplayString()));
@@ -118,8 +118,8 @@ namespace Differentiable.Generator.Parsing
                     diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.RefParameter, LocationInfo.From(syntax), parameter.Name, kind));
                     continue;
                 }
-                bool noDiff = LoweringFacts.IsNoDiff(parameter);
-                var type = LoweringFacts.IrTypeOf(parameter.Type);
+                bool noDiff = SymbolFacts.IsNoDiff(parameter);
+                var type = SymbolFacts.IrTypeOf(parameter.Type);
                 if (type is null)
                 {
                     // Everything but double, float and their buffers is a constant, passed through unchanged.
