@@ -47,7 +47,7 @@ namespace Differentiable.Generator
             try
             {
                 FaultInjection?.Invoke(method.Name);
-                return MethodParser.Parse(method, declaration, context.SemanticModel, cancellationToken);
+                return MethodPipeline.Parse(method, declaration, context.SemanticModel, cancellationToken);
             }
             catch (Exception exception) when (exception is not OperationCanceledException)
             {

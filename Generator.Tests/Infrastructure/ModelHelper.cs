@@ -15,7 +15,7 @@ internal static class ModelHelper
         var declaration = tree.GetRoot().DescendantNodes().OfType<MethodDeclarationSyntax>().Single(m => m.Identifier.Text == methodName);
         var model = compilation.GetSemanticModel(tree);
         var symbol = (IMethodSymbol)model.GetDeclaredSymbol(declaration)!;
-        return MethodParser.Parse(symbol, declaration, model, CancellationToken.None);
+        return MethodPipeline.Parse(symbol, declaration, model, CancellationToken.None);
     }
 
     public static MethodModel ParseValid(string source, string methodName)

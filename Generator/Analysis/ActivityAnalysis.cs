@@ -1,6 +1,5 @@
 using System.Collections.Generic;
 using System.Linq;
-using Differentiable.Generator.Differentiation;
 using Differentiable.Generator.Ir;
 
 namespace Differentiable.Generator.Analysis
@@ -268,7 +267,7 @@ namespace Differentiable.Generator.Analysis
         private static bool CarriesDerivative(Instruction instruction) => instruction switch
         {
             StopInstr => false,
-            IntrinsicInstr i => DerivativeRules.Find(i.Function, i.Args.Count) is { IsZero: false },
+            IntrinsicInstr i => DerivativeCatalog.Find(i.Function, i.Args.Count) is { IsZero: false },
             CallInstr c => c.Kind == CallKind.Differentiable,
             LengthInstr => false,
             _ => true,

@@ -46,20 +46,5 @@ namespace Differentiable.Generator.Differentiation
             }
             return requests.Distinct().ToEquatableArray();
         }
-
-        /// <summary>The suffix of a rule's variant that does not run the primal (see <c>CustomDerivatives.Variants</c>).</summary>
-        public const string WithoutPrimal = "WithoutPrimal";
-
-        /// <summary>The name of a variant: <c>DenseBackwardConstantX</c> for Dense with x constant.</summary>
-        public static string Name(string method, IReadOnlyList<string> parameterNames, string mask) =>
-            RuleVariantName(method + "Backward", parameterNames, mask);
-
-        /// <summary>The name of a variant of a Backward (generated or a rule): <c>{backward}Constant{P}</c>.</summary>
-        public static string RuleVariantName(string backward, IReadOnlyList<string> parameterNames, string mask)
-        {
-            var constant = Enumerable.Range(0, mask.Length).Where(k => mask[k] == '1')
-                .Select(k => char.ToUpperInvariant(parameterNames[k][0]) + parameterNames[k].Substring(1));
-            return backward + "Constant" + string.Concat(constant);
-        }
     }
 }

@@ -40,7 +40,7 @@ namespace Differentiable.Generator.Emit
                 if (parameters.Equals(function.Parameters)) continue;
                 var variant = function with { Parameters = parameters };
                 var variantBody = ReverseModeBuilder.Build(variant, ActivityAnalysis.Run(variant, model.AnalysesEnabled));
-                string name = ActivityVariants.Name(function.Name, function.Parameters.Select(p => p.Name).ToList(), mask);
+                string name = Naming.Variant(function.Name, function.Parameters.Select(p => p.Name).ToList(), mask);
                 writer.Line();
                 new MethodBodyWriter(variant, variantBody, gradientMode: false, variantName: name).Write(writer, "internal");
             }

@@ -381,12 +381,12 @@ namespace Differentiable.Generator.Emit
             {
                 if (mask is not null && !call.RuleVariants.Contains(mask) && !call.RuleVariants.Contains(mask + "!")) mask = null;
                 string key = mask ?? new string('0', call.Args.Count);
-                method = (mask is null ? rule : ActivityVariants.RuleVariantName(rule, call.ParameterNames, mask)) +
-                    (call.RuleVariants.Contains(key + "!") ? ActivityVariants.WithoutPrimal : "");
+                method = (mask is null ? rule : Naming.RuleVariant(rule, call.ParameterNames, mask)) +
+                    (call.RuleVariants.Contains(key + "!") ? Naming.WithoutPrimal : "");
             }
             else
             {
-                method = mask is null ? call.Method + "Backward" : ActivityVariants.Name(call.Method, call.ParameterNames, mask);
+                method = mask is null ? Naming.Backward(call.Method) : Naming.Variant(call.Method, call.ParameterNames, mask);
             }
             for (int k = 0; k < call.Args.Count; k++)
             {
@@ -471,7 +471,7 @@ namespace Differentiable.Generator.Emit
                 case AdjointExpr a: return _names.Adjoint(a.Value);
                 case ShadowExpr s: return _names.Adjoint(s.Buffer) + "[" + Operand(s.Index) + "]";
                 case TempExpr t: return _temps[t.Id];
-                case SeedExpr: return _gradientMode ? Literal(1, type) : "dResult";
+                case SeedExpr: return _gradientMode ? Literal(1, type) : Naming.Seed;
                 case LiteralExpr l: return Literal(l.Value, type);
                 case NegateExpr n:
                     string operand = Print(n.Operand, type, 7);

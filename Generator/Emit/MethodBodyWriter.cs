@@ -175,7 +175,7 @@ namespace Differentiable.Generator.Emit
                 parameters = string.Join(", ", primal.Concat(active.Select(p =>
                     (p.Type.IsBuffer() ? ShadowType(p.Type) : "out " + p.Type.Keyword()) + " " + _names.Adjoint(p.Value))));
                 writer.Line(GeneratedCode);
-                writer.Open(accessibility + " static " + type + " " + f.Name + "Gradient(" + parameters + ")");
+                writer.Open(accessibility + " static " + type + " " + Naming.Gradient(f.Name) + "(" + parameters + ")");
             }
             else
             {
@@ -186,7 +186,7 @@ namespace Differentiable.Generator.Emit
                 parameters = string.Join(", ", primal.Concat(seed).Concat(active.Select(p =>
                     (p.Type.IsBuffer() ? ShadowType(p.Type) : "ref " + p.Type.Keyword()) + " " + _names.Adjoint(p.Value))));
                 writer.Line(GeneratedCode);
-                writer.Open(accessibility + " static void " + (_variantName ?? f.Name + "Backward") + "(" + parameters + ")");
+                writer.Open(accessibility + " static void " + (_variantName ?? Naming.Backward(f.Name)) + "(" + parameters + ")");
             }
 
             // Adjoint spans at least as long as their buffers, checked before any work.

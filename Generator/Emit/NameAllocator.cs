@@ -25,9 +25,9 @@ namespace Differentiable.Generator.Emit
             }
             foreach (var parameter in function.Parameters)
             {
-                if (parameter.Active) _adjoints[parameter.Value] = Reserve(AdjointName(parameter.Name));
+                if (parameter.Active) _adjoints[parameter.Value] = Reserve(Naming.AdjointName(parameter.Name));
             }
-            _taken.Add("dResult");
+            _taken.Add(Naming.Seed);
             // A loop's outputs are the variables the loop updates: they keep the local's own name.
             foreach (var instruction in IrFacts.AllInstructions(function.Body))
             {
@@ -46,16 +46,13 @@ namespace Differentiable.Generator.Emit
             }
         }
 
-        /// <summary>The name of a parameter's adjoint by the calling convention: x → dX, weights → dWeights.</summary>
-        public static string AdjointName(string name) => "d" + char.ToUpperInvariant(name[0]) + name.Substring(1);
-
         public string Value(ValueId value) => Escape(_values[value]);
 
         public string Adjoint(ValueId value)
         {
             if (!_adjoints.TryGetValue(value, out var name))
             {
-                name = Reserve(AdjointName(_values[value]));
+                name = Reserve(Naming.AdjointName(_values[value]));
                 _adjoints[value] = name;
             }
             return Escape(name);

@@ -1,4 +1,5 @@
 using System.Linq;
+using Differentiable.Generator.Ir;
 using Differentiable.Generator.Parsing;
 
 namespace Differentiable.Generator.Emit
@@ -20,27 +21,27 @@ namespace Differentiable.Generator.Emit
 
             var active = model.Parameters.Where(p => p.AdjointType is not null).ToList();
             string parameters = string.Join(", ", model.Parameters.Select(p => p.TypeName + " " + p.Name)
-                .Concat(active.Select(p => (p.Scalar ? "out " : "") + p.AdjointType + " " + NameAllocator.AdjointName(p.Name))));
+                .Concat(active.Select(p => (p.Scalar ? "out " : "") + p.AdjointType + " " + Naming.AdjointName(p.Name))));
             writer.Line("/// <summary>Returns <c>" + model.TargetName + "</c> and writes its gradient with respect to each active parameter, from its rule <c>" +
                 model.Rule.Substring(model.Rule.LastIndexOf('.') + 1) + "</c>.</summary>");
             writer.Line("[global::System.CodeDom.Compiler.GeneratedCode(\"Differentiable.Generator\", \"0.1.0\")]");
-            writer.Open(model.Accessibility + " static " + model.ReturnType + " " + model.TargetName + "Gradient(" + parameters + ")");
+            writer.Open(model.Accessibility + " static " + model.ReturnType + " " + Naming.Gradient(model.TargetName) + "(" + parameters + ")");
             foreach (var p in active.Where(p => !p.Scalar))
             {
-                string adjoint = NameAllocator.AdjointName(p.Name);
+                string adjoint = Naming.AdjointName(p.Name);
                 writer.Line("if (" + adjoint + ".Length < " + p.Name + ".Length) throw new global::System.ArgumentException(\"The adjoint '" + adjoint +
                     "' is shorter than '" + p.Name + "'.\", nameof(" + adjoint + "));");
             }
             foreach (var p in active)
             {
-                string adjoint = NameAllocator.AdjointName(p.Name);
+                string adjoint = Naming.AdjointName(p.Name);
                 writer.Line(p.Scalar ? adjoint + " = 0;" : adjoint + ".Slice(0, " + p.Name + ".Length).Clear();");
             }
             string arguments = string.Join(", ", model.Parameters.Select(p => p.Name));
             writer.Line(model.ReturnType + " result = " + model.Target + "(" + arguments + ");");
             string one = model.ReturnType == "float" ? "1f" : "1d";
             writer.Line(model.Rule + "(" + string.Join(", ", model.Parameters.Select(p => p.Name).Concat(new[] { one })
-                .Concat(active.Select(p => (p.Scalar ? "ref " : "") + NameAllocator.AdjointName(p.Name)))) + ");");
+                .Concat(active.Select(p => (p.Scalar ? "ref " : "") + Naming.AdjointName(p.Name)))) + ");");
             writer.Line("return result;");
             writer.Close();
 

@@ -2,6 +2,7 @@ using System.Collections.Generic;
 using System.Linq;
 using Differentiable.Generator.Diagnostics;
 using Differentiable.Generator.Ir;
+using Differentiable.Generator.Parsing;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Operations;
@@ -30,9 +31,9 @@ namespace Differentiable.Generator.Lowering
         private static bool IsElementReference(IOperation operation) => operation switch
         {
             IArrayElementReferenceOperation => true,
-            IPropertyReferenceOperation { Property.IsIndexer: true, Instance: { } instance } => LoweringFacts.IrTypeOf(instance.Type) is { } t && t.IsBuffer(),
+            IPropertyReferenceOperation { Property.IsIndexer: true, Instance: { } instance } => SymbolFacts.IrTypeOf(instance.Type) is { } t && t.IsBuffer(),
             IImplicitIndexerReferenceOperation { Argument.Type: { } argumentType, Instance: { } instance } =>
-                argumentType.Name != "Range" && LoweringFacts.IrTypeOf(instance.Type) is { } t && t.IsBuffer(),
+                argumentType.Name != "Range" && SymbolFacts.IrTypeOf(instance.Type) is { } t && t.IsBuffer(),
             _ => false,
         };
 
@@ -75,7 +76,7 @@ namespace Differentiable.Generator.Lowering
                 var length = Length(buffer, into);
                 return Pure(length + " - " + fromEnd, IrType.I32, r => new BinaryInstr(r, BinaryOp.Subtract, length, fromEnd, _origin), into);
             }
-            if (LoweringFacts.IrTypeOf(index.Type) is IrType.I32 or IrType.I64)
+            if (SymbolFacts.IrTypeOf(index.Type) is IrType.I32 or IrType.I64)
                 return LowerConverted(index, IrType.I32, into, environment);
             Unsupported(index, "This index");
             return null;
@@ -92,7 +93,7 @@ namespace Differentiable.Generator.Lowering
         private ValueId LowerLoad(IOperation operation, List<Instruction> into, Environment environment)
         {
             var element = LowerElementReference(operation, into, environment);
-            var type = LoweringFacts.IrTypeOf(operation.Type) ?? IrType.F64;
+            var type = SymbolFacts.IrTypeOf(operation.Type) ?? IrType.F64;
             if (element is not { } e) return Poison(type);
             if (_readOnly.Contains(e.Buffer))
                 return Pure("load " + e.Buffer + "[" + e.Index + "]", TypeOf(e.Buffer).Element(), r => new LoadInstr(r, e.Buffer, e.Index, _origin), into);
@@ -170,7 +171,7 @@ namespace Differentiable.Generator.Lowering
             {
                 return null;
             }
-            if (arguments.Any(a => LoweringFacts.IrTypeOf(a.Type) is not IrType.I32))
+            if (arguments.Any(a => SymbolFacts.IrTypeOf(a.Type) is not IrType.I32))
             {
                 Unsupported(invocation, "A slice by Index or Range arguments");
                 return Poison(IrType.BufF64);
@@ -228,7 +229,7 @@ namespace Differentiable.Generator.Lowering
                 }
                 size = creation.DimensionSizes[0];
                 kind = AllocKind.Array;
-                element = LoweringFacts.BufferElement(creation.Type!);
+                element = SymbolFacts.BufferElement(creation.Type!);
             }
             else if (operation is IInvocationOperation rent && IsWorkspaceRent(rent.TargetMethod))
             {
@@ -244,7 +245,7 @@ namespace Differentiable.Generator.Lowering
                 element = (stackAlloc.Type as ArrayTypeSyntax)?.ElementType is { } elementSyntax
                     ? _semanticModel.GetTypeInfo(elementSyntax, _cancellationToken).Type?.SpecialType ?? SpecialType.None
                     : SpecialType.None;
-                if (targetType is not null && LoweringFacts.BufferElement(targetType) == SpecialType.None) element = SpecialType.None;
+                if (targetType is not null && SymbolFacts.BufferElement(targetType) == SpecialType.None) element = SpecialType.None;
             }
             else
             {

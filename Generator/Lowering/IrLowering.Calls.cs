@@ -1,8 +1,8 @@
 using System.Collections.Generic;
 using System.Linq;
 using Differentiable.Generator.Diagnostics;
-using Differentiable.Generator.Differentiation;
 using Differentiable.Generator.Ir;
+using Differentiable.Generator.Parsing;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Operations;
 
@@ -26,15 +26,15 @@ namespace Differentiable.Generator.Lowering
 
         /// <summary>
         /// A call becomes, in this order of preference: <c>Grad.Stop</c>; a math function with a rule in
-        /// <see cref="DerivativeRules"/>; a call of another <c>[Differentiable]</c> method; an opaque call,
+        /// <see cref="DerivativeCatalog"/>; a call of another <c>[Differentiable]</c> method; an opaque call,
         /// which is fine as long as no argument is active (checked after activity analysis).
         /// </summary>
         private ValueId? LowerInvocation(IInvocationOperation invocation, List<Instruction> into, Environment environment)
         {
             var method = invocation.TargetMethod;
-            if ((method.Name == "Slice" && invocation.Instance is { } sliced && LoweringFacts.IrTypeOf(sliced.Type) is { } st && st.IsBuffer()) ||
+            if ((method.Name == "Slice" && invocation.Instance is { } sliced && SymbolFacts.IrTypeOf(sliced.Type) is { } st && st.IsBuffer()) ||
                 (method.Name == "AsSpan" && method.ContainingType.Name == "MemoryExtensions" && invocation.Arguments.Length > 0 &&
-                 LoweringFacts.IsArray(invocation.Arguments.OrderBy(a => a.Parameter?.Ordinal ?? 0).First().Value.Type)))
+                 SymbolFacts.IsArray(invocation.Arguments.OrderBy(a => a.Parameter?.Ordinal ?? 0).First().Value.Type)))
                 return LowerSliceCall(invocation, into, environment);
             if (IsWorkspaceRent(method)) return LowerAllocation(invocation, null, into, environment);
             if (BufferMethod(invocation) is { } buffer) return buffer.Ops is null ? null : LowerBufferMethod(invocation, buffer.Ops, buffer.Arguments, into, environment);
@@ -51,7 +51,7 @@ namespace Differentiable.Generator.Lowering
 
             var args = LowerArguments(invocation, into, environment);
             if (args is null) return null;
-            var resultType = method.ReturnsVoid ? (IrType?)null : LoweringFacts.IrTypeOf(method.ReturnType);
+            var resultType = method.ReturnsVoid ? (IrType?)null : SymbolFacts.IrTypeOf(method.ReturnType);
             if (!method.ReturnsVoid && resultType is null)
             {
                 Unsupported(invocation, "A call returning '" + method.ReturnType.ToDisplayString() + "'");
@@ -73,22 +73,22 @@ namespace Differentiable.Generator.Lowering
 
             // A rule applies to a math function returning double or float; a zero-derivative one (Round with
             // a MidpointRounding, say) also takes arguments of other types, passed through as they are.
-            var rule = MathTypes.Contains(owner) ? DerivativeRules.Find(method.Name, args.Length) : null;
+            var rule = MathTypes.Contains(owner) ? DerivativeCatalog.Find(method.Name, args.Length) : null;
             bool applies = rule is not null && resultType is { } r && r.IsFloating() &&
-                (rule.IsZero || method.Parameters.All(p => LoweringFacts.IrTypeOf(p.Type) is not null));
+                (rule.IsZero || method.Parameters.All(p => SymbolFacts.IrTypeOf(p.Type) is not null));
             if (applies)
             {
-                string spelling = LoweringFacts.FullyQualified(method.ContainingType) + "." + method.Name;
+                string spelling = SymbolFacts.FullyQualified(method.ContainingType) + "." + method.Name;
                 return Pure(spelling + "(" + string.Join(", ", args) + ")", resultType!.Value,
                     result => new IntrinsicInstr(result, rule!.Name, spelling, args.ToEquatableArray(), _origin), into);
             }
 
-            string callee = LoweringFacts.FullyQualified(method.ContainingType) + "." + method.Name;
+            string callee = SymbolFacts.FullyQualified(method.ContainingType) + "." + method.Name;
             ValueId? value = resultType is { } t ? NewValue(t, null) : (ValueId?)null;
             var writable = WritableParameters(method);
-            if (LoweringFacts.IsDifferentiable(method) && (resultType is null || resultType.Value.IsFloating()))
+            if (SymbolFacts.IsDifferentiable(method) && (resultType is null || resultType.Value.IsFloating()))
             {
-                var active = method.Parameters.Select(p => LoweringFacts.IrTypeOf(p.Type) is { } pt && pt.IsDifferentiable() && !LoweringFacts.IsNoDiff(p));
+                var active = method.Parameters.Select(p => SymbolFacts.IrTypeOf(p.Type) is { } pt && pt.IsDifferentiable() && !SymbolFacts.IsNoDiff(p));
                 into.Add(new CallInstr(value, callee, CallKind.Differentiable, args.ToEquatableArray(), active.ToEquatableArray(), _origin)
                 {
                     WritableParameters = writable,
@@ -116,14 +116,14 @@ namespace Differentiable.Generator.Lowering
                     rule.ContainingType.Name + "." + rule.Name, method.ContainingType.Name + "." + method.Name, _method.Name));
                 return null;
             }
-            string callee = LoweringFacts.FullyQualified(method.ContainingType) + "." + method.Name;
+            string callee = SymbolFacts.FullyQualified(method.ContainingType) + "." + method.Name;
             ValueId? value = resultType is { } t ? NewValue(t, null) : (ValueId?)null;
             into.Add(new CallInstr(value, callee, CallKind.Differentiable, args.ToEquatableArray(),
                 method.Parameters.Select(BackwardSignature.IsActive).ToEquatableArray(), _origin)
             {
                 WritableParameters = WritableParameters(method),
                 ParameterNames = method.Parameters.Select(p => p.Name).ToEquatableArray(),
-                Backward = LoweringFacts.FullyQualified(rule.ContainingType) + "." + rule.Name,
+                Backward = SymbolFacts.FullyQualified(rule.ContainingType) + "." + rule.Name,
                 RuleVariants = CustomDerivatives.Variants(rule, method.OriginalDefinition).ToEquatableArray(),
             });
             _sites[into[into.Count - 1]] = (LocationInfo.From(invocation.Syntax), method.Name);
@@ -141,13 +141,13 @@ namespace Differentiable.Generator.Lowering
             IOperation[] arguments;
             string name;
             if (invocation.Instance is { } instance && method.Name is "CopyTo" or "Clear" or "Fill" &&
-                LoweringFacts.IsFloatingBuffer(instance.Type!) && !LoweringFacts.IsArray(instance.Type))
+                SymbolFacts.IsFloatingBuffer(instance.Type!) && !SymbolFacts.IsArray(instance.Type))
             {
                 arguments = new[] { instance }.Concat(invocation.Arguments.OrderBy(a => a.Parameter?.Ordinal ?? 0).Select(a => a.Value)).ToArray();
                 name = method.Name == "CopyTo" ? "Copy" : method.Name;
             }
             else if (invocation.Instance is null && method.ContainingType.Name == "MemoryExtensions" && method.Name == "CopyTo" &&
-                     invocation.Arguments.Length == 2 && LoweringFacts.IsFloatingBuffer(invocation.Arguments.OrderBy(a => a.Parameter?.Ordinal ?? 0).First().Value.Type!))
+                     invocation.Arguments.Length == 2 && SymbolFacts.IsFloatingBuffer(invocation.Arguments.OrderBy(a => a.Parameter?.Ordinal ?? 0).First().Value.Type!))
             {
                 arguments = invocation.Arguments.OrderBy(a => a.Parameter?.Ordinal ?? 0).Select(a => a.Value).ToArray();
                 name = "Copy";
@@ -156,12 +156,12 @@ namespace Differentiable.Generator.Lowering
             {
                 return null;
             }
-            if (name == "Copy" && (arguments.Length != 2 || !LoweringFacts.IsFloatingBuffer(arguments[1].Type!))) return null;
+            if (name == "Copy" && (arguments.Length != 2 || !SymbolFacts.IsFloatingBuffer(arguments[1].Type!))) return null;
             if (name == "Clear" && arguments.Length != 1) return null;
             if (name == "Fill" && arguments.Length != 2) return null;
-            var element = LoweringFacts.BufferElement(arguments[0].Type!);
+            var element = SymbolFacts.BufferElement(arguments[0].Type!);
             var ops = _semanticModel.Compilation.GetTypeByMetadataName("Differentiable.Ops")?.GetMembers(name).OfType<IMethodSymbol>()
-                .FirstOrDefault(m => m.Parameters.Length == arguments.Length && LoweringFacts.BufferElement(m.Parameters[0].Type) == element);
+                .FirstOrDefault(m => m.Parameters.Length == arguments.Length && SymbolFacts.BufferElement(m.Parameters[0].Type) == element);
             if (ops is null) Unsupported(invocation, "'" + method.Name + "' (this version of the Differentiable runtime has no Ops." + name + ")");
             return (ops, arguments);
         }
@@ -177,7 +177,7 @@ namespace Differentiable.Generator.Lowering
             var args = new ValueId[arguments.Length];
             for (int k = 0; k < arguments.Length; k++)
             {
-                var type = LoweringFacts.IrTypeOf(ops.Parameters[k].Type);
+                var type = SymbolFacts.IrTypeOf(ops.Parameters[k].Type);
                 args[k] = type is { } t && !t.IsBuffer() ? LowerConverted(arguments[k], t, into, environment) : LowerExpression(arguments[k], into, environment);
             }
             return LowerRuleCall(invocation, ops, rule, args, null, into);
@@ -185,7 +185,7 @@ namespace Differentiable.Generator.Lowering
 
         /// <summary>Per parameter, true for a <c>Span</c> or array the callee may write.</summary>
         private static EquatableArray<bool> WritableParameters(IMethodSymbol method) =>
-            method.Parameters.Select(p => LoweringFacts.IrTypeOf(p.Type) is { } pt && pt.IsBuffer() && !LoweringFacts.IsReadOnlySpan(p.Type)).ToEquatableArray();
+            method.Parameters.Select(p => SymbolFacts.IrTypeOf(p.Type) is { } pt && pt.IsBuffer() && !SymbolFacts.IsReadOnlySpan(p.Type)).ToEquatableArray();
 
         /// <summary>Lowers the arguments in evaluation order and returns them in parameter order.</summary>
         private ValueId[]? LowerArguments(IInvocationOperation invocation, List<Instruction> into, Environment environment)
@@ -200,7 +200,7 @@ namespace Differentiable.Generator.Lowering
                     Unsupported(argument.Value, "A ref, out, in or params argument");
                     return null;
                 }
-                var type = LoweringFacts.IrTypeOf(parameter.Type);
+                var type = SymbolFacts.IrTypeOf(parameter.Type);
                 result[parameter.Ordinal] = type is { } t
                     ? LowerConverted(argument.Value, t, into, environment)
                     : LowerExpression(argument.Value, into, environment);

@@ -2,6 +2,7 @@ using System.Collections.Generic;
 using System.Linq;
 using Differentiable.Generator.Diagnostics;
 using Differentiable.Generator.Ir;
+using Differentiable.Generator.Parsing;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.Operations;
@@ -29,7 +30,7 @@ namespace Differentiable.Generator.Lowering
         private ValueId Unsupported(IOperation operation, string what)
         {
             Report(DiagnosticDescriptors.UnsupportedExpression, operation.Syntax, what, LoweringFacts.OriginText(operation.Syntax));
-            return Poison(LoweringFacts.IrTypeOf(operation.Type) ?? IrType.F64);
+            return Poison(SymbolFacts.IrTypeOf(operation.Type) ?? IrType.F64);
         }
 
         private ValueId Constant(string text, IrType type, List<Instruction> into) =>
@@ -38,7 +39,7 @@ namespace Differentiable.Generator.Lowering
         private ValueId LowerExpression(IOperation operation, List<Instruction> into, Environment environment)
         {
             _cancellationToken.ThrowIfCancellationRequested();
-            var type = LoweringFacts.IrTypeOf(operation.Type);
+            var type = SymbolFacts.IrTypeOf(operation.Type);
 
             if (operation.ConstantValue.HasValue && operation is not IAssignmentOperation)
             {
@@ -70,7 +71,7 @@ namespace Differentiable.Generator.Lowering
 
                 case IFieldReferenceOperation field when field.Field.IsStatic && type is not null:
                 {
-                    string text = LoweringFacts.FullyQualified(field.Field.ContainingType) + "." + field.Field.Name;
+                    string text = SymbolFacts.FullyQualified(field.Field.ContainingType) + "." + field.Field.Name;
                     // A static readonly field keeps its value (an array's elements may change: loads from it are
                     // never re-read, see BufferRoots); any other static field is a value of the moment it is read.
                     if (field.Field.IsReadOnly) return Constant(text, type.Value, into);
@@ -82,7 +83,7 @@ namespace Differentiable.Generator.Lowering
                 case IPropertyReferenceOperation property when property.Property.IsStatic && property.Arguments.Length == 0 && type is not null:
                     // A getter may compute something: each read is its own value.
                     var read = NewValue(type.Value, null);
-                    into.Add(new ConstInstr(read, LoweringFacts.FullyQualified(property.Property.ContainingType) + "." + property.Property.Name, _origin) { Mutable = true });
+                    into.Add(new ConstInstr(read, SymbolFacts.FullyQualified(property.Property.ContainingType) + "." + property.Property.Name, _origin) { Mutable = true });
                     return read;
 
                 case IBinaryOperation binary:
@@ -112,14 +113,14 @@ namespace Differentiable.Generator.Lowering
                 case IParenthesizedOperation parenthesized:
                     return LowerExpression(parenthesized.Operand, into, environment);
 
-                case IPropertyReferenceOperation { Property.Name: "Length", Instance: { } lengthOf } when LoweringFacts.IrTypeOf(lengthOf.Type) is { } lt && lt.IsBuffer():
+                case IPropertyReferenceOperation { Property.Name: "Length", Instance: { } lengthOf } when SymbolFacts.IrTypeOf(lengthOf.Type) is { } lt && lt.IsBuffer():
                     return Convert(Length(LowerExpression(lengthOf, into, environment), into), type ?? IrType.I32, into);
 
                 case IArrayElementReferenceOperation or IPropertyReferenceOperation or IImplicitIndexerReferenceOperation when IsElementReference(operation):
                     return LowerLoad(operation, into, environment);
 
                 case IImplicitIndexerReferenceOperation { Argument: IRangeOperation } rangeIndexer when type is { } rt && rt.IsBuffer():
-                    if (LoweringFacts.IsArray(rangeIndexer.Instance.Type))
+                    if (SymbolFacts.IsArray(rangeIndexer.Instance.Type))
                         return Unsupported(operation, "A range of an array (it copies the array; use AsSpan)");
                     return LowerRangeSlice(rangeIndexer, into, environment);
 
@@ -151,7 +152,7 @@ namespace Differentiable.Generator.Lowering
             var value = operation.ConstantValue.Value;
             string? text = operation.Type switch
             {
-                INamedTypeSymbol { TypeKind: TypeKind.Enum } e => "(" + LoweringFacts.FullyQualified(e) + ")(" +
+                INamedTypeSymbol { TypeKind: TypeKind.Enum } e => "(" + SymbolFacts.FullyQualified(e) + ")(" +
                     System.Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture) + ")",
                 { SpecialType: SpecialType.System_String } => value is null ? "null" : SymbolDisplay.FormatLiteral((string)value, quote: true),
                 { SpecialType: SpecialType.System_Char } => SymbolDisplay.FormatLiteral((char)value!, quote: true),
@@ -164,7 +165,7 @@ namespace Differentiable.Generator.Lowering
         private ValueId LowerBinary(IBinaryOperation binary, List<Instruction> into, Environment environment)
         {
             if (binary.OperatorMethod is not null) return Unsupported(binary, "A user-defined operator");
-            var type = LoweringFacts.IrTypeOf(binary.Type);
+            var type = SymbolFacts.IrTypeOf(binary.Type);
             if (type is null) return Unsupported(binary, "An operator on type '" + binary.Type?.ToDisplayString() + "'");
 
             if (binary.OperatorKind is BinaryOperatorKind.ConditionalAnd or BinaryOperatorKind.ConditionalOr)
@@ -218,7 +219,7 @@ namespace Differentiable.Generator.Lowering
         private ValueId LowerUnary(IUnaryOperation unary, List<Instruction> into, Environment environment)
         {
             if (unary.OperatorMethod is not null) return Unsupported(unary, "A user-defined operator");
-            var type = LoweringFacts.IrTypeOf(unary.Type);
+            var type = SymbolFacts.IrTypeOf(unary.Type);
             UnaryOp? op = unary.OperatorKind switch
             {
                 UnaryOperatorKind.Minus => UnaryOp.Negate,
@@ -251,9 +252,9 @@ namespace Differentiable.Generator.Lowering
         {
             switch (target)
             {
-                case ILocalReferenceOperation local when LoweringFacts.IrTypeOf(local.Type) is not null:
+                case ILocalReferenceOperation local when SymbolFacts.IrTypeOf(local.Type) is not null:
                     return local.Local;
-                case IParameterReferenceOperation parameter when LoweringFacts.IrTypeOf(parameter.Type) is not null:
+                case IParameterReferenceOperation parameter when SymbolFacts.IrTypeOf(parameter.Type) is not null:
                     return parameter.Parameter;
                 case ILocalReferenceOperation or IParameterReferenceOperation:
                     var symbol = target is ILocalReferenceOperation l ? (ISymbol)l.Local : ((IParameterReferenceOperation)target).Parameter;
@@ -278,14 +279,14 @@ namespace Differentiable.Generator.Lowering
             if (IsElementReference(assignment.Target))
             {
                 var element = LowerElementReference(assignment.Target, into, environment);
-                var elementType = LoweringFacts.IrTypeOf(assignment.Target.Type) ?? IrType.F64;
+                var elementType = SymbolFacts.IrTypeOf(assignment.Target.Type) ?? IrType.F64;
                 var stored = LowerConverted(assignment.Value, elementType, into, environment);
                 if (element is { } e) Store(e, stored, into, assignment.Target);
                 return stored;
             }
             var symbol = AssignedSymbol(assignment.Target, assignment);
-            if (symbol is null) return Poison(LoweringFacts.IrTypeOf(assignment.Type) ?? IrType.F64);
-            var type = LoweringFacts.IrTypeOf(assignment.Target.Type)!.Value;
+            if (symbol is null) return Poison(SymbolFacts.IrTypeOf(assignment.Type) ?? IrType.F64);
+            var type = SymbolFacts.IrTypeOf(assignment.Target.Type)!.Value;
             var value = Named(LowerConverted(assignment.Value, type, into, environment), symbol.Name, into);
             environment.Set(symbol, value);
             return value;
@@ -317,7 +318,7 @@ namespace Differentiable.Generator.Lowering
         {
             if (compound.OperatorMethod is not null) return Unsupported(compound, "A user-defined operator");
             if (!ReadTarget(compound.Target, compound, into, environment, out var element, out var symbol, out var current)) return Poison(IrType.F64);
-            var targetType = LoweringFacts.IrTypeOf(compound.Target.Type)!.Value;
+            var targetType = SymbolFacts.IrTypeOf(compound.Target.Type)!.Value;
             var right = LowerExpression(compound.Value, into, environment);
             var operationType = TypeOf(right) == IrType.Bool ? targetType : Wider(targetType, TypeOf(right));
             BinaryOp? op = compound.OperatorKind switch

@@ -2,6 +2,7 @@ using System.Collections.Generic;
 using System.Linq;
 using Differentiable.Generator.Diagnostics;
 using Differentiable.Generator.Ir;
+using Differentiable.Generator.Parsing;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Operations;
@@ -85,7 +86,7 @@ namespace Differentiable.Generator.Lowering
                     var collection = forEach.Collection;
                     while (collection is IConversionOperation { OperatorMethod: null } c) collection = c.Operand;
                     var local = forEach.Locals.FirstOrDefault();
-                    if (LoweringFacts.IrTypeOf(collection.Type) is not { } ct || !ct.IsBuffer() || local is null ||
+                    if (SymbolFacts.IrTypeOf(collection.Type) is not { } ct || !ct.IsBuffer() || local is null ||
                         local.RefKind != RefKind.None)
                     {
                         Report(DiagnosticDescriptors.LoopNotSupported, LoopKeyword(loop.Syntax), "foreach",
@@ -320,7 +321,7 @@ namespace Differentiable.Generator.Lowering
                 if (frame.Index is { } ix) environment.TryGet(ix.Index, out position);
                 else position = counted!.Counter;
                 into.Add(new LoadInstr(load, e.Buffer, position, origin));
-                var type = LoweringFacts.IrTypeOf(e.Local.Type);
+                var type = SymbolFacts.IrTypeOf(e.Local.Type);
                 environment.Set(e.Local, type is { } t ? Convert(load, t, into) : load);
             }
             statements.Add(body);

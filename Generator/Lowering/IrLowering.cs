@@ -3,6 +3,7 @@ using System.Linq;
 using System.Threading;
 using Differentiable.Generator.Diagnostics;
 using Differentiable.Generator.Ir;
+using Differentiable.Generator.Parsing;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Operations;
@@ -70,9 +71,9 @@ namespace Differentiable.Generator.Lowering
             {
                 var value = NewValue(type, symbol.Name);
                 environment.Set(symbol, value);
-                string typeName = type == IrType.Opaque || type.IsBuffer() ? LoweringFacts.TypeName(symbol.Type) : type.Keyword();
+                string typeName = type == IrType.Opaque || type.IsBuffer() ? SymbolFacts.TypeName(symbol.Type) : type.Keyword();
                 irParameters.Add(new IrParameter(value, symbol.Name, type, typeName, active));
-                if (LoweringFacts.IsReadOnlySpan(symbol.Type)) _readOnly.Add(value);
+                if (SymbolFacts.IsReadOnlySpan(symbol.Type)) _readOnly.Add(value);
             }
 
             SyntaxNode? bodySyntax = (SyntaxNode?)declaration.Body ?? declaration.ExpressionBody;
@@ -321,7 +322,7 @@ namespace Differentiable.Generator.Lowering
                         foreach (var declarator in declaration.Declarators)
                         {
                             var local = declarator.Symbol;
-                            var type = LoweringFacts.IrTypeOf(local.Type);
+                            var type = SymbolFacts.IrTypeOf(local.Type);
                             if (type is null)
                             {
                                 Report(DiagnosticDescriptors.UnsupportedLocalType, declarator.Syntax, local.Name, local.Type.ToDisplayString());

@@ -2,6 +2,7 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Runtime.CompilerServices;
 using System.Threading;
+using Differentiable.Generator.Parsing;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Operations;
@@ -67,9 +68,9 @@ namespace Differentiable.Generator.Lowering
                     {
                         var target = invocation.TargetMethod.OriginalDefinition;
                         string call = Describe(invocation);
-                        if (LoweringFacts.IsDifferentiable(target) || CustomDerivatives.For(compilation).Find(invocation.TargetMethod) is not null)
+                        if (SymbolFacts.IsDifferentiable(target) || CustomDerivatives.For(compilation).Find(invocation.TargetMethod) is not null)
                         {
-                            if (!LoweringFacts.IsDifferentiable(target)) break; // a rule's Backward is the user's own contract
+                            if (!SymbolFacts.IsDifferentiable(target)) break; // a rule's Backward is the user's own contract
                             var inner = Summarize(target, compilation, table, cancellationToken);
                             summary.Effect ??= inner.Effect is null ? null : call + ", which calls " + inner.Effect;
                             summary.MutableRead ??= inner.MutableRead is null ? null : call + ", which reads " + inner.MutableRead;

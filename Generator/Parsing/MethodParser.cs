@@ -1,11 +1,8 @@
 using System.Collections.Generic;
 using System.Linq;
 using System.Text;
-using System.Threading;
-using Differentiable.Generator.Analysis;
 using Differentiable.Generator.Diagnostics;
 using Differentiable.Generator.Ir;
-using Differentiable.Generator.Lowering;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
@@ -13,47 +10,35 @@ using Microsoft.CodeAnalysis.CSharp.Syntax;
 namespace Differentiable.Generator.Parsing
 {
     /// <summary>
-    /// Turns one <c>[Differentiable]</c> method into a <see cref="MethodModel"/>: checks its declaration
-    /// and signature, lowers its body, and runs the checks that need the IR (a call without a derivative
-    /// on an active value, a callee that cannot be differentiated).
+    /// The declaration side of one <c>[Differentiable]</c> method: checks its declaration and signature,
+    /// and builds its <see cref="MethodModel"/> once the pipeline (<c>MethodPipeline</c>) has lowered the
+    /// body and run the checks that need the IR.
     /// </summary>
     internal static class MethodParser
     {
-        private const int MaxCalleeDepth = 8;
-
-        public static Result<MethodModel> Parse(IMethodSymbol method, MethodDeclarationSyntax declaration, SemanticModel semanticModel, CancellationToken cancellationToken)
+        /// <summary>
+        /// The checks of the declaration and the signature, in order: the containing types are partial, the method
+        /// is static and not generic and declares no generated member itself, then its return type, then its
+        /// parameters. Returns what the lowering needs of them; the problems go to <paramref name="diagnostics"/>.
+        /// </summary>
+        public static (IrType? ReturnType, List<(IParameterSymbol, IrType, bool)> Parameters) CheckSignature(
+            IMethodSymbol method, MethodDeclarationSyntax declaration, List<DiagnosticInfo> diagnostics)
         {
-            var diagnostics = new List<DiagnosticInfo>();
-            var model = ParseCore(method, declaration, semanticModel, diagnostics, new HashSet<IMethodSymbol>(SymbolEqualityComparer.Default), 0, cancellationToken);
-            return new Result<MethodModel>(diagnostics.Count == 0 ? model : null, diagnostics.ToEquatableArray());
-        }
-
-        private static MethodModel? ParseCore(IMethodSymbol method, MethodDeclarationSyntax declaration, SemanticModel semanticModel,
-            List<DiagnosticInfo> diagnostics, HashSet<IMethodSymbol> visiting, int depth, CancellationToken cancellationToken)
-        {
-            visiting.Add(method);
             CheckDeclaration(method, declaration, diagnostics);
             IrType? returnType = CheckReturnType(method, declaration, diagnostics);
             var parameters = CheckParameters(method, declaration, diagnostics);
-            if (diagnostics.Count > 0) return null;
+            return (returnType, parameters);
+        }
 
-            var (function, lowering) = IrLowering.Lower(method, declaration, parameters, returnType, semanticModel, cancellationToken);
-            diagnostics.AddRange(lowering.Diagnostics);
-            if (function is null) return null;
-
-            CheckOpaqueCalls(function, lowering, diagnostics);
-            CheckBuffers(function, lowering, diagnostics);
-            CheckCallees(method, lowering, semanticModel.Compilation, diagnostics, visiting, depth, cancellationToken);
-            if (diagnostics.Count > 0) return null;
-
-            return new MethodModel(
+        /// <summary>The model of a method whose body lowered to <paramref name="function"/> and passed every check.</summary>
+        public static MethodModel Model(IMethodSymbol method, IrFunction function) =>
+            new MethodModel(
                 method.ContainingNamespace is { IsGlobalNamespace: false } ns ? ns.ToDisplayString() : null,
                 ContainingTypes(method.ContainingType).ToEquatableArray(),
                 Accessibility(method.DeclaredAccessibility),
                 HintName(method),
                 function,
                 AnalysesEnabled: true);
-        }
 
         private static void CheckDeclaration(IMethodSymbol method, MethodDeclarationSyntax declaration, List<DiagnosticInfo> diagnostics)
         {
@@ -79,16 +64,16 @@ namespace Differentiable.Generator.Parsing
         {
             if (method.IsGenericMethod || BackwardSignature.Unsupported(method) is not null) return;
             var backward = BackwardSignature.Expected(method);
-            var gradient = backward.Where(p => p.Name != "dResult")
+            var gradient = backward.Where(p => p.Name != Naming.Seed)
                 .Select(p => p.RefKind == RefKind.Ref ? new SignatureParameter(p.Type, p.TypeName, p.DisplayType, RefKind.Out, p.Name) : p).ToList();
-            foreach (var (name, signature) in new[] { (method.Name + "Backward", backward), (method.Name + "Gradient", gradient) })
+            foreach (var (name, signature) in new[] { (Naming.Backward(method.Name), backward), (Naming.Gradient(method.Name), gradient) })
             {
                 if (name.EndsWith("Gradient", System.StringComparison.Ordinal) && method.ReturnsVoid) continue;
                 foreach (var existing in method.ContainingType.GetMembers(name).OfType<IMethodSymbol>())
                 {
                     if (existing.IsImplicitlyDeclared || existing.DeclaringSyntaxReferences.Length == 0) continue;
                     bool same = existing.Parameters.Length == signature.Count && existing.Parameters.Select((p, k) =>
-                        LoweringFacts.FullyQualified(p.Type) == signature[k].TypeName && p.RefKind == signature[k].RefKind).All(x => x);
+                        SymbolFacts.FullyQualified(p.Type) == signature[k].TypeName && p.RefKind == signature[k].RefKind).All(x => x);
                     if (same)
                         diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.GeneratedMemberExists, LocationInfo.From(declaration.Identifier),
                             method.ContainingType.Name, name + "(" + string.Join(", ", signature.Select(p => (p.RefKind == RefKind.Ref ? "ref " : p.RefKind == RefKind.Out ? "out " : "") + p.DisplayType)) + ")", method.Name));
@@ -99,7 +84,7 @@ namespace Differentiable.Generator.Parsing
         private static IrType? CheckReturnType(IMethodSymbol method, MethodDeclarationSyntax declaration, List<DiagnosticInfo> diagnostics)
         {
             if (method.ReturnsVoid) return null;
-            var type = LoweringFacts.IrTypeOf(method.ReturnType);
+            var type = SymbolFacts.IrTypeOf(method.ReturnType);
             if (type is { } t && t.IsFloating() && !method.ReturnsByRef && !method.ReturnsByRefReadonly) return t;
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedReturnType, LocationInfo.From(declaration.ReturnType),
                 method.Name, method.ReturnType.ToDisplayString()));
@@ -118,8 +103,8 @@ namespace Differentiable.Generator.Parsing
                     diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.RefParameter, LocationInfo.From(syntax), parameter.Name, kind));
                     continue;
                 }
-                bool noDiff = LoweringFacts.IsNoDiff(parameter);
-                var type = LoweringFacts.IrTypeOf(parameter.Type);
+                bool noDiff = SymbolFacts.IsNoDiff(parameter);
+                var type = SymbolFacts.IrTypeOf(parameter.Type);
                 if (type is null)
                 {
                     // Everything but double, float and their buffers is a constant, passed through unchanged.
@@ -143,10 +128,10 @@ namespace Differentiable.Generator.Parsing
             // The generated signatures add dResult and d + Name for each active parameter: a parameter
             // already called that would make them ambiguous.
             var taken = new Dictionary<string, string>();
-            if (!method.ReturnsVoid) taken["dResult"] = "the seed of Backward";
+            if (!method.ReturnsVoid) taken[Naming.Seed] = "the seed of Backward";
             foreach (var (parameter, _, active) in result)
             {
-                if (active) taken[Emit.NameAllocator.AdjointName(parameter.Name)] = "the adjoint of '" + parameter.Name + "'";
+                if (active) taken[Naming.AdjointName(parameter.Name)] = "the adjoint of '" + parameter.Name + "'";
             }
             foreach (var (parameter, _, _) in result)
             {
@@ -155,130 +140,6 @@ namespace Differentiable.Generator.Parsing
                         LocationInfo.From(declaration.ParameterList.Parameters[parameter.Ordinal].Identifier), parameter.Name, owner));
             }
             return result;
-        }
-
-        /// <summary>
-        /// DIFF0009: a call with no derivative is fine unless it is on an active value: an argument varies
-        /// with the inputs and the floating result reaches the output (so <c>Grad.Stop(f(x))</c> is fine).
-        /// </summary>
-        private static void CheckOpaqueCalls(IrFunction function, IrLowering lowering, List<DiagnosticInfo> diagnostics)
-        {
-            if (lowering.OpaqueSites.Count == 0) return;
-            var activity = ActivityAnalysis.Run(function, enabled: true);
-            foreach (var call in IrFacts.AllInstructions(function.Body).OfType<CallInstr>())
-            {
-                if (call.Kind != CallKind.Opaque || !lowering.OpaqueSites.TryGetValue(call, out var site)) continue;
-                // A buffer whose memory is active, handed to code the generator cannot see, hides derivatives
-                // whatever the call returns: it may read the buffer or write it.
-                bool activeBuffer = call.Args.Any(a => function.TypeOf(a).IsBuffer() && activity.IsVaried(activity.Roots.RootOf(a)));
-                bool activeResult = call.Result is { } result && function.TypeOf(result).IsFloating() && activity.IsUseful(result) &&
-                    call.Args.Any(a => function.TypeOf(a).IsFloating() && activity.IsVaried(a));
-                if (activeBuffer || activeResult) diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NoDerivative, site.Location, site.Callee));
-            }
-        }
-
-        /// <summary>
-        /// DIFF0015 and DIFF0017: memory the reverse sweep cannot handle safely. A buffer passed twice to a call
-        /// that may write it; an active value stored into [NoDiff] memory. (DIFF0016 is no longer reported: a
-        /// parameter buffer the reverse sweep puts back for a call gets its final contents back afterwards.)
-        /// </summary>
-        private static void CheckBuffers(IrFunction function, IrLowering lowering, List<DiagnosticInfo> diagnostics)
-        {
-            if (!function.Parameters.Any(p => p.Type.IsBuffer()) && !IrFacts.AllInstructions(function.Body).Any(i => i is AllocInstr)) return;
-            var activity = ActivityAnalysis.Run(function, enabled: true);
-            var roots = activity.Roots;
-            var constantRoots = new HashSet<ValueId>(function.Parameters.Where(p => p.Type.IsBuffer() && !p.Active).Select(p => p.Value));
-            var names = function.Parameters.ToDictionary(p => p.Value, p => p.Name);
-            string NameOf(ValueId buffer) => names.TryGetValue(roots.RootOf(buffer), out var n) ? n : function.Values[roots.RootOf(buffer).Index].Hint ?? "a local buffer";
-
-            var reported = new HashSet<Instruction>(InstanceComparer.Instance);
-            foreach (var instruction in IrFacts.AllInstructions(function.Body))
-            {
-                lowering.Sites.TryGetValue(instruction, out var site);
-                if (instruction is StoreInstr store && activity.IsVaried(store.Value) && constantRoots.Contains(roots.RootOf(store.Buffer)))
-                {
-                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.StoreIntoConstantBuffer, site.Location, NameOf(store.Buffer)));
-                    continue;
-                }
-                if (instruction is not CallInstr call) continue;
-                for (int a = 0; a < call.Args.Count; a++)
-                {
-                    if (!function.TypeOf(call.Args[a]).IsBuffer()) continue;
-                    for (int b = a + 1; b < call.Args.Count; b++)
-                    {
-                        if (!function.TypeOf(call.Args[b]).IsBuffer() || roots.RootOf(call.Args[a]) != roots.RootOf(call.Args[b])) continue;
-                        bool writes = call.WritableParameters.Count > b && (call.WritableParameters[a] || call.WritableParameters[b]);
-                        if (writes && reported.Add(call))
-                            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.BufferAliasing, site.Location, NameOf(call.Args[a]), site.Name));
-                    }
-                }
-                if (call.Kind != CallKind.Differentiable || reported.Contains(call)) continue;
-                for (int k = 0; k < call.Args.Count; k++)
-                {
-                    // An int buffer (indices, labels) can hold no active value, whatever the call writes into it.
-                    if (!function.TypeOf(call.Args[k]).IsBuffer() || !function.TypeOf(call.Args[k]).Element().IsFloating()) continue;
-                    var root = roots.RootOf(call.Args[k]);
-                    bool writes = call.WritableParameters[k];
-                    if (writes && constantRoots.Contains(root) && call.Args.Any(arg => activity.IsVaried(arg) || (function.TypeOf(arg).IsBuffer() && activity.IsVaried(roots.RootOf(arg)))))
-                    {
-                        diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.StoreIntoConstantBuffer, site.Location, NameOf(call.Args[k])));
-                        reported.Add(call);
-                        break;
-                    }
-                    // A parameter written after the call, or by it in a loop, is fine: the reverse sweep saves its
-                    // final contents before putting it back for the call's Backward, and restores them after.
-                }
-            }
-        }
-
-        /// <summary>
-        /// DIFF0011: a differentiable callee in this compilation must itself be differentiable (checked
-        /// recursively, the chain in the message); one from a referenced assembly must have its Backward.
-        /// </summary>
-        private static void CheckCallees(IMethodSymbol caller, IrLowering lowering, Compilation compilation, List<DiagnosticInfo> diagnostics,
-            HashSet<IMethodSymbol> visiting, int depth, CancellationToken cancellationToken)
-        {
-            foreach (var (callee, location) in lowering.DifferentiableCallees)
-            {
-                if (visiting.Contains(callee) || depth >= MaxCalleeDepth) continue; // recursion is fine: its Backward calls itself
-                string? problem = null;
-                var declaration = callee.DeclaringSyntaxReferences.Select(r => r.GetSyntax(cancellationToken)).OfType<MethodDeclarationSyntax>().FirstOrDefault();
-                if (declaration is not null)
-                {
-                    var calleeDiagnostics = new List<DiagnosticInfo>();
-                    ParseCore(callee, declaration, compilation.GetSemanticModel(declaration.SyntaxTree), calleeDiagnostics,
-                        new HashSet<IMethodSymbol>(visiting, SymbolEqualityComparer.Default), depth + 1, cancellationToken);
-                    if (calleeDiagnostics.Count > 0)
-                    {
-                        var first = calleeDiagnostics[0];
-                        problem = first.Descriptor.Id + ": " + string.Format(System.Globalization.CultureInfo.InvariantCulture,
-                            first.Descriptor.MessageFormat.ToString(System.Globalization.CultureInfo.InvariantCulture), first.Arguments.Cast<object>().ToArray());
-                    }
-                }
-                else if (callee.ContainingType.GetMembers(callee.Name + "Backward").IsEmpty)
-                {
-                    problem = "its generated '" + callee.Name + "Backward' was not found in '" + callee.ContainingAssembly.Name + "' (was that assembly built with the Differentiable generator?)";
-                }
-                if (problem is not null)
-                {
-                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.CalleeNotDifferentiable, location, callee.Name, problem, caller.Name));
-                    continue;
-                }
-                if (declaration is null) continue;
-                // A side effect in the callee would run again when the caller's Backward runs the callee's Backward;
-                // state the callee reads may have been changed by the caller's own side effects in between.
-                var effects = SideEffects.Of(callee, compilation, cancellationToken);
-                if (effects.Effect is not null)
-                {
-                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.CalleeRunsTwice, location, callee.Name, "calls " + effects.Effect, caller.Name,
-                        "that call would happen twice"));
-                }
-                else if (effects.MutableRead is not null && SideEffects.Of(caller, compilation, cancellationToken).Effect is { } own)
-                {
-                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.CalleeRunsTwice, location, callee.Name, "reads " + effects.MutableRead, caller.Name,
-                        "it may read a different value then: '" + caller.Name + "' calls " + own));
-                }
-            }
         }
 
         public static EquatableArray<ContainingType> ContainingTypesOf(INamedTypeSymbol type) => ContainingTypes(type).ToEquatableArray();

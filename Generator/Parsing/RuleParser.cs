@@ -3,7 +3,6 @@ using System.Linq;
 using System.Threading;
 using Differentiable.Generator.Diagnostics;
 using Differentiable.Generator.Ir;
-using Differentiable.Generator.Lowering;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
@@ -105,7 +104,7 @@ namespace Differentiable.Generator.Parsing
         private static int Agreement(IMethodSymbol rule, IReadOnlyList<SignatureParameter> expected)
         {
             int n = 0;
-            while (n < rule.Parameters.Length && n < expected.Count && LoweringFacts.FullyQualified(rule.Parameters[n].Type) == expected[n].TypeName &&
+            while (n < rule.Parameters.Length && n < expected.Count && SymbolFacts.FullyQualified(rule.Parameters[n].Type) == expected[n].TypeName &&
                    rule.Parameters[n].RefKind == expected[n].RefKind) n++;
             return n * 2 - System.Math.Abs(rule.Parameters.Length - expected.Count);
         }
@@ -130,15 +129,15 @@ namespace Differentiable.Generator.Parsing
         /// </summary>
         private static RuleModel? GradientModel(IMethodSymbol rule, IMethodSymbol target)
         {
-            if (target.ReturnsVoid || LoweringFacts.IsDifferentiable(target)) return null;
-            if (target.Parameters.Any(p => LoweringFacts.IrTypeOf(p.Type) is { } t && t.IsBuffer() && !LoweringFacts.IsReadOnlySpan(p.Type))) return null;
+            if (target.ReturnsVoid || SymbolFacts.IsDifferentiable(target)) return null;
+            if (target.Parameters.Any(p => SymbolFacts.IrTypeOf(p.Type) is { } t && t.IsBuffer() && !SymbolFacts.IsReadOnlySpan(p.Type))) return null;
             for (var type = rule.ContainingType; type is not null; type = type.ContainingType)
             {
                 var declarations = type.DeclaringSyntaxReferences.Select(r => r.GetSyntax()).OfType<TypeDeclarationSyntax>().ToList();
                 if (declarations.Count == 0 || !declarations.Any(d => d.Modifiers.Any(SyntaxKind.PartialKeyword))) return null;
                 if (type.IsGenericType) return null;
             }
-            string gradientName = target.Name + "Gradient";
+            string gradientName = Naming.Gradient(target.Name);
             if (rule.ContainingType.GetMembers(gradientName).OfType<IMethodSymbol>().Any(m => m.DeclaringSyntaxReferences.Length > 0 &&
                     m.Parameters.Length >= target.Parameters.Length &&
                     target.Parameters.Select((p, k) => SymbolEqualityComparer.Default.Equals(p.Type, m.Parameters[k].Type)).All(x => x)))
@@ -148,13 +147,13 @@ namespace Differentiable.Generator.Parsing
             {
                 string? adjoint = null;
                 bool scalar = false;
-                if (BackwardSignature.IsActive(p) && LoweringFacts.IrTypeOf(p.Type) is { } t)
+                if (BackwardSignature.IsActive(p) && SymbolFacts.IrTypeOf(p.Type) is { } t)
                 {
                     scalar = !t.IsBuffer();
                     string element = t is IrType.BufF32 or IrType.F32 ? "float" : "double";
                     adjoint = scalar ? element : "global::System.Span<" + element + ">";
                 }
-                return new RuleParameter(LoweringFacts.TypeName(p.Type), p.Name, adjoint, scalar);
+                return new RuleParameter(SymbolFacts.TypeName(p.Type), p.Name, adjoint, scalar);
             }).ToEquatableArray();
 
             var access = System.Math.Min((int)rule.DeclaredAccessibility, (int)target.DeclaredAccessibility);
@@ -164,8 +163,8 @@ namespace Differentiable.Generator.Parsing
                 MethodParser.AccessibilityKeyword((Accessibility)access),
                 "Rule." + MethodParser.HintName(rule),
                 target.Name,
-                LoweringFacts.FullyQualified(target.ContainingType) + "." + target.Name,
-                LoweringFacts.FullyQualified(rule.ContainingType) + "." + rule.Name,
+                SymbolFacts.FullyQualified(target.ContainingType) + "." + target.Name,
+                SymbolFacts.FullyQualified(rule.ContainingType) + "." + rule.Name,
                 target.ReturnType.SpecialType == SpecialType.System_Single ? "float" : "double",
                 parameters);
         }

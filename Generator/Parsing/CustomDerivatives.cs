@@ -2,12 +2,11 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Runtime.CompilerServices;
 using System.Threading;
-using Differentiable.Generator.Differentiation;
 using Differentiable.Generator.Ir;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 
-namespace Differentiable.Generator.Lowering
+namespace Differentiable.Generator.Parsing
 {
     /// <summary>One parameter of a Backward signature: its type (fully qualified), how it is passed, and its name.</summary>
     internal readonly struct SignatureParameter
@@ -143,7 +142,7 @@ namespace Differentiable.Generator.Lowering
             var buffers = new List<int>();
             for (int k = 0; k < target.Parameters.Length; k++)
             {
-                if (BackwardSignature.IsActive(target.Parameters[k]) && LoweringFacts.IrTypeOf(target.Parameters[k].Type) is { } t && t.IsBuffer()) buffers.Add(k);
+                if (BackwardSignature.IsActive(target.Parameters[k]) && SymbolFacts.IrTypeOf(target.Parameters[k].Type) is { } t && t.IsBuffer()) buffers.Add(k);
             }
             if (buffers.Count > 6) yield break;
             for (int subset = 0; subset < 1 << buffers.Count; subset++)
@@ -155,12 +154,12 @@ namespace Differentiable.Generator.Lowering
                 {
                     if ((subset & (1 << b)) == 0) continue;
                     mask[buffers[b]] = '1';
-                    constantNames.Add(Emit.NameAllocator.AdjointName(target.Parameters[buffers[b]].Name));
+                    constantNames.Add(Naming.AdjointName(target.Parameters[buffers[b]].Name));
                 }
-                string name = subset == 0 ? rule.Name : ActivityVariants.RuleVariantName(rule.Name, target.Parameters.Select(p => p.Name).ToList(), new string(mask));
+                string name = subset == 0 ? rule.Name : Naming.RuleVariant(rule.Name, target.Parameters.Select(p => p.Name).ToList(), new string(mask));
                 var reduced = expected.Where(p => !constantNames.Contains(p.Name) || p.Type is not null).ToList();
                 if (subset != 0 && Declares(rule.ContainingType, name, reduced)) yield return new string(mask);
-                if (Declares(rule.ContainingType, name + ActivityVariants.WithoutPrimal, reduced)) yield return new string(mask) + "!";
+                if (Declares(rule.ContainingType, name + Naming.WithoutPrimal, reduced)) yield return new string(mask) + "!";
             }
         }
 
@@ -225,7 +224,7 @@ namespace Differentiable.Generator.Lowering
     internal static class BackwardSignature
     {
         public static bool IsActive(IParameterSymbol parameter) =>
-            LoweringFacts.IrTypeOf(parameter.Type) is { } t && t.IsDifferentiable() && !LoweringFacts.IsNoDiff(parameter);
+            SymbolFacts.IrTypeOf(parameter.Type) is { } t && t.IsDifferentiable() && !SymbolFacts.IsNoDiff(parameter);
 
         /// <summary>Why no derivative can be registered for the method, or null when one can.</summary>
         public static string? Unsupported(IMethodSymbol method)
@@ -233,7 +232,7 @@ namespace Differentiable.Generator.Lowering
             if (!method.IsStatic) return "it is not static (a Backward takes the primal's parameters, and an instance has none)";
             if (method.IsGenericMethod) return "it is generic (register a rule for a non-generic method)";
             if (method.ContainingType.IsGenericType) return "its type is generic";
-            if (!method.ReturnsVoid && (method.ReturnsByRef || method.ReturnsByRefReadonly || LoweringFacts.IrTypeOf(method.ReturnType) is not { } r || !r.IsFloating()))
+            if (!method.ReturnsVoid && (method.ReturnsByRef || method.ReturnsByRefReadonly || SymbolFacts.IrTypeOf(method.ReturnType) is not { } r || !r.IsFloating()))
                 return "it returns '" + method.ReturnType.ToDisplayString() + "' (a differentiable method returns double, float or void)";
             var byRef = method.Parameters.FirstOrDefault(p => p.RefKind != RefKind.None || p.IsParams);
             if (byRef is not null) return "its parameter '" + byRef.Name + "' is passed by reference or as params";
@@ -244,14 +243,14 @@ namespace Differentiable.Generator.Lowering
         {
             var result = new List<SignatureParameter>();
             foreach (var p in method.Parameters)
-                result.Add(new SignatureParameter(p.Type, LoweringFacts.FullyQualified(p.Type), p.Type.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat), RefKind.None, p.Name));
+                result.Add(new SignatureParameter(p.Type, SymbolFacts.FullyQualified(p.Type), p.Type.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat), RefKind.None, p.Name));
             if (!method.ReturnsVoid)
-                result.Add(new SignatureParameter(null, Scalar(method.ReturnType), Scalar(method.ReturnType), RefKind.None, "dResult"));
+                result.Add(new SignatureParameter(null, Scalar(method.ReturnType), Scalar(method.ReturnType), RefKind.None, Naming.Seed));
             foreach (var p in method.Parameters)
             {
                 if (!IsActive(p)) continue;
-                string name = Emit.NameAllocator.AdjointName(p.Name);
-                if (LoweringFacts.IrTypeOf(p.Type) is { } t && t.IsBuffer())
+                string name = Naming.AdjointName(p.Name);
+                if (SymbolFacts.IrTypeOf(p.Type) is { } t && t.IsBuffer())
                 {
                     string element = t == Ir.IrType.BufF32 ? "float" : "double";
                     result.Add(new SignatureParameter(null, "global::System.Span<" + element + ">", "Span<" + element + ">", RefKind.None, name));
@@ -279,7 +278,7 @@ namespace Differentiable.Generator.Lowering
             {
                 var actual = rule.Parameters[k];
                 var want = expected[k];
-                bool sameType = LoweringFacts.FullyQualified(actual.Type) == want.TypeName;
+                bool sameType = SymbolFacts.FullyQualified(actual.Type) == want.TypeName;
                 bool sameRef = actual.RefKind == want.RefKind;
                 if (!sameType || !sameRef)
                     problems.Add("parameter " + (k + 1) + " is '" + Describe(actual) + "' but should be '" + want.Display + "'");
