@@ -471,6 +471,40 @@ public class SoundnessTests
         Assert.Equal(0, probe[1]); // w[0] / 0 = -inf, Max routes it away
     }
 
+    // Fuzz seed 620254 (analyses off), and the same with them on: a callee's result that overflowed reaches the
+    // caller's result only where a Min or ?: routes it away, so the caller passes the callee's Backward a seed of 0.
+    // Run through, that 0 met the callee's partials 2p with p = ∞ (NaN); the exact contribution is 0.
+    [Theory, InlineData(false), InlineData(true)]
+    public void A_zero_seed_stays_zero_in_a_callee_that_overflowed(bool analysesOff)
+    {
+        var assembly = Load("""
+            // x^(2^12): overflows for |x| > 1.19, underflows to 0 for |x| < 0.84.
+            [Differentiable] public static double Blow(double x) { double p = x; for (int i = 0; i < 12; i++) p = p * p; return p; }
+            [Differentiable] public static float BlowF(float x) { float p = x; for (int i = 0; i < 8; i++) p = p * p; return p; }
+            [Differentiable] public static double Capped(double x) { double y = Blow(x); return y > 1 ? 1 : y; }
+            [Differentiable] public static double Smallest(double x) => Math.Min(2.0, Blow(x)) + x;
+            [Differentiable] public static float CappedF(float x) { float y = BlowF(x); return y > 1f ? 1f : y; }
+            public static double[] Probe(double x)
+            {
+                double v = CappedGradient(x, out double dX);
+                double w = SmallestGradient(x, out double dW);
+                float f = CappedFGradient((float)x, out float dF);
+                double dB = 0.25;
+                BlowBackward(x, 0.0, ref dB);
+                return new double[] { v, dX, w, dW, f, dF, dB };
+            }
+            """, analysesOff);
+        double[] probe = (double[])assembly.GetType("T.C")!.GetMethod("Probe")!.Invoke(null, new object[] { 1.5 })!;
+        // 1.5^4096 and 1.5f^256 overflow: the cap is taken, so every derivative through Blow is 0.
+        Near(new double[] { 1, 0, 3.5, 1, 1, 0, 0.25 }, probe);
+        // Below the cap the derivative goes through: 4096 x^4095 at x = 0.9999, and 256 x^255 in float.
+        probe = (double[])assembly.GetType("T.C")!.GetMethod("Probe")!.Invoke(null, new object[] { 0.9999 })!;
+        double y = Math.Pow(0.9999, 4096), d = 4096 * Math.Pow(0.9999, 4095);
+        float yf = MathF.Pow(0.9999f, 256), df = 256 * MathF.Pow(0.9999f, 255);
+        Near(new double[] { y, d, y + 0.9999, d + 1, 0.25 }, new[] { probe[0], probe[1], probe[2], probe[3], probe[6] }, 1e-9);
+        Near(new double[] { yf, df }, new[] { probe[4], probe[5] }, 1e-4); // eight float squarings carry 2^8 roundings
+    }
+
     [Theory, InlineData(false), InlineData(true)]
     public void Gradient_refuses_overlapping_written_buffers_too(bool analysesOff)
     {

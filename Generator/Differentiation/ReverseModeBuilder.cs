@@ -56,6 +56,14 @@ namespace Differentiable.Generator.Differentiation
 
         /// <summary>Parameter buffers whose final contents the reverse sweep saves and restores (<see cref="FinalContentsStatement"/>).</summary>
         public List<ValueId> FinalContents { get; }
+
+        /// <summary>
+        /// True when <c>Backward</c> with a zero seed has nothing to add: the method returns a value and writes no
+        /// parameter buffer, so the seed is the only adjoint coming in. <c>Backward</c> then returns at once. Besides
+        /// saving the work, this keeps a zero seed zero: run through, it would meet the partials of a primal that
+        /// overflowed (0 · ∞ = NaN) where the exact contribution is 0.
+        /// </summary>
+        public bool ZeroSeedAddsNothing { get; init; }
     }
 
     internal sealed partial class ReverseModeBuilder
@@ -147,7 +155,11 @@ namespace Differentiable.Generator.Differentiation
         {
             var builder = new ReverseModeBuilder(function, activity);
             var nodes = builder.BuildPath(function.Body, new List<Block>());
-            var program = new ReverseProgram(nodes, builder._plans, builder._aliases, activity, builder._snapshots);
+            var program = new ReverseProgram(nodes, builder._plans, builder._aliases, activity, builder._snapshots)
+            {
+                ZeroSeedAddsNothing = function.ReturnType is not null &&
+                    !function.Parameters.Any(p => p.Type.IsBuffer() && activity.Roots.IsWritten(p.Value)),
+            };
             program.FinalContents.AddRange(builder._finalContents);
             PruneUnreadAdjoints(function, program);
             AdjointProgramCheck.Verify(function, program);

@@ -182,7 +182,7 @@ namespace Differentiable.Generator.Emit
                 writer.Line(_variantName is null
                     ? "/// <summary>Runs <c>" + f.Name + "</c> and adds the seed times its gradient to the adjoint of each active parameter.</summary>"
                     : "/// <summary><c>" + f.Name + "Backward</c> for callers that pass constant buffers: no adjoint is taken or computed for them.</summary>");
-                var seed = f.ReturnType is { } r ? new[] { r.Keyword() + " dResult" } : new string[0];
+                var seed = f.ReturnType is { } r ? new[] { r.Keyword() + " " + Naming.Seed } : new string[0];
                 parameters = string.Join(", ", primal.Concat(seed).Concat(active.Select(p =>
                     (p.Type.IsBuffer() ? ShadowType(p.Type) : "ref " + p.Type.Keyword()) + " " + _names.Adjoint(p.Value))));
                 writer.Line(GeneratedCode);
@@ -197,6 +197,8 @@ namespace Differentiable.Generator.Emit
                     "' is shorter than '" + name + "'.\", nameof(" + adjoint + "));");
             }
             WriteOverlapChecks(writer, active);
+            if (!_gradientMode && _program.ZeroSeedAddsNothing)
+                writer.Line("if (" + Naming.Seed + " == 0" + (f.ReturnType == IrType.F32 ? "f" : "d") + ") return; // the seed is the only adjoint coming in");
             if (_gradientMode)
             {
                 foreach (var p in active.Where(p => p.Type.IsBuffer() && !_uncleared.Contains(p.Value)))
