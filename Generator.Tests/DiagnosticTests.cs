@@ -258,6 +258,41 @@ public class DiagnosticTests
         }
         """, "while differentiating call to 'G' from 'F'");
 
+    // A callee's check runs all of its checks; a method already checked (on its own or as another's callee) is not
+    // lowered again. The diagnostics must not depend on which method is parsed first.
+    [Fact]
+    public void Callee_checks_do_not_depend_on_the_order_methods_are_parsed()
+    {
+        string[] methods =
+        {
+            "[Differentiable] public static double A(double x) => B(x) * 2;",
+            "[Differentiable] public static double B(double x) => C(x) + 1;",
+            "[Differentiable] public static double C(double x) => D(x) * x;",
+            "[Differentiable] public static double D(double x) { decimal m = 1m; return x * (double)m; }",
+            // A recursion through P and Q, where Q also calls the broken D and the fine E.
+            "[Differentiable] public static double P(double x, int n) => n <= 0 ? x : Q(x, n - 1);",
+            "[Differentiable] public static double Q(double x, int n) => P(x * 0.5, n) + E(x) + (n > 5 ? D(x) : 0);",
+            "[Differentiable] public static double E(double x) => Math.Sin(x) * F(x);",
+            "[Differentiable] public static double F(double x) => x * x;",
+        };
+        string[] Run(IEnumerable<string> order)
+        {
+            var result = TestCompiler.Run(Usings + "public static partial class Model\n{\n" + string.Join("\n", order) + "\n}\n");
+            return result.GeneratorDiagnostics
+                .Select(d => d.Id + " " + d.GetMessage())
+                .OrderBy(t => t, StringComparer.Ordinal).ToArray();
+        }
+        var forward = Run(methods);
+        Assert.Equal(forward, Run(methods.Reverse()));
+        Assert.Equal(forward, Run(methods.Where((_, i) => i % 2 == 1).Concat(methods.Where((_, i) => i % 2 == 0))));
+        // D's own error; every method that reaches D is refused with the chain; E and F are fine.
+        Assert.Single(forward, d => d.StartsWith("DIFF0012", StringComparison.Ordinal));
+        var refused = forward.Where(d => d.StartsWith("DIFF0011", StringComparison.Ordinal)).ToArray();
+        Assert.Equal(5, refused.Length);
+        foreach (var caller in new[] { "'A'", "'B'", "'C'", "'P'", "'Q'" }) Assert.Contains(refused, d => d.Contains("from " + caller, StringComparison.Ordinal));
+        Assert.DoesNotContain(forward, d => d.Contains("from 'E'", StringComparison.Ordinal));
+    }
+
     [Fact]
     public void DIFF0012_unsupported_local_type() => AssertDiagnostic("DIFF0012", """
         public static partial class Model

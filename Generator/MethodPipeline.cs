@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using System.Collections.Generic;
+using System.Runtime.CompilerServices;
 using System.Threading;
 using Differentiable.Generator.Analysis;
 using Differentiable.Generator.Diagnostics;
@@ -23,14 +25,41 @@ namespace Differentiable.Generator
 
         public static Result<MethodModel> Parse(IMethodSymbol method, MethodDeclarationSyntax declaration, SemanticModel semanticModel, CancellationToken cancellationToken)
         {
+            var parsed = ParsedIn(semanticModel.Compilation);
+            if (parsed.TryGetValue(method, out var known)) return known.Result; // checked already, as another method's callee
             var diagnostics = new List<DiagnosticInfo>();
-            var model = ParseCore(method, declaration, semanticModel, diagnostics, new HashSet<IMethodSymbol>(SymbolEqualityComparer.Default), 0, cancellationToken);
-            return new Result<MethodModel>(diagnostics.Count == 0 ? model : null, diagnostics.ToEquatableArray());
+            var model = ParseCore(method, declaration, semanticModel, diagnostics, new HashSet<IMethodSymbol>(SymbolEqualityComparer.Default), 0, cancellationToken,
+                out bool skipped, out int reach);
+            var result = new Result<MethodModel>(diagnostics.Count == 0 ? model : null, diagnostics.ToEquatableArray());
+            if (!skipped) parsed.TryAdd(method, new Parsed(result, reach));
+            return result;
         }
 
+        /// <summary>
+        /// Each method's complete result, by compilation. A callee is checked by running all of its checks (it must be
+        /// differentiable itself), so a method that is parsed on its own and checked as a callee of others would otherwise
+        /// be bound and lowered once for each. A result is kept only when it cannot depend on where the check started:
+        /// no callee below it was skipped as part of the chain above it (a recursion) or as too deep. It is reused at a
+        /// depth where none of its callee checks would be too deep (<see cref="Parsed.Reach"/>), so the diagnostics are
+        /// the same whichever method is parsed first. The table holds its compilation weakly and goes with it; the
+        /// results are immutable, so concurrent parses may share them.
+        /// </summary>
+        private static readonly ConditionalWeakTable<Compilation, ConcurrentDictionary<IMethodSymbol, Parsed>> s_parsed =
+            new ConditionalWeakTable<Compilation, ConcurrentDictionary<IMethodSymbol, Parsed>>();
+
+        /// <param name="Reach">How many levels below the method the deepest callee check ran (0: the method's own; −1: none).</param>
+        private sealed record Parsed(Result<MethodModel> Result, int Reach);
+
+        private static ConcurrentDictionary<IMethodSymbol, Parsed> ParsedIn(Compilation compilation) =>
+            s_parsed.GetValue(compilation, static _ => new ConcurrentDictionary<IMethodSymbol, Parsed>(SymbolEqualityComparer.Default));
+
+        /// <param name="skipped">Set when a callee (or a callee's callee) was not checked because it is in <paramref name="visiting"/> or too deep.</param>
+        /// <param name="reach">How many levels below this method the deepest callee check ran; −1 when no callee was checked.</param>
         private static MethodModel? ParseCore(IMethodSymbol method, MethodDeclarationSyntax declaration, SemanticModel semanticModel,
-            List<DiagnosticInfo> diagnostics, HashSet<IMethodSymbol> visiting, int depth, CancellationToken cancellationToken)
+            List<DiagnosticInfo> diagnostics, HashSet<IMethodSymbol> visiting, int depth, CancellationToken cancellationToken, out bool skipped, out int reach)
         {
+            skipped = false;
+            reach = -1;
             visiting.Add(method);
             var (returnType, parameters) = MethodParser.CheckSignature(method, declaration, diagnostics);
             if (diagnostics.Count > 0) return null;
@@ -42,16 +71,35 @@ namespace Differentiable.Generator
             ActivityChecks.CheckOpaqueCalls(function, lowering, diagnostics);
             ActivityChecks.CheckBuffers(function, lowering, diagnostics);
             var compilation = semanticModel.Compilation;
+            var parsed = ParsedIn(compilation);
+            bool skippedBelow = false;
+            int reachBelow = -1;
             CalleeChecks.Check(method, lowering, compilation, diagnostics,
-                skip: callee => visiting.Contains(callee) || depth >= MaxCalleeDepth,
+                skip: callee =>
+                {
+                    reachBelow = System.Math.Max(reachBelow, 0);
+                    bool skip = visiting.Contains(callee) || depth >= MaxCalleeDepth;
+                    skippedBelow |= skip;
+                    return skip;
+                },
                 checkCallee: (callee, calleeDeclaration) =>
                 {
+                    if (parsed.TryGetValue(callee, out var known) && depth + 1 + known.Reach < MaxCalleeDepth)
+                    {
+                        reachBelow = System.Math.Max(reachBelow, known.Reach + 1);
+                        return new List<DiagnosticInfo>(known.Result.Diagnostics);
+                    }
                     var calleeDiagnostics = new List<DiagnosticInfo>();
-                    ParseCore(callee, calleeDeclaration, compilation.GetSemanticModel(calleeDeclaration.SyntaxTree), calleeDiagnostics,
-                        new HashSet<IMethodSymbol>(visiting, SymbolEqualityComparer.Default), depth + 1, cancellationToken);
+                    var calleeModel = ParseCore(callee, calleeDeclaration, compilation.GetSemanticModel(calleeDeclaration.SyntaxTree), calleeDiagnostics,
+                        new HashSet<IMethodSymbol>(visiting, SymbolEqualityComparer.Default), depth + 1, cancellationToken, out bool calleeSkipped, out int calleeReach);
+                    reachBelow = System.Math.Max(reachBelow, calleeReach + 1);
+                    if (calleeSkipped) skippedBelow = true;
+                    else parsed.TryAdd(callee, new Parsed(new Result<MethodModel>(calleeDiagnostics.Count == 0 ? calleeModel : null, calleeDiagnostics.ToEquatableArray()), calleeReach));
                     return calleeDiagnostics;
                 },
                 cancellationToken);
+            skipped = skippedBelow;
+            reach = reachBelow;
             if (diagnostics.Count > 0) return null;
 
             return MethodParser.Model(method, function);
