@@ -16,6 +16,13 @@
 # 5. The generator in process (BuildTimeCorpus.Measure_generator): fresh driver, rerun after the comment, rerun
 #    after a one-literal edit, and emit times of A's and B's compilations.
 set -euo pipefail
+# As users have it: the compiler server and MSBuild's worker nodes stay up between builds. Some machines (CI images,
+# this one) turn both off in the environment; then every build starts a fresh csc that loads and JIT-compiles the
+# generator again, which is not the rebuild a user waits for. BUILDTIME_NO_SERVER=1 keeps the environment's setting.
+if [ "${BUILDTIME_NO_SERVER:-0}" != 1 ]; then
+  export UseSharedCompilation=true MSBUILDDISABLENODEREUSE=0
+fi
+echo "UseSharedCompilation=${UseSharedCompilation:-unset} MSBUILDDISABLENODEREUSE=${MSBUILDDISABLENODEREUSE:-unset}"
 OUT=${1:-/tmp/differentiable-buildtime}
 ROUNDS=${2:-5}
 METHODS=${METHODS:-300}
