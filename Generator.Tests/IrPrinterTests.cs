@@ -86,6 +86,76 @@ public class IrPrinterTests
             """, IrPrinter.Print(function, v => activity.Annotate(v)));
     }
 
+    // The to-be-recorded analysis, read the same way: Horner records the old accumulator (its reverse multiplies by it)
+    // and nothing else; the strided sum records the sine (a transcendental), re-reads w[k] and recomputes the product
+    // (cheap, their operands still there), and computes k from the counter.
+    [Fact]
+    public void Loop_plans_print_what_each_iteration_records_and_recomputes()
+    {
+        const string source = """
+            using System;
+            using Differentiable;
+            public static partial class M
+            {
+                [Differentiable]
+                public static double Horner(ReadOnlySpan<double> c, double x)
+                {
+                    double p = 0;
+                    for (int i = c.Length - 1; i >= 0; i--) p = p * x + c[i];
+                    return p;
+                }
+
+                [Differentiable]
+                public static double Strided(ReadOnlySpan<double> w, double x, int stride)
+                {
+                    double s = 0;
+                    int k = 0;
+                    for (int i = 0; i < 4; i++) { s += Math.Sin(w[k] * x) * w[k]; k += stride; }
+                    return s;
+                }
+            }
+            """;
+        string Printed(string name)
+        {
+            var function = ModelHelper.ParseValid(source, name).Function;
+            var program = Differentiable.Generator.Differentiation.ReverseModeBuilder.Build(function, ActivityAnalysis.Run(function, enabled: true));
+            return IrPrinter.Print(function, program.Annotate);
+        }
+        AssertText("""
+            func Horner(%0 c: buf<f64>, %1 x: f64) -> f64
+              %2 = const 0d : f64
+              %3 = length %0 : i32
+              %4 = const 1 : i32
+              %5 = binary %3 - %4 : i32
+              %6 = const 0 : i32
+              %12: f64 = loop for %8 = %5 >= %6 step -1 trips %13 carry %7: f64 [recorded] <- %2
+              body
+                %9 = binary %7 * %1 : f64
+                %10 = load %0[%8] : f64
+                %11 = binary %9 + %10 : f64
+                yield %11
+              return %12
+
+            """, Printed("Horner"));
+        AssertText("""
+            func Strided(%0 w: buf<f64>, %1 x: f64, %2 stride: i32 const) -> f64
+              %3 = const 0d : f64
+              %4 = const 0 : i32
+              %5 = const 4 : i32
+              %15: f64, %16: i32 = loop for %8 = %4 < %5 step 1 trips %17 carry %6: f64 <- %3, %7: i32 [from counter] <- %4
+              body
+                %9 = load %0[%7] : f64 [recomputed]
+                %10 = binary %9 * %1 : f64 [recomputed]
+                %11 = intrinsic Sin(%10) : f64 [recorded]
+                %12 = binary %11 * %9 : f64
+                %13 = binary %6 + %12 : f64
+                %14 = binary %7 + %2 : i32
+                yield %13, %14
+              return %15
+
+            """, Printed("Strided"));
+    }
+
     [Fact]
     public void Analyses_off_makes_every_floating_value_active_except_language_constants()
     {

@@ -64,6 +64,29 @@ namespace Differentiable.Generator.Differentiation
         /// overflowed (0 · ∞ = NaN) where the exact contribution is 0.
         /// </summary>
         public bool ZeroSeedAddsNothing { get; init; }
+
+        /// <summary>In <c>Gradient</c>, the shadow statements that assign instead of adding (<see cref="GradientAssignments"/>).</summary>
+        public HashSet<ShadowStatement> AssignedInGradient { get; } = new HashSet<ShadowStatement>(ReferenceComparer<ShadowStatement>.Instance);
+
+        /// <summary>In <c>Gradient</c>, the adjoint spans that are not cleared first: one of <see cref="AssignedInGradient"/> writes every element.</summary>
+        public HashSet<ValueId> UnclearedInGradient { get; } = new HashSet<ValueId>();
+
+        /// <summary>
+        /// The annotation <see cref="IrPrinter"/> prints next to a value for the loops' plans (the to-be-recorded
+        /// analysis): <c>recorded</c> (pushed by each forward iteration), <c>recomputed</c> (its instruction runs
+        /// again in the reverse iteration), <c>from counter</c> (a carried int computed from the counter); nothing for
+        /// a value the reverse does not need from the forward sweep or reads where it is.
+        /// </summary>
+        public string? Annotate(ValueId value)
+        {
+            foreach (var plan in Plans.Values)
+            {
+                if (plan.Recorded.Contains(value)) return "recorded";
+                if (plan.Inductions.Any(i => i.Value == value)) return "from counter";
+                if (plan.Recompute.Any(i => IrFacts.Definitions(i).Contains(value))) return "recomputed";
+            }
+            return null;
+        }
     }
 
     internal sealed partial class ReverseModeBuilder
@@ -162,6 +185,7 @@ namespace Differentiable.Generator.Differentiation
             };
             program.FinalContents.AddRange(builder._finalContents);
             PruneUnreadAdjoints(function, program);
+            GradientAssignments.Find(function, program);
             AdjointProgramCheck.Verify(function, program);
             return program;
         }

@@ -301,7 +301,7 @@ namespace Differentiable.Generator.Emit
                     {
                         var element = _function.TypeOf(s.Buffer).Element();
                         string target = _names.Adjoint(s.Buffer) + "[" + Operand(s.Index) + "]";
-                        if (s.Assign || _assignedShadows.Contains(s)) writer.Line(target + " = " + Print(s.Value, element) + ";");
+                        if (s.Assign || (_gradientMode && _program.AssignedInGradient.Contains(s))) writer.Line(target + " = " + Print(s.Value, element) + ";");
                         else if (s.Value is NegateExpr neg) writer.Line(target + " -= " + Print(neg.Operand, element) + ";");
                         else writer.Line(target + " += " + Print(s.Value, element) + ";");
                         break;

@@ -67,68 +67,6 @@ namespace Differentiable.Generator.Emit
             foreach (var written in program.Snapshots.Values.SelectMany(w => w)) StackFor(_function.TypeOf(written).Element());
             FindHoisted();
             FindUsedOutputs();
-            if (gradientMode) FindAssignedShadows();
-        }
-
-        // Gradient only: span adjoints whose every element is written exactly once, by one statement of one
-        // reverse loop over the whole buffer. They are not cleared first, and that statement assigns.
-        private readonly HashSet<ShadowStatement> _assignedShadows = new HashSet<ShadowStatement>(ReferenceComparer<ShadowStatement>.Instance);
-        private readonly HashSet<ValueId> _uncleared = new HashSet<ValueId>();
-
-        private void FindAssignedShadows()
-        {
-            if (_body.Any(n => n is SplitNode)) return; // one path only: every return runs the loop
-            var top = _body.OfType<ReverseNode>().SelectMany(r => r.Statements).ToList();
-            foreach (var parameter in _function.Parameters.Where(p => p.Active && p.Type.IsBuffer()))
-            {
-                if (_program.Activity.Roots.IsWritten(parameter.Value)) continue;
-                var uses = new List<(AdjointStatement Statement, LoopStatement? Loop)>();
-                bool other = false;
-                CollectShadowUses(top, parameter.Value, null, uses, ref other);
-                if (other || uses.Count != 1 || uses[0].Loop is not { } loop || uses[0].Statement is not ShadowStatement shadow) continue;
-                if (shadow.Assign || loop.Loop.Counted is not { } counted || shadow.Index != counted.Counter) continue;
-                if (!top.Contains(loop) || !loop.Body.Contains(shadow) || !CoversWholeBuffer(counted, parameter.Value)) continue;
-                _assignedShadows.Add(shadow);
-                _uncleared.Add(parameter.Value);
-            }
-        }
-
-        private void CollectShadowUses(IEnumerable<AdjointStatement> statements, ValueId buffer, LoopStatement? loop,
-            List<(AdjointStatement, LoopStatement?)> uses, ref bool other)
-        {
-            foreach (var statement in statements)
-            {
-                switch (statement)
-                {
-                    case ShadowStatement s when _program.Activity.Roots.RootOf(s.Buffer) == buffer:
-                        if (s.Buffer != buffer) other = true;
-                        uses.Add((s, loop));
-                        break;
-                    case BackwardCallStatement c when c.Call.Args.Any(a => _function.TypeOf(a).IsBuffer() && _program.Activity.Roots.RootOf(a) == buffer):
-                        other = true;
-                        break;
-                    case BranchStatement b:
-                        CollectShadowUses(b.Then, buffer, loop, uses, ref other);
-                        CollectShadowUses(b.Else, buffer, loop, uses, ref other);
-                        break;
-                    case LoopStatement l:
-                        // Uses are attributed to the outermost loop; only one directly in its body runs once per element.
-                        CollectShadowUses(l.Body, buffer, loop ?? l, uses, ref other);
-                        break;
-                }
-            }
-        }
-
-        /// <summary><c>for (i = 0; i &lt; w.Length; i++)</c> or <c>for (i = w.Length - 1; i &gt;= 0; i--)</c>.</summary>
-        private bool CoversWholeBuffer(CountedLoop counted, ValueId buffer)
-        {
-            bool IsLength(ValueId v) => _definition.TryGetValue(v, out var d) && d is LengthInstr l && l.Buffer == buffer;
-            bool IsZero(ValueId v) => _inline.TryGetValue(v, out var text) && text == "0";
-            if (counted.Step == 1 && counted.Comparison == BinaryOp.Less) return IsZero(counted.Start) && IsLength(counted.Bound);
-            if (counted.Step == -1 && counted.Comparison == BinaryOp.GreaterOrEqual)
-                return IsZero(counted.Bound) && _definition.TryGetValue(counted.Start, out var d) &&
-                    d is BinaryInstr { Op: BinaryOp.Subtract } b && IsLength(b.Left) && _inline.TryGetValue(b.Right, out var one) && one == "1";
-            return false;
         }
 
         private string StackFor(IrType type)
@@ -201,7 +139,7 @@ namespace Differentiable.Generator.Emit
                 writer.Line("if (" + Naming.Seed + " == 0" + (f.ReturnType == IrType.F32 ? "f" : "d") + ") return; // the seed is the only adjoint coming in");
             if (_gradientMode)
             {
-                foreach (var p in active.Where(p => p.Type.IsBuffer() && !_uncleared.Contains(p.Value)))
+                foreach (var p in active.Where(p => p.Type.IsBuffer() && !_program.UnclearedInGradient.Contains(p.Value)))
                     writer.Line(_names.Adjoint(p.Value) + ".Slice(0, " + _names.Value(p.Value) + ".Length).Clear();");
             }
 
