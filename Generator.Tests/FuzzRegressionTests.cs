@@ -286,6 +286,57 @@ public class FuzzRegressionTests
         }
     }
 
+    // Fuzz seed 917256 (a wrong gradient, analyses on; the generator before this fix and the one before the lean-adjoint
+    // work give it too): the path that returns early did not reverse the branch around the second loop, because nothing
+    // it computes reaches that return; but the loop's records, pushed for the other path, were on the stack above the
+    // first loop's, and the first loop's reverse popped them as its own. y was clamped to -1, so dM/dy is 0; the wrong
+    // records made the clamp look inactive. A path now reverses (and pops) every branch holding an active loop.
+    [Theory, InlineData(false), InlineData(true)]
+    public void Every_path_pops_what_the_forward_pushed(bool analysesOff)
+    {
+        var assembly = Load("""
+            [Differentiable] public static double M(double x, double y, ReadOnlySpan<double> w, [NoDiff] ReadOnlySpan<double> c, double gate)
+            {
+                double a2 = x;
+                foreach (double v0 in c) { a2 = 0.5; y = Math.Clamp(y, -1, 1); }
+                if (gate >= a2)
+                {
+                    for (int i3 = 0; i3 < w.Length; i3++) a2 *= Math.Log(2 + Math.Sin(0.5 * w[i3]));
+                }
+                if (0 >= w[^1]) return Math.Acosh(2.5 + Math.Sin(y));
+                return x - 2 * a2;
+            }
+            public static double[] Probe(double y, double last)
+            {
+                double[] w = { -0.9, -1.4, 0.3, -1.3, last };
+                double[] c = { -1.3, -0.9, 1.2 };
+                var dW = new double[5];
+                double v = MGradient(1.36, y, w, c, 0.75, out double dX, out double dY, dW, out double dGate);
+                return new[] { v, dX, dY, dW[0], dW[4] };
+            }
+            """, analysesOff);
+        double[] Probe(double y, double last) => (double[])assembly.GetType("T.C")!.GetMethod("Probe")!.Invoke(null, new object[] { y, last })!;
+        // w[4] < 0: the early return. y = -1.47 is clamped to -1: M = acosh(2.5 + sin(-1)), and nothing moves it.
+        Assert.Equal(new[] { Acosh(2.5 + Math.Sin(-1)), 0, 0, 0, 0 }, Probe(-1.47, -0.59));
+        // y = 0.3 is inside the clamp: dM/dy = cos(y) / sqrt((2.5 + sin y)² - 1).
+        var inside = Probe(0.3, -0.59);
+        double s = 2.5 + Math.Sin(0.3);
+        Assert.Equal(Acosh(s), inside[0], 14);
+        Assert.Equal(Math.Cos(0.3) / Math.Sqrt(s * s - 1), inside[2], 14);
+        Assert.Equal(0, inside[1]);
+        // w[4] > 0: the other path; a2 = 0.5 · Π log(2 + sin(w_i / 2)), M = x − 2·a2 and dM/dx = 1 (a2 no longer depends on x).
+        var other = Probe(0.3, 0.4);
+        Assert.Equal(1, other[1]);
+        Assert.Equal(0, other[2]);
+        double[] w = { -0.9, -1.4, 0.3, -1.3, 0.4 };
+        double product = w.Aggregate(1.0, (p, v) => p * Math.Log(2 + Math.Sin(0.5 * v)));
+        Assert.Equal(1.36 - product, other[0], 14);
+        double d0 = -2 * 0.5 * product / Math.Log(2 + Math.Sin(0.5 * w[0])) * Math.Cos(0.5 * w[0]) * 0.5 / (2 + Math.Sin(0.5 * w[0]));
+        Assert.Equal(d0, other[3], 12);
+    }
+
+    private static double Acosh(double v) => Math.Log(v + Math.Sqrt(v * v - 1));
+
     // Fuzz seed 601307 with the analyses off (a wrong buffer adjoint): a loop with a return inside has one reverse per
     // path (returned or not), and each path planned its own records; the forward pushed the last path's, the other
     // path popped fewer and read the loop before it from the wrong place. A loop now has one plan for every path.

@@ -696,6 +696,9 @@ namespace Differentiable.Generator.Differentiation
         }
 
         /// <summary>True when a block stores into active memory or calls something that writes it (so its reverse has work without any active output).</summary>
+        private bool HasActiveLoop(Block block) =>
+            IrFacts.AllInstructions(block).Any(i => i is LoopInstr l && (l.Carried.Any(IsActive) || HasMemoryEffects(l.Body) || HasActiveLoads(l.Body)));
+
         private bool HasMemoryEffects(Block block) => IrFacts.AllInstructions(block).Any(i => i switch
         {
             StoreInstr s => HasShadow(s.Buffer),
@@ -751,7 +754,12 @@ namespace Differentiable.Generator.Differentiation
         private void ReverseBranch(IfInstr branch, List<AdjointStatement> into, Scope scope)
         {
             bool anyOutput = branch.Outputs.Any(o => IsActive(o) && HasAdjoint(o, scope));
-            if (!anyOutput && !HasMemoryEffects(branch.Then) && !HasMemoryEffects(branch.Else)) return;
+            // With more than one way through the method, a loop inside may record for the other path (its plan is shared,
+            // the forward sweep pushes for every path): this path must pop those records too, so it reverses the branch
+            // even when nothing it computes is needed here (fuzz seed 917256: the next loop's reverse popped them instead).
+            bool mayHoldRecords = _function.Body.Terminator is SplitTerminator;
+            if (!anyOutput && !HasMemoryEffects(branch.Then) && !HasMemoryEffects(branch.Else) &&
+                !(mayHoldRecords && (HasActiveLoop(branch.Then) || HasActiveLoop(branch.Else)))) return;
 
             var inside = new HashSet<ValueId>();
             IrFacts.CollectDefinitions(branch.Then, inside);
