@@ -335,6 +335,42 @@ public class FuzzRegressionTests
         Assert.Equal(d0, other[3], 12);
     }
 
+    // Fuzz seed 953264 (CS0219 in Backward, analyses on; the generator before this session gives it too): the reverse
+    // loop recomputes -a1 and the Max that reads it, and the Max's operands counted as forward uses, so Backward's
+    // forward loop kept `t = -1.5d`, which nothing there reads.
+    [Theory, InlineData(false), InlineData(true)]
+    public void A_recomputed_operand_is_not_a_forward_use(bool analysesOff)
+    {
+        var assembly = Load("""
+            [Differentiable] public static double M(double[] w, Span<double> u)
+            {
+                double a1 = 1.5;
+                foreach (double v4 in u)
+                {
+                    double t6 = Math.Max(-a1, w[0]);
+                    if (w[0] < 2.0) return Math.Sin(t6);
+                }
+                return 0.5;
+            }
+            public static double[] Probe(double w0)
+            {
+                double[] w = { w0, 3 };
+                var dW = new double[2];
+                var dU = new double[2];
+                MBackward(w, new double[2], 2.0, dW, dU);
+                double v = MGradient(w, new double[2], dW, dU);
+                return new[] { v, dW[0] };
+            }
+            """, analysesOff);
+        double[] Probe(double w0) => (double[])assembly.GetType("T.C")!.GetMethod("Probe")!.Invoke(null, new object[] { w0 })!;
+        // w[0] = 0.4 < 2: returns sin(max(-1.5, 0.4)) = sin(0.4); Gradient overwrites dW: cos(0.4).
+        Assert.Equal(new[] { Math.Sin(0.4), Math.Cos(0.4) }, Probe(0.4));
+        // w[0] = -2: max picks -1.5, nothing depends on w.
+        Assert.Equal(new[] { Math.Sin(-1.5), 0 }, Probe(-2));
+        // w[0] = 2.5: no return from the loop: 0.5.
+        Assert.Equal(new[] { 0.5, 0 }, Probe(2.5));
+    }
+
     private static double Acosh(double v) => Math.Log(v + Math.Sqrt(v * v - 1));
 
     // Fuzz seed 601307 with the analyses off (a wrong buffer adjoint): a loop with a return inside has one reverse per

@@ -295,7 +295,14 @@ namespace Differentiable.Generator.Emit
             foreach (var plan in _program.Plans.Values)
             {
                 used.UnionWith(plan.Recorded);
-                foreach (var instruction in plan.Recompute) used.UnionWith(IrFacts.Operands(instruction));
+                // A recomputed instruction reads its operands in the reverse iteration; an operand the plan recomputes
+                // too is computed there again, so it is no reason to keep the forward's copy (fuzz seed 953264, CS0219).
+                var recomputed = new HashSet<ValueId>(plan.Recompute.SelectMany(IrFacts.Definitions));
+                foreach (var instruction in plan.Recompute)
+                {
+                    foreach (var operand in IrFacts.Operands(instruction))
+                        if (!recomputed.Contains(operand)) used.Add(operand);
+                }
                 foreach (var induction in plan.Inductions) used.UnionWith(induction.Operands);
             }
             foreach (var values in _program.Snapshots.Values) used.UnionWith(values);
