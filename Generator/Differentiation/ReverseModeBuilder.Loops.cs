@@ -20,12 +20,7 @@ namespace Differentiable.Generator.Differentiation
         private void ReverseLoop(LoopInstr loop, List<AdjointStatement> into, Scope scope)
         {
             var yields = ((YieldTerminator)loop.Body.Terminator).Values;
-            bool anyCarried = false;
-            for (int k = 0; k < loop.Carried.Count; k++)
-            {
-                if (IsActive(loop.Carried[k]) && IsActive(loop.Outputs[k])) anyCarried = true;
-            }
-            if (!anyCarried && !HasMemoryEffects(loop.Body) && !HasActiveLoads(loop.Body)) return;
+            if (!HasReverse(loop)) return;
 
             // Outer values the loop reads: their adjoints add up across iterations, so they exist before it.
             var inside = new HashSet<ValueId>();
@@ -143,6 +138,11 @@ namespace Differentiable.Generator.Differentiation
             Terminators(block);
             return counts;
         }
+
+        /// <summary>Whether the loop has a reverse at all (and so may record): an active carried value, or active memory.</summary>
+        private bool HasReverse(LoopInstr loop) =>
+            Enumerable.Range(0, loop.Carried.Count).Any(k => IsActive(loop.Carried[k]) && IsActive(loop.Outputs[k])) ||
+            HasMemoryEffects(loop.Body) || HasActiveLoads(loop.Body);
 
         private bool HasActiveLoads(Block block) => IrFacts.AllInstructions(block).Any(i => i is LoadInstr l && HasShadow(l.Buffer) && IsActive(l.Result));
 

@@ -696,8 +696,7 @@ namespace Differentiable.Generator.Differentiation
         }
 
         /// <summary>True when a block stores into active memory or calls something that writes it (so its reverse has work without any active output).</summary>
-        private bool HasActiveLoop(Block block) =>
-            IrFacts.AllInstructions(block).Any(i => i is LoopInstr l && (l.Carried.Any(IsActive) || HasMemoryEffects(l.Body) || HasActiveLoads(l.Body)));
+        private bool HasActiveLoop(Block block) => IrFacts.AllInstructions(block).Any(i => i is LoopInstr l && HasReverse(l));
 
         private bool HasMemoryEffects(Block block) => IrFacts.AllInstructions(block).Any(i => i switch
         {

@@ -136,7 +136,7 @@ namespace Differentiable.Generator.Emit
             }
             WriteOverlapChecks(writer, active);
             if (!_gradientMode && _program.ZeroSeedAddsNothing)
-                writer.Line("if (" + Naming.Seed + " == 0" + (f.ReturnType == IrType.F32 ? "f" : "d") + ") return; // the seed is the only adjoint coming in");
+                writer.Line("if (" + Naming.Seed + " == " + Literal(0, f.ReturnType!.Value) + ") return; // the seed is the only adjoint coming in");
             if (_gradientMode)
             {
                 foreach (var p in active.Where(p => p.Type.IsBuffer() && !_program.UnclearedInGradient.Contains(p.Value)))
