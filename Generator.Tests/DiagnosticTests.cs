@@ -293,6 +293,54 @@ public class DiagnosticTests
         Assert.DoesNotContain(forward, d => d.Contains("from 'E'", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData(12, 0)]   // a chain longer than the depth to which callees are checked in one go, refused at its end
+    [InlineData(12, 11)]
+    [InlineData(30, 29)]
+    [InlineData(30, 17)]  // refused in the middle: the methods above it are refused, the ones below are fine
+    public void A_refusal_deep_down_a_long_chain_refuses_every_method_above_it(int length, int broken)
+    {
+        // M0 calls M1, ..., M(length−1); M(broken) is not differentiable. Before, callees more than eight levels down
+        // were not checked: M0 was generated and called M1Backward, which was not (CS0117 in the user's build).
+        var methods = Enumerable.Range(0, length).Select(i =>
+            i == broken ? $"[Differentiable] public static double M{i}(double x) {{ decimal m = 1m; return x * (double)m; }}"
+            : i == length - 1 ? $"[Differentiable] public static double M{i}(double x) => x * x;"
+            : $"[Differentiable] public static double M{i}(double x) => M{i + 1}(x) * 2 + x;").ToList();
+        string[] Run(IEnumerable<string> order)
+        {
+            var result = TestCompiler.Run(Usings + "public static partial class Model\n{\n" + string.Join("\n", order) + "\n}\n");
+            Assert.Empty(result.Output.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error));
+            return result.GeneratorDiagnostics.Select(d => d.Id + " " + d.GetMessage()).OrderBy(t => t, StringComparer.Ordinal).ToArray();
+        }
+        var forward = Run(methods);
+        Assert.Equal(forward, Run(Enumerable.Reverse(methods)));
+        Assert.Single(forward, d => d.StartsWith("DIFF0012", StringComparison.Ordinal));
+        var refused = forward.Where(d => d.StartsWith("DIFF0011", StringComparison.Ordinal)).ToArray();
+        Assert.Equal(broken, refused.Length);
+        for (int i = 0; i < broken; i++) Assert.Contains(refused, d => d.Contains($"from 'M{i}'", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_long_chain_and_a_recursion_longer_than_the_check_depth_are_differentiated()
+    {
+        // R0 → R1 → … → R19 → R0 (a recursion of 20 methods, longer than the depth callees are checked to in one go),
+        // and S0 → … → S19 (a plain chain). All fine: each is generated, and the gradient is right.
+        var sb = new System.Text.StringBuilder(Usings + "public static partial class Model\n{\n");
+        for (int i = 0; i < 20; i++)
+        {
+            sb.Append($"[Differentiable] public static double R{i}(double x, int n) => n <= 0 ? Math.Sin(x) : R{(i + 1) % 20}(x * 1.01, n - 1) + 0.5 * x;\n");
+            sb.Append(i < 19 ? $"[Differentiable] public static double S{i}(double x) => S{i + 1}(x) * 1.1 + Math.Cos(x);\n"
+                : $"[Differentiable] public static double S{i}(double x) => x * x * x;\n");
+        }
+        sb.Append("}\n");
+        var assembly = TestCompiler.CompileAndLoad(sb.ToString());
+        foreach (var x in new[] { -0.7, 0.3, 1.9 })
+        {
+            GradientAssert.AssertMatchesFiniteDifferences(assembly, "Model", "R0", GradientAssert.Evaluate(assembly, "Model", "R0", Precision.Double, x, 45));
+            GradientAssert.AssertMatchesFiniteDifferences(assembly, "Model", "S0", GradientAssert.Evaluate(assembly, "Model", "S0", Precision.Double, x));
+        }
+    }
+
     [Fact]
     public void DIFF0012_unsupported_local_type() => AssertDiagnostic("DIFF0012", """
         public static partial class Model

@@ -23,17 +23,36 @@ namespace Differentiable.Generator
     {
         private const int MaxCalleeDepth = 8;
 
-        public static Result<MethodModel> Parse(IMethodSymbol method, MethodDeclarationSyntax declaration, SemanticModel semanticModel, CancellationToken cancellationToken)
+        public static Result<MethodModel> Parse(IMethodSymbol method, MethodDeclarationSyntax declaration, SemanticModel semanticModel, CancellationToken cancellationToken) =>
+            ParseOwn(method, declaration, semanticModel, cancellationToken, out _);
+
+        /// <summary>The method checked on its own, as when the generator asks for it (the chain above it plays no part).</summary>
+        /// <param name="skipped">Set when a callee below was not checked because its own check is in progress on this thread (a recursion longer than the depth limit).</param>
+        private static Result<MethodModel> ParseOwn(IMethodSymbol method, MethodDeclarationSyntax declaration, SemanticModel semanticModel, CancellationToken cancellationToken,
+            out bool skipped)
         {
+            skipped = false;
             var parsed = ParsedIn(semanticModel.Compilation);
             if (parsed.TryGetValue(method, out var known)) return known.Result; // checked already, as another method's callee
-            var diagnostics = new List<DiagnosticInfo>();
-            var model = ParseCore(method, declaration, semanticModel, diagnostics, new HashSet<IMethodSymbol>(SymbolEqualityComparer.Default), 0, cancellationToken,
-                out bool skipped, out int reach);
-            var result = new Result<MethodModel>(diagnostics.Count == 0 ? model : null, diagnostics.ToEquatableArray());
-            if (!skipped) parsed.TryAdd(method, new Parsed(result, reach));
-            return result;
+            var inProgress = t_inProgress ??= new HashSet<IMethodSymbol>(SymbolEqualityComparer.Default);
+            inProgress.Add(method);
+            try
+            {
+                var diagnostics = new List<DiagnosticInfo>();
+                var model = ParseCore(method, declaration, semanticModel, diagnostics, new HashSet<IMethodSymbol>(SymbolEqualityComparer.Default), 0, cancellationToken,
+                    out skipped, out int reach);
+                var result = new Result<MethodModel>(diagnostics.Count == 0 ? model : null, diagnostics.ToEquatableArray());
+                if (!skipped) parsed.TryAdd(method, new Parsed(result, reach));
+                return result;
+            }
+            finally
+            {
+                inProgress.Remove(method);
+            }
         }
+
+        /// <summary>The methods this thread is checking on their own (<see cref="ParseOwn"/>), outermost first.</summary>
+        [System.ThreadStatic] private static HashSet<IMethodSymbol>? t_inProgress;
 
         /// <summary>
         /// Each method's complete result, by compilation. A callee is checked by running all of its checks (it must be
@@ -78,12 +97,25 @@ namespace Differentiable.Generator
                 skip: callee =>
                 {
                     reachBelow = System.Math.Max(reachBelow, 0);
-                    bool skip = visiting.Contains(callee) || depth >= MaxCalleeDepth;
+                    // A recursion is fine: its Backward calls itself. Below the depth limit, the callee is checked on its
+                    // own instead (its result does not depend on this chain), unless that check is already running on
+                    // this thread: then the callee is a recursion too, one longer than the limit.
+                    bool skip = visiting.Contains(callee) || (depth >= MaxCalleeDepth && t_inProgress!.Contains(callee));
                     skippedBelow |= skip;
                     return skip;
                 },
                 checkCallee: (callee, calleeDeclaration) =>
                 {
+                    if (depth >= MaxCalleeDepth)
+                    {
+                        // Too deep to go on down this chain (each level would lower again what is below it): the callee's
+                        // own result, which the generator reports and acts on anyway. Skipping the check instead would let
+                        // this method call a Backward that was never generated when something deeper is refused.
+                        var own = ParseOwn(callee, calleeDeclaration, compilation.GetSemanticModel(calleeDeclaration.SyntaxTree), cancellationToken, out bool ownSkipped);
+                        skippedBelow |= ownSkipped;
+                        reachBelow = System.Math.Max(reachBelow, MaxCalleeDepth);
+                        return new List<DiagnosticInfo>(own.Diagnostics);
+                    }
                     if (parsed.TryGetValue(callee, out var known) && depth + 1 + known.Reach < MaxCalleeDepth)
                     {
                         reachBelow = System.Math.Max(reachBelow, known.Reach + 1);
