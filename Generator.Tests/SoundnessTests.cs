@@ -505,6 +505,69 @@ public class SoundnessTests
         Near(new double[] { yf, df }, new[] { probe[4], probe[5] }, 1e-4); // eight float squarings carry 2^8 roundings
     }
 
+    // Fuzz seed 991627: a zero buffer adjoint met an overflowed partial. H writes o[0] = p and then squares p, so p
+    // overflows; nothing reads o after (M returns a constant), so dO[0] = 0 came into H's Backward, and 0 · 2p gave
+    // NaN where every derivative is 0. The same with no callee (T's Gradient: o[0] is never read) and with a zero
+    // seed in a Backward that cannot return early because it writes a buffer (S).
+    [Theory, InlineData(false), InlineData(true)]
+    public void A_zero_buffer_adjoint_stays_zero_through_an_overflow(bool analysesOff)
+    {
+        var assembly = Load("""
+            [Differentiable] public static void H(ReadOnlySpan<double> h, Span<double> o, double p)
+            {
+                for (int j = 0; j < o.Length; j++) { o[0] = p; for (int i = 0; i < h.Length; i++) p = p * Math.FusedMultiplyAdd(3.0, h[0], p); }
+            }
+            [Differentiable] public static double M(ReadOnlySpan<double> w, double[] z, double q) { H(w, z, q); return 0.5 + q; }
+            [Differentiable] public static double T(Span<double> o, double p) { for (int i = 0; i < 12; i++) p = p * p; o[0] = p; return 0.5 * o[1]; }
+            [Differentiable] public static double S(Span<double> o, double p) { for (int i = 0; i < 12; i++) p = p * p; o[0] = 1; return p; }
+            public static double[] Probe(double x)
+            {
+                double[] w = { 1.363755, -0.110792, -0.846329, -0.676622 }, z = { 1.060827, 0.143507, 0.900626, -0.951823 };
+                double[] dw = new double[4], dz = new double[4];
+                double m = MGradient(w, z, x, dw, dz, out double dq);
+                double[] o = new double[2], dO = new double[2];
+                double t = TGradient(o, x, dO, out double dTp);
+                double dSp = 0.25;
+                SBackward(new double[2], x, 0.0, new double[] { 0, 0 }, ref dSp);
+                return new double[] { m, dw[0], dw[1], dw[2], dw[3], dq, dz[0], dTp, dSp };
+            }
+            """, analysesOff);
+        // At −1.25 (the fuzzed point) and 1.5, p overflows in all three; every derivative but dq is 0.
+        foreach (double x in new[] { -1.25, 1.5 })
+        {
+            double[] probe = (double[])assembly.GetType("T.C")!.GetMethod("Probe")!.Invoke(null, new object[] { x })!;
+            Near(new double[] { 0.5 + x, 0, 0, 0, 0, 1, 0, 0, 0.25 }, probe);
+        }
+        // Where nothing overflows, the same: o's contents are never read, so nothing flows through them.
+        double[] small = (double[])assembly.GetType("T.C")!.GetMethod("Probe")!.Invoke(null, new object[] { 0.1 })!;
+        Near(new double[] { 0.6, 0, 0, 0, 0, 1, 0, 0, 0.25 }, small);
+    }
+
+    // The same through a loop's carried adjoint: the zero comes in at the bottom of the body (the store's reverse),
+    // after the top of the body (the previous reverse iteration) has already multiplied by the carried adjoint.
+    [Theory, InlineData(false), InlineData(true)]
+    public void A_zero_buffer_adjoint_stays_zero_through_a_loop_carried_overflow(bool analysesOff)
+    {
+        var assembly = Load("""
+            [Differentiable] public static double L(Span<double> o, double p, double a)
+            {
+                for (int j = 0; j < o.Length; j++) { p = p * p + a; o[j] = p; }
+                return a * 2;
+            }
+            public static double[] Probe(double x)
+            {
+                double[] o = new double[16], dO = new double[16];
+                double v = LGradient(o, x, 0.5, dO, out double dP, out double dA);
+                return new double[] { v, dP, dA };
+            }
+            """, analysesOff);
+        foreach (double x in new[] { 3.0, -40.0, 0.2 })
+        {
+            double[] probe = (double[])assembly.GetType("T.C")!.GetMethod("Probe")!.Invoke(null, new object[] { x })!;
+            Near(new double[] { 1, 0, 2 }, probe);
+        }
+    }
+
     [Theory, InlineData(false), InlineData(true)]
     public void Gradient_refuses_overlapping_written_buffers_too(bool analysesOff)
     {

@@ -71,6 +71,7 @@ namespace Differentiable.Generator.Differentiation
                 {
                     int temp = _temps++;
                     body.Add(new TempStatement(temp, _function.TypeOf(loop.Carried[k]), Adjoint(loop.Carried[k])));
+                    _temporaryOf[temp] = Canon(loop.Carried[k]);
                     moved.Add((k, temp));
                     continue;
                 }

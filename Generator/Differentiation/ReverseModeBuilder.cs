@@ -113,6 +113,7 @@ namespace Differentiable.Generator.Differentiation
             _function = function;
             _activity = activity;
             _parameterValues = new HashSet<ValueId>(function.Parameters.Select(p => p.Value));
+            _writesBuffers = WritesParameterBuffers(function, activity);
             // Numeric literals, so rules can fold them (a constant exponent, say).
             foreach (var instruction in IrFacts.AllInstructions(function.Body))
             {
@@ -178,10 +179,20 @@ namespace Differentiable.Generator.Differentiation
         {
             var builder = new ReverseModeBuilder(function, activity);
             var nodes = builder.BuildPath(function.Body, new List<Block>());
+            // Which adjoints may be zero is learnt while the reverse is built, and a loop's reverse reads its carried
+            // adjoints at the top of the body before the contributions below (the previous reverse iteration's) are
+            // seen. Build again, knowing them from the start, until no adjoint was found to be possibly zero after a
+            // partial had already been multiplied by it unchecked. The set only grows, so this ends.
+            for (int round = 0; round < 16 && builder._answeredNotZero.Overlaps(builder._mayBeZero); round++)
+            {
+                var known = builder._mayBeZero;
+                builder = new ReverseModeBuilder(function, activity);
+                builder._mayBeZero.UnionWith(known);
+                nodes = builder.BuildPath(function.Body, new List<Block>());
+            }
             var program = new ReverseProgram(nodes, builder._plans, builder._aliases, activity, builder._snapshots)
             {
-                ZeroSeedAddsNothing = function.ReturnType is not null &&
-                    !function.Parameters.Any(p => p.Type.IsBuffer() && activity.Roots.IsWritten(p.Value)),
+                ZeroSeedAddsNothing = function.ReturnType is not null && !builder._writesBuffers,
             };
             program.FinalContents.AddRange(builder._finalContents);
             PruneUnreadAdjoints(function, program);
@@ -535,9 +546,39 @@ namespace Differentiable.Generator.Differentiation
         // zero for a branch or a loop to add into).
         private readonly HashSet<ValueId> _mayBeZero = new HashSet<ValueId>();
 
+        // Adjoints MayBeZero answered false for, so far: if one of them turns out to be possibly zero later, the
+        // reverse is built again (Build).
+        private readonly HashSet<ValueId> _answeredNotZero = new HashSet<ValueId>();
+
+        // The adjoint a loop's temporary holds (a carried adjoint moved aside for the yields).
+        private readonly Dictionary<int, ValueId> _temporaryOf = new Dictionary<int, ValueId>();
+
+        private bool AdjointMayBeZero(ValueId adjoint)
+        {
+            if (_mayBeZero.Contains(adjoint)) return true;
+            _answeredNotZero.Add(adjoint);
+            return false;
+        }
+
+        private static bool WritesParameterBuffers(IrFunction function, ActivityResult activity) =>
+            function.Parameters.Any(p => p.Type.IsBuffer() && activity.Roots.IsWritten(p.Value));
+
+        // A method that writes a parameter buffer cannot return early on a zero seed (its buffers' adjoints come in
+        // too), so its seed may be zero when it meets a partial.
+        private readonly bool _writesBuffers;
+
+        /// <summary>
+        /// Whether an adjoint may be zero where it meets a partial, which then must be multiplied the checked way
+        /// (0 · ∞ is 0). An element of a buffer's adjoint may always be: nothing read it after the store being
+        /// reversed, or the caller passed zeros for it (a callee's Backward gets the caller's buffer adjoints, often
+        /// all zero; fuzz seed 991627).
+        /// </summary>
         private bool MayBeZero(Expr expr) => expr switch
         {
-            AdjointExpr a => _mayBeZero.Contains(a.Value),
+            ShadowExpr => true,
+            SeedExpr => _writesBuffers,
+            AdjointExpr a => AdjointMayBeZero(a.Value),
+            TempExpr t => _temporaryOf.TryGetValue(t.Id, out var source) && MayBeZero(new AdjointExpr(source)),
             ConditionalExpr c => c.WhenTrue is LiteralExpr { Value: 0 } || c.WhenFalse is LiteralExpr { Value: 0 } || MayBeZero(c.WhenTrue) || MayBeZero(c.WhenFalse),
             NegateExpr n => MayBeZero(n.Operand),
             BinaryExpr b => MayBeZero(b.Left) || MayBeZero(b.Right),
