@@ -585,3 +585,120 @@ public class LeanAdjointTests
         }
     }
 }
+
+public class ReplayedLoopTests
+{
+    private const string Header = """
+        using System;
+        using Differentiable;
+        namespace T;
+        public static partial class C
+        {
+            public static double Fd(Func<double> f, double[] p, int i)
+            {
+                double o = p[i], h = 1e-6 * Math.Max(1, Math.Abs(o));
+                p[i] = o + h; double a = f();
+                p[i] = o - h; double b = f();
+                p[i] = o;
+                return (a - b) / (2 * h);
+            }
+
+        """;
+
+    // ---- a loop whose reverse iterations commute runs its reverse forwards and computes its carried values again
+
+    [Theory, InlineData(false), InlineData(true)]
+    public void H_a_commuting_loop_replays_its_carried_values_instead_of_recording_them(bool analysesOff)
+    {
+        var compiled = GradientAssert.Compile(Header + """
+            // GradBench's llsq: power is overwritten every inner iteration; the inner reverse only adds into dX[j].
+            [Differentiable] public static double Llsq(ReadOnlySpan<double> x, int n)
+            {
+                double sum = 0;
+                for (int i = 0; i < n; i++)
+                {
+                    double t = -1 + i * 2.0 / (n - 1);
+                    double r = Math.Sign(t);
+                    double power = 1;
+                    for (int j = 0; j < x.Length; j++) { r -= x[j] * power; power *= t; }
+                    sum += r * r;
+                }
+                return sum / 2;
+            }
+
+            // Two replayed values, one feeding the other, a counter running down and an int stepping by 2; the carried
+            // sum's partial reads c (replayed) and x[k] (re-read).
+            [Differentiable] public static double Two(ReadOnlySpan<double> x, double a)
+            {
+                double s = 0, c = 0.5, g = 1;
+                int k = 0;
+                for (int j = x.Length - 1; j >= 0; j--)
+                {
+                    s += a * x[k % x.Length] * c * g;
+                    g = g * 0.9 + c;
+                    c = c * 1.5 - 0.25;
+                    k += 2;
+                }
+                return s * s;
+            }
+
+            // Not replayed: the carried adjoint changes every iteration (p = p * x[j] + c reads p), so the
+            // reverse must run backwards; and the exp is recorded (not cheap), so nothing else replays either.
+            [Differentiable] public static double Horner(ReadOnlySpan<double> x, double c)
+            {
+                double p = 0, e = 1;
+                for (int j = 0; j < x.Length; j++) { p = p * x[j] + c * e; e = Math.Exp(-0.1 * e); }
+                return p;
+            }
+
+            public static double[] Probe(string method, double[] x, double a)
+            {
+                var p = new double[x.Length + 1];
+                x.CopyTo(p, 0);
+                p[x.Length] = a;
+                var dx = new double[x.Length];
+                Func<double> f;
+                double v, da = 0;
+                if (method == "Llsq") { v = LlsqGradient(x, 7, dx); f = () => Llsq(p.AsSpan(0, x.Length), 7); }
+                else if (method == "Two") { v = TwoGradient(x, a, dx, out da); f = () => Two(p.AsSpan(0, x.Length), p[x.Length]); }
+                else { v = HornerGradient(x, a, dx, out da); f = () => Horner(p.AsSpan(0, x.Length), p[x.Length]); }
+                var result = new System.Collections.Generic.List<double> { v };
+                result.AddRange(dx);
+                result.Add(da);
+                for (int i = 0; i < x.Length; i++) result.Add(Fd(f, p, i));
+                result.Add(method == "Llsq" ? 0 : Fd(f, p, x.Length));
+                return result.ToArray();
+            }
+        }
+        """, analysesOff);
+        var random = new Random(7);
+        foreach (int n in new[] { 0, 1, 5, 9 })
+        {
+            foreach (var method in new[] { "Llsq", "Two", "Horner" })
+            {
+                double[] x = Enumerable.Range(0, n).Select(_ => 2 * random.NextDouble() - 1).ToArray();
+                double a = 2 * random.NextDouble() - 1;
+                var r = (double[])compiled.Assembly.GetType("T.C")!.GetMethod("Probe")!.Invoke(null, new object[] { method, x, a })!;
+                int m = n + 1;
+                for (int i = 0; i < m; i++)
+                    Assert.True(Math.Abs(r[1 + i] - r[1 + m + i]) <= 1e-6 * Math.Max(1, Math.Abs(r[1 + i])), $"{method}, n = {n}: d[{i}] = {r[1 + i]:R}, finite differences {r[1 + m + i]:R}");
+            }
+        }
+        // Llsq by hand at n = 3 points (t = −1, 0, 1), x = (0.5, −0.25): r_i = sign(t_i) − x0 − x1 t_i, dx_j = −Σ r_i t_i^j.
+        var probe = (double[])compiled.Assembly.GetType("T.C")!.GetMethod("Probe")!.Invoke(null, new object[] { "Llsq", new[] { 0.5, -0.25 }, 0.0 })!;
+        double[] tt = Enumerable.Range(0, 7).Select(i => -1 + i * 2.0 / 6).ToArray();
+        double[] rr = tt.Select(t => Math.Sign(t) - 0.5 + 0.25 * t).ToArray();
+        Assert.Equal(-rr.Sum(), probe[1], 12);
+        Assert.Equal(-rr.Select((r, i) => r * tt[i]).Sum(), probe[2], 12);
+        if (!analysesOff)
+        {
+            string text = compiled.GeneratedText;
+            // Llsq: only r is recorded (per outer iteration); the inner reverse runs forwards and computes power again.
+            Assert.Matches(@"double powerOld = 1d;\s*for \(int j = 0; j < t\d+; j\+\+\)", text);
+            Assert.Matches(@"powerOld = power\d+;", text);
+            Assert.DoesNotMatch(@"recorded\w*\[j\]", text);
+            // Horner's loop still runs backwards.
+            Assert.Matches(@"for \(int j = t\d+ - 1; j >= 0; j--\)", text);
+        }
+    }
+}
