@@ -86,6 +86,13 @@ namespace Differentiable.Generator.Lowering
             string callee = SymbolFacts.FullyQualified(method.ContainingType) + "." + method.Name;
             ValueId? value = resultType is { } t ? NewValue(t, null) : (ValueId?)null;
             var writable = WritableParameters(method);
+            if (SymbolFacts.IsDifferentiable(method) && resultType is { } inlinedType && inlinedType.IsFloating() &&
+                Inlinable(method) is { } inlinable && LowerInlined(method, inlinable.Declaration, inlinable.Model, args, inlinedType, into) is { } inlined)
+            {
+                // Still checked as a callee: it must be differentiable on its own, wherever it is called.
+                DifferentiableCallees.Add((method.OriginalDefinition, LocationInfo.From(invocation.Syntax)));
+                return inlined;
+            }
             if (SymbolFacts.IsDifferentiable(method) && (resultType is null || resultType.Value.IsFloating()))
             {
                 var active = method.Parameters.Select(p => SymbolFacts.IrTypeOf(p.Type) is { } pt && pt.IsDifferentiable() && !SymbolFacts.IsNoDiff(p));

@@ -18,7 +18,7 @@ namespace Differentiable.Generator.Lowering
     /// </summary>
     internal sealed partial class IrLowering
     {
-        private readonly SemanticModel _semanticModel;
+        private SemanticModel _semanticModel; // the callee's while one is inlined (IrLowering.Inlining.cs)
         private readonly IMethodSymbol _method;
         private readonly CancellationToken _cancellationToken;
         private readonly List<ValueInfo> _values = new List<ValueInfo>();
