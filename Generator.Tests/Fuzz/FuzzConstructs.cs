@@ -13,7 +13,7 @@ internal static class FuzzConstructs
         "for counted", "for backwards", "for step 2", "for with condition", "while", "while with condition", "do/while", "foreach",
         "nested loop", "break", "continue", "return in loop", "early return", "condition reads buffer", "loop condition reads buffer",
         "if", "if/else", "?:", "&&", "||", "!", "store =", "store +=", "store *=", "assign *=",
-        "helper scalar call", "helper void call", "helper buffer argument [NoDiff]", "same buffer twice", "rule Soft", "rule WSum",
+        "helper scalar call", "helper inlined in a loop", "helper void call", "helper buffer argument [NoDiff]", "same buffer twice", "rule Soft", "rule WSum",
         "CopyTo", "Fill", "Clear", "Grad.Stop", "via double", "counter as value", "index ^1", "index mirror", "index next",
     };
 
@@ -36,18 +36,25 @@ internal static class FuzzConstructs
         foreach (var l in p.Main.Locals) set.Add(l.Stackalloc ? "stackalloc" : "new T[n]");
         foreach (var f in p.Fields) set.Add(f.Mutable ? "mutable static" : "static readonly");
         var noDiffBuffers = p.Main.Params.Where(x => x.Kind == ParamKind.NoDiffSpan).Select(x => x.Name).ToHashSet();
+        bool pureHelper = false;
         foreach (var m in p.Helpers.Append(p.Main))
         {
-            var walker = new Walker(set, noDiffBuffers, m == p.Main);
+            var walker = new Walker(set, noDiffBuffers, m == p.Main, pureHelper);
             walker.Block(m.Body, 0, false);
             if (m.Result is not null) walker.Expr(m.Result);
+            if (m.Name == "H0") pureHelper = !walker.Impure;
         }
         return set;
     }
 
-    private sealed class Walker(HashSet<string> set, HashSet<string> noDiff, bool main)
+    /// <param name="pureHelper">H0 only computes (no rule call, no static field): the generator inlines a call of it in a loop.</param>
+    private sealed class Walker(HashSet<string> set, HashSet<string> noDiff, bool main, bool pureHelper)
     {
         private bool _readSinceBump, _bumpedAfterRead;
+        private int _loops;
+
+        /// <summary>The method calls a rule or reads a static field.</summary>
+        public bool Impure { get; private set; }
 
         public void Block(Stmt[] body, int loops, bool inCondition)
         {
@@ -56,6 +63,7 @@ internal static class FuzzConstructs
 
         private void Statement(Stmt s, int loops)
         {
+            _loops = loops;
             switch (s)
             {
                 case Decl d: Expr(d.Init); break;
@@ -116,6 +124,7 @@ internal static class FuzzConstructs
             switch (e)
             {
                 case FieldRef f when f.Name.StartsWith('S'):
+                    Impure = true;
                     _readSinceBump = true;
                     if (_bumpedAfterRead && main) set.Add("Bump() between reads");
                     break;
@@ -124,14 +133,19 @@ internal static class FuzzConstructs
                     if (_inCondition) set.Add("condition reads buffer");
                     if (_inLoopCondition) set.Add("loop condition reads buffer");
                     break;
-                case CallRule { Buffer: not null } when _inLoopCondition: set.Add("loop condition reads buffer"); set.Add("rule WSum"); break;
                 case IntVal: set.Add("counter as value"); break;
                 case Neg n: Expr(n.Operand); break;
                 case Bin b: Expr(b.Left); Expr(b.Right); break;
                 case Fn f: set.Add("fn " + f.Name); foreach (var a in f.Args) Expr(a); break;
                 case Cond c: set.Add("?:"); Bool(c.Test, false); Expr(c.IfTrue); Expr(c.IfFalse); break;
-                case CallHelper c: set.Add("helper scalar call"); foreach (var a in c.Args) Arg(a); break;
-                case CallRule r: set.Add("rule " + r.Name); if (r.Scalar is not null) Expr(r.Scalar); break;
+                case FieldRef: Impure = true; break;
+                case CallHelper c:
+                    set.Add("helper scalar call");
+                    if (_loops > 0 && pureHelper) set.Add("helper inlined in a loop");
+                    foreach (var a in c.Args) Arg(a);
+                    break;
+                case CallRule { Buffer: not null } when _inLoopCondition: Impure = true; set.Add("loop condition reads buffer"); set.Add("rule WSum"); break;
+                case CallRule r: Impure = true; set.Add("rule " + r.Name); if (r.Scalar is not null) Expr(r.Scalar); break;
                 case ViaDouble v: set.Add("via double"); Expr(v.Operand); break;
                 case Stop s: set.Add("Grad.Stop"); Expr(s.Operand); break;
             }

@@ -101,9 +101,26 @@ internal sealed class FuzzGenerator
         return new Method("M", ps.ToArray(), locals.ToArray(), body.ToArray(), result);
     }
 
+    // A helper that only computes (math functions, its parameters, literals: no rule call, no static field), so the
+    // generator lowers a call of it inside a loop in place (its inlining) instead of calling its Backward.
+    private bool _pure;
+
     private Method ScalarHelper(string name)
     {
         _inHelper = true;
+        _pure = Chance(0.5);
+        try
+        {
+            return ScalarHelperBody(name);
+        }
+        finally
+        {
+            _pure = false;
+        }
+    }
+
+    private Method ScalarHelperBody(string name)
+    {
         var ps = new List<Param> { new("p", ParamKind.Scalar), new("h", ParamKind.ReadOnlySpan) };
         SetBuffers(ps, new List<LocalBuffer>());
         var scope = new Scope { Scalars = { "p" }, Assignable = { "p" } };
@@ -256,7 +273,7 @@ internal sealed class FuzzGenerator
         if (k < 77) return new Cond(Bool(scope, 1), Expr(scope, depth - 1), Expr(scope, depth - 1));
         if (k < 84 && !_inHelper && _helpers.Any(h => h.ReturnsValue))
             return new CallHelper("H0", new[] { new Arg(Expr(scope, depth - 1), null), new Arg(null, Pick(_readable)) });
-        if (k < 90) return Chance(0.5) ? new CallRule("Soft", Expr(scope, depth - 1), null) : new CallRule("WSum", null, Pick(_readable));
+        if (k < 90 && !_pure) return Chance(0.5) ? new CallRule("Soft", Expr(scope, depth - 1), null) : new CallRule("WSum", null, Pick(_readable));
         if (k < 95 && _isFloat) return new ViaDouble(Expr(scope, depth - 1));
         if (k < 97) return new Stop(Expr(scope, depth - 1));
         return Atom(scope);
@@ -281,7 +298,7 @@ internal sealed class FuzzGenerator
                 string buffer = Pick(_readable);
                 return new Load(buffer, IndexFor(scope, buffer));
             }
-            if (k < 75 && _fields.Length > 0) return new FieldRef(Pick(_fields).Name);
+            if (k < 75 && _fields.Length > 0 && !_pure) return new FieldRef(Pick(_fields).Name);
             if (k < 82 && (scope.Counters.Count > 0 || scope.Ints.Count > 0))
                 return new Bin('*', new Num(0.25), new IntVal(Pick(scope.Counters.Concat(scope.Ints).ToList())));
             if (k >= 82) return new Num(Pick(Literals));
