@@ -603,3 +603,27 @@ public class ValueStackTests
         Assert.Equal(999 * 1000 / 2, sum);
     }
 }
+
+public class CheckedArithmeticTests
+{
+    // Grad.Mul and Grad.Div: +0 for a zero adjoint of either sign, whatever the other operand (∞, NaN, 0); otherwise
+    // exactly the IEEE product or quotient, NaN and infinities included. Both precisions.
+    [Fact]
+    public void A_zero_adjoint_gives_zero_and_anything_else_the_plain_result()
+    {
+        double[] values = { 0.0, -0.0, 1.5, -2.25, 1e-310, double.MaxValue, double.PositiveInfinity, double.NegativeInfinity, double.NaN, double.Epsilon };
+        foreach (double a in values)
+        {
+            foreach (double b in values)
+            {
+                double mul = a == 0 ? 0.0 : a * b, div = a == 0 ? 0.0 : a / b;
+                Assert.Equal(BitConverter.DoubleToInt64Bits(mul), BitConverter.DoubleToInt64Bits(Grad.Mul(a, b)));
+                Assert.Equal(BitConverter.DoubleToInt64Bits(div), BitConverter.DoubleToInt64Bits(Grad.Div(a, b)));
+                float af = (float)a, bf = (float)b;
+                float mulf = af == 0 ? 0f : af * bf, divf = af == 0 ? 0f : af / bf;
+                Assert.Equal(BitConverter.SingleToInt32Bits(mulf), BitConverter.SingleToInt32Bits(Grad.Mul(af, bf)));
+                Assert.Equal(BitConverter.SingleToInt32Bits(divf), BitConverter.SingleToInt32Bits(Grad.Div(af, bf)));
+            }
+        }
+    }
+}
