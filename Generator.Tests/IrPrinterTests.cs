@@ -106,14 +106,6 @@ public class IrPrinterTests
                 }
 
                 [Differentiable]
-                public static double Powers(ReadOnlySpan<double> x, [NoDiff] double t)
-                {
-                    double r = 0, power = 1;
-                    for (int j = 0; j < x.Length; j++) { r += x[j] * power; power *= t; }
-                    return r * r;
-                }
-
-                [Differentiable]
                 public static double Strided(ReadOnlySpan<double> w, double x, int stride)
                 {
                     double s = 0;
@@ -162,25 +154,6 @@ public class IrPrinterTests
               return %15
 
             """, Printed("Strided"));
-        // The reverse of Powers' loop only adds into dX[j]: it runs forwards and computes power again (replayed), with
-        // its update (recomputed); nothing is recorded.
-        AssertText("""
-            func Powers(%0 x: buf<f64>, %1 t: f64 const) -> f64
-              %2 = const 0d : f64
-              %3 = const 1d : f64
-              %4 = const 0 : i32
-              %5 = length %0 : i32
-              %13: f64, %14: f64 = loop for %8 = %4 < %5 step 1 trips %15 carry %6: f64 <- %2, %7: f64 [replayed] <- %3
-              body
-                %9 = load %0[%8] : f64
-                %10 = binary %9 * %7 : f64
-                %11 = binary %6 + %10 : f64
-                %12 = binary %7 * %1 : f64 [recomputed]
-                yield %11, %12
-              %16 = binary %13 * %13 : f64
-              return %16
-
-            """, Printed("Powers"));
     }
 
     [Fact]

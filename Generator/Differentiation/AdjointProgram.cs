@@ -97,18 +97,6 @@ namespace Differentiable.Generator.Differentiation
         public bool NeedsTripCount { get; set; }
 
         /// <summary>
-        /// Carried values (by index) that the reverse computes again as the forward did, instead of recording them:
-        /// the loop's reverse then runs its iterations in forward order, starting each from its initial value and
-        /// updating it to its yield at the end of each iteration. Only for a counted loop whose reverse iterations
-        /// commute (they only add into adjoints no iteration reads: carried adjoints stay the same throughout), so the
-        /// order they run in does not matter (<c>r -= x[j] * power; power *= t</c>: no power is recorded).
-        /// </summary>
-        public List<int> Replayed { get; } = new List<int>();
-
-        /// <summary>The reverse runs the iterations in forward order (<see cref="Replayed"/>).</summary>
-        public bool RunsForward => Replayed.Count > 0;
-
-        /// <summary>
         /// A counted loop with nothing else pushing on its stacks while it runs records into one block per type,
         /// pushed before it (<c>PushSpan</c>) and indexed by iteration, instead of a Push per value.
         /// </summary>

@@ -92,7 +92,7 @@ namespace Differentiable.Generator.Differentiation
             {
                 if (!bodyScope.Declared.Contains(adjoint)) body.Add(new SetStatement(adjoint, new LiteralExpr(0)));
             }
-            var plan = Plan(loop, body, commute: reset.Count == 0 && moved.Count == 0);
+            var plan = Plan(loop, body);
             _plans[loop] = plan;
             into.Add(new LoopStatement(loop, plan, body));
 
@@ -148,8 +148,7 @@ namespace Differentiable.Generator.Differentiation
         private bool HasActiveLoads(Block block) => IrFacts.AllInstructions(block).Any(i => i is LoadInstr l && HasShadow(l.Buffer) && IsActive(l.Result));
 
         /// <summary>The to-be-recorded analysis for one loop, from what its reverse body reads.</summary>
-        /// <param name="commute">No carried adjoint changes in the reverse body (each is unchanged or shared by an accumulation).</param>
-        private LoopPlan Plan(LoopInstr loop, List<AdjointStatement> reverseBody, bool commute)
+        private LoopPlan Plan(LoopInstr loop, List<AdjointStatement> reverseBody)
         {
             var plan = new LoopPlan { NeedsTripCount = loop.Counted is null };
             var defined = new HashSet<ValueId>();
@@ -199,11 +198,6 @@ namespace Differentiable.Generator.Differentiation
                 }
                 recorded.Add(value);
             }
-            if (recorded.Count > 0 && commute && _activity.Enabled && !_plans.ContainsKey(loop) && Replay(loop, recorded, recompute, topLevel, defined, plan) is { } replayed)
-            {
-                plan.Replayed.AddRange(replayed);
-                recorded.Clear();
-            }
             foreach (var instruction in loop.Body.Instructions)
             {
                 if (recompute.Contains(instruction)) plan.Recompute.Add(instruction);
@@ -225,53 +219,6 @@ namespace Differentiable.Generator.Differentiation
                     (i is CallInstr call && _snapshots.ContainsKey(call)));
             return plan;
         }
-
-        /// <summary>
-        /// Whether the loop's reverse can run in forward order and compute the values it would record (all carried
-        /// values) again, as the forward iteration did: the carried indices to replay, adding the instructions of their
-        /// yields to <paramref name="recompute"/>, or null. Recording a carried value costs a store and a load per
-        /// iteration and a stack as long as the loop; replaying it costs its update, which must be cheap and pure
-        /// (<see cref="IsRecomputable"/>) and computed at the top level of the body from the counter, other replayed
-        /// values and values from outside. The iterations must commute: a counted loop with one way through its body
-        /// (no break, continue or return), whose reverse only adds into adjoints and adjoint elements (no store is
-        /// reversed, no inner loop, no call) and changes no carried adjoint (<c>commute</c>).
-        /// </summary>
-        private List<int>? Replay(LoopInstr loop, HashSet<ValueId> recorded, HashSet<Instruction> recompute, Dictionary<ValueId, Instruction> topLevel,
-            HashSet<ValueId> defined, LoopPlan plan)
-        {
-            if (loop.Counted is not { } counted || !OneWayThrough(loop.Body)) return null;
-            if (IrFacts.AllInstructions(loop.Body).Any(i => i is LoopInstr or CallInstr or StoreInstr or IfInstr)) return null;
-            var yields = ((YieldTerminator)loop.Body.Terminator).Values;
-            var carriedIndex = new Dictionary<ValueId, int>();
-            for (int k = 0; k < loop.Carried.Count; k++) carriedIndex[loop.Carried[k]] = k;
-            var replayed = new HashSet<int>();
-            var extra = new HashSet<Instruction>(recompute, ReferenceComparer<Instruction>.Instance);
-            var work = new Stack<ValueId>(recorded);
-            while (work.Count > 0)
-            {
-                var value = work.Pop();
-                if (value == counted.Counter || plan.Inductions.Any(i => i.Value == value)) continue;
-                if (carriedIndex.TryGetValue(value, out int k))
-                {
-                    if (!replayed.Add(k)) continue;
-                    // The next value is written over the carried one at the end of the iteration: it must not be another carried value.
-                    if (carriedIndex.ContainsKey(yields[k])) return null;
-                    if (defined.Contains(yields[k])) work.Push(yields[k]);
-                    continue;
-                }
-                if (!topLevel.TryGetValue(value, out var instruction) || !IsRecomputable(instruction)) return null;
-                if (!extra.Add(instruction)) continue;
-                foreach (var operand in IrFacts.Operands(instruction))
-                {
-                    if (defined.Contains(operand)) work.Push(operand);
-                }
-            }
-            recompute.UnionWith(extra);
-            return replayed.OrderBy(k => k).ToList();
-        }
-
-        private static bool OneWayThrough(Block block) =>
-            block.Terminator is YieldTerminator && block.Instructions.All(i => i is not IfInstr f || (OneWayThrough(f.Then) && OneWayThrough(f.Else)));
 
         /// <summary>Adds another path's plan of the same loop into <paramref name="shared"/>: recorded values, recomputations and inductions.</summary>
         private static void Merge(LoopPlan shared, LoopPlan other, LoopInstr loop)
@@ -467,11 +414,6 @@ namespace Differentiable.Generator.Differentiation
                             foreach (var operand in IrFacts.Operands(instruction)) inner.Add(operand);
                         }
                         foreach (var induction in l.Plan.Inductions) inner.UnionWith(induction.Operands);
-                        foreach (int k in l.Plan.Replayed)
-                        {
-                            inner.Add(l.Loop.Initial[k]);
-                            inner.Add(((YieldTerminator)l.Loop.Body.Terminator).Values[k]);
-                        }
                         // What the inner loop defines, it provides itself.
                         var own = new HashSet<ValueId>();
                         DefinedIn(l.Loop, own);

@@ -79,11 +79,9 @@ namespace Differentiable.Generator.Differentiation
         /// </summary>
         public string? Annotate(ValueId value)
         {
-            foreach (var entry in Plans)
+            foreach (var plan in Plans.Values)
             {
-                var plan = entry.Value;
                 if (plan.Recorded.Contains(value)) return "recorded";
-                if (plan.Replayed.Any(k => entry.Key.Carried[k] == value)) return "replayed";
                 if (plan.Inductions.Any(i => i.Value == value)) return "from counter";
                 if (plan.Recompute.Any(i => IrFacts.Definitions(i).Contains(value))) return "recomputed";
             }

@@ -177,19 +177,7 @@ namespace Differentiable.Generator.Emit
             Dictionary<IrType, (string Name, List<ValueId> Values)>? blocks = null;
             if (statement.Plan.RecordsInBlocks && loop.Counted is { } counted)
                 blocks = WriteBlocks(writer, loop, counted, statement.Plan, push: false);
-            if (statement.Plan.RunsForward && loop.Counted is { } ahead)
-            {
-                // The iterations commute: run them as the forward did, computing the replayed carried values again.
-                foreach (int k in statement.Plan.Replayed)
-                {
-                    var carried = loop.Carried[k];
-                    writer.Line(_function.TypeOf(carried).Keyword() + " " + _names.Value(carried) + " = " + Operand(loop.Initial[k]) + ";");
-                }
-                string counter = _names.Value(ahead.Counter);
-                string step = ahead.Step > 0 ? counter + "++" : counter + "--";
-                writer.Open("for (int " + counter + " = " + Operand(ahead.Start) + "; " + counter + " " + ahead.Comparison.Symbol() + " " + Operand(ahead.Bound) + "; " + step + ")");
-            }
-            else if (loop.Counted is { } c)
+            if (loop.Counted is { } c)
             {
                 string counter = _names.Value(c.Counter);
                 string start = Operand(c.Start), bound = Operand(c.Bound);
@@ -226,9 +214,6 @@ namespace Differentiable.Generator.Emit
             }
             foreach (var instruction in statement.Plan.Recompute) WritePrimalInstruction(writer, instruction, insideLoop: true, reverse: true);
             WriteStatements(writer, statement.Body);
-            var yields = ((YieldTerminator)loop.Body.Terminator).Values;
-            foreach (int k in statement.Plan.Replayed)
-                writer.Line(_names.Value(loop.Carried[k]) + " = " + Operand(yields[k]) + ";");
             writer.Close();
         }
 
