@@ -106,6 +106,47 @@ public class IncrementalTests
         Assert.DoesNotContain("HGradient", string.Join("\n", driver.GetRunResult().GeneratedTrees.Select(t => t.ToString())));
     }
 
+    private const string Caller = """
+        using System;
+        using Differentiable;
+        public static partial class Model
+        {
+            [Differentiable]
+            public static double Sum(ReadOnlySpan<double> w) { double s = 0; for (int i = 0; i < w.Length; i++) s += Leaf.Scale(w[i]); return s; }
+        }
+        """;
+
+    private const string Callee = """
+        using System;
+        using Differentiable;
+        public static partial class Leaf
+        {
+            [Differentiable]
+            public static double Scale(double x) => Math.Sin(x) * 3.25;
+        }
+        """;
+
+    [Fact]
+    public void Editing_a_callee_inlined_in_another_file_regenerates_its_caller()
+    {
+        // Sum inlines Scale (a leaf called in a loop): its generated code holds Scale's body, so an edit of that body,
+        // in another file, must reach Sum's generated code, not leave the old derivative there.
+        static string SumCode(GeneratorDriver driver) =>
+            driver.GetRunResult().GeneratedTrees.Single(t => t.FilePath.Contains("Model.Sum", StringComparison.Ordinal)).ToString();
+        var (driver, compilation) = RunOnce(Caller, Callee);
+        Assert.Empty(driver.GetRunResult().Diagnostics);
+        string before = SumCode(driver);
+        Assert.Contains("3.25d", before, StringComparison.Ordinal);
+        Assert.DoesNotContain("ScaleBackward(", before, StringComparison.Ordinal);
+        var edited = compilation.ReplaceSyntaxTree(compilation.SyntaxTrees[1],
+            CSharpSyntaxTree.ParseText(Callee.Replace("Math.Sin(x) * 3.25", "Math.Cos(x) * 7.5"), new CSharpParseOptions(LanguageVersion.Latest), path: "File1.cs"));
+        driver = driver.RunGenerators(edited);
+        string after = SumCode(driver);
+        Assert.Contains("7.5d", after, StringComparison.Ordinal);
+        Assert.Contains("Math.Cos(", after, StringComparison.Ordinal);
+        Assert.DoesNotContain("3.25d", after, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Moving_a_method_down_a_line_does_not_regenerate_code()
     {
