@@ -139,6 +139,85 @@ public class InliningTests
         return text.Substring(0, text.IndexOf(method + "Backward(", StringComparison.Ordinal));
     }
 
+    // Adversarial: the inlined callee reads memory the caller overwrites right after, in the same iteration, and
+    // again next iteration through a slice; a callee with a loop of its own that breaks; a callee whose result is used
+    // in a condition, with an int argument converted to its double parameter.
+    [Theory, InlineData(false), InlineData(true)]
+    public void Inlined_reads_of_memory_the_caller_overwrites_are_right(bool analysesOff)
+    {
+        var compiled = GradientAssert.Compile("""
+            using System;
+            using Differentiable;
+            namespace T;
+            public static partial class C
+            {
+                [Differentiable] public static double Peek(ReadOnlySpan<double> b) => b[0] * b[0] + b[b.Length - 1];
+                [Differentiable] public static double Until(ReadOnlySpan<double> b, double limit)
+                {
+                    double s = 0;
+                    for (int i = 0; i < b.Length; i++) { s += b[i] * b[i]; if (s > limit) break; }
+                    return s;
+                }
+                [Differentiable] public static double Half(double x, double k) => 0.5 * x * x * k;
+
+                [Differentiable] public static double Run(ReadOnlySpan<double> w, Span<double> buf)
+                {
+                    double s = 0;
+                    for (int r = 0; r < w.Length; r++)
+                    {
+                        s += Peek(buf);
+                        buf[0] = s * w[r];
+                        s += Peek(buf.Slice(1)) + Until(buf, 2.0);
+                        buf[buf.Length - 1] = Math.Tanh(s);
+                        double h = Half(w[r], r + 1);
+                        if (h > 0.1) s += h * s;
+                    }
+                    return s;
+                }
+
+                public static double[] Probe(double[] w, double[] b)
+                {
+                    var dw = new double[w.Length];
+                    var db = new double[b.Length];
+                    double v = RunGradient(w, (double[])b.Clone(), dw, db);
+                    var result = new System.Collections.Generic.List<double> { v, Run(w, (double[])b.Clone()) };
+                    result.AddRange(dw);
+                    result.AddRange(db);
+                    const double h = 1e-6;
+                    for (int i = 0; i < w.Length + b.Length; i++)
+                    {
+                        var wp = (double[])w.Clone(); var wm = (double[])w.Clone(); var bp = (double[])b.Clone(); var bm = (double[])b.Clone();
+                        if (i < w.Length) { wp[i] += h; wm[i] -= h; } else { bp[i - w.Length] += h; bm[i - w.Length] -= h; }
+                        result.Add((Run(wp, bp) - Run(wm, bm)) / (2 * h));
+                    }
+                    return result.ToArray();
+                }
+            }
+            """, analysesOff);
+        var random = new Random(5);
+        for (int trial = 0; trial < 6; trial++)
+        {
+            double[] w = Enumerable.Range(0, 1 + trial % 4).Select(_ => 1.6 * random.NextDouble() - 0.8).ToArray();
+            double[] b = Enumerable.Range(0, 3 + trial % 2).Select(_ => 1.2 * random.NextDouble() - 0.6).ToArray();
+            var r = (double[])compiled.Assembly.GetType("T.C")!.GetMethod("Probe")!.Invoke(null, new object[] { w, b })!;
+            Assert.Equal(r[1], r[0]);
+            int n = w.Length + b.Length;
+            for (int i = 0; i < n; i++)
+            {
+                double tolerance = 1e-6;
+                Assert.True(Math.Abs(r[2 + i] - r[2 + n + i]) <= tolerance * Math.Max(1, Math.Abs(r[2 + i])),
+                    $"trial {trial}: d[{i}] = {r[2 + i]:R}, finite differences {r[2 + n + i]:R}");
+            }
+        }
+        if (!analysesOff)
+        {
+            string run = Members(compiled.GeneratedText, "Run");
+            Assert.DoesNotContain("PeekBackward(", run);
+            Assert.DoesNotContain("UntilBackward(", run);
+            Assert.DoesNotContain("HalfBackward(", run);
+        }
+    }
+
     [Fact]
     public void A_callee_that_is_refused_refuses_its_caller_though_called_in_a_loop()
     {
