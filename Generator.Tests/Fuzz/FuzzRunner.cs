@@ -518,6 +518,16 @@ internal static class FuzzRunner
             if (_stats is not null) _stats.PointsChecked++;
             var (dValue, dObjective) = fd.Value;
             var close = NotClose(gradient, dValue, bArgs);
+            // A float program can be held to 1e-3 against the double twin only where the derivative itself does not move
+            // by more than that within a float ulp of the inputs: its own rounding moves its intermediate values by about
+            // that much (seed 1211045: a0 ≈ 1261.7, where a float ulp is 1.2e-4, read through 1/(1.5 + cos a0)² near
+            // cos a0 = −1, which amplifies it 16 times: the float gradient 0.12% off, every component alike). Checked only
+            // when the comparison fails: the twin's differences again at the inputs moved by one float ulp, each way.
+            if (IsFloat && (close is not null || NotClose(vjp, dObjective, bArgs) is not null) && IllConditionedForFloat(point, x, baseTrace, shadowSeeds, fd.Value, bArgs))
+            {
+                if (_stats is not null) { _stats.PointsChecked--; _stats.PointsSkippedFloat++; }
+                return null;
+            }
             if (close is not null) return Fail("gradient differs from finite differences", $"{Where(point)}: MGradient against finite differences of M (M = {LoopChecks.Fmt(value)}, its double twin {LoopChecks.Fmt(twinValue)}):\n{close}");
             close = NotClose(vjp, dObjective, bArgs);
             if (close is not null)
@@ -525,6 +535,28 @@ internal static class FuzzRunner
                     $"{Where(point)}: MBackward(dResult: {Seed}), scalar adjoints pre-filled with {Prefill} (their change shown), buffer shadows seeded with [{LoopChecks.Fmt(shadowSeeds)}], "
                     + $"against finite differences of {Seed} * M + seeds . (buffers at return):\n{close}");
             return null;
+        }
+
+        /// <summary>
+        /// The twin's finite differences at <paramref name="x"/> moved by one float ulp in every coordinate (alternating
+        /// signs, then the opposite signs) differ from those at <paramref name="x"/> by more than the float tolerance, or
+        /// cannot be taken there: the derivative is not determined to float precision at this point.
+        /// </summary>
+        private bool IllConditionedForFloat(object[] point, double[] x, long[] baseTrace, double[] shadowSeeds, (double[] Value, double[] Objective) atX, object[] args)
+        {
+            foreach (int sign in new[] { 1, -1 })
+            {
+                var moved = new double[x.Length];
+                for (int j = 0; j < x.Length; j++)
+                {
+                    double ulp = Math.Max(Math.Abs(MathF.BitIncrement((float)x[j]) - (float)x[j]), float.Epsilon);
+                    moved[j] = x[j] + ((j % 2 == 0 ? sign : -sign) * ulp);
+                }
+                var fd = FiniteDifferences(point, moved, baseTrace, shadowSeeds, out _);
+                if (fd is null) return true;
+                if (NotClose(fd.Value.Value, atX.Value, args) is not null || NotClose(fd.Value.Objective, atX.Objective, args) is not null) return true;
+            }
+            return false;
         }
 
         private double Round(double v) => IsFloat ? (float)v : v;
