@@ -341,6 +341,46 @@ public class DiagnosticTests
         }
     }
 
+    [Theory]
+    [InlineData(-1)]  // all fine
+    [InlineData(4)]   // M4 not differentiable: every method reaches it, so every other one is refused
+    public void Methods_that_all_call_each_other_are_checked_in_polynomial_work(int broken)
+    {
+        // Ten methods, each calling the nine others. Each method's check used to go down every path through the group:
+        // exponentially many (eight such methods took 52 s). Each is now checked once per method's check.
+        const int n = 10;
+        var sb = new System.Text.StringBuilder(Usings + "public static partial class Model\n{\n");
+        for (int i = 0; i < n; i++)
+        {
+            string calls = string.Join(" + ", Enumerable.Range(0, n).Where(j => j != i).Select(j => $"M{j}(x * 0.5, k - 1)"));
+            string extra = i == broken ? " decimal m = 1m; x *= (double)m;" : "";
+            sb.Append($"[Differentiable] public static double M{i}(double x, int k) {{{extra} return k <= 0 ? Math.Sin(x) : {calls}; }}\n");
+        }
+        sb.Append("}\n");
+        Differentiable.Generator.MethodPipeline.t_lowerings = 0;
+        var result = TestCompiler.Run(sb.ToString());
+        int lowerings = Differentiable.Generator.MethodPipeline.t_lowerings;
+        // Each method's check lowers each method at most once, and below the depth limit starts a method's own check
+        // (at most one per method on the thread): at most n³ in all, where every path used to be walked.
+        Assert.InRange(lowerings, n, n * n * n);
+        Assert.Empty(result.Output.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error));
+        var ids = result.GeneratorDiagnostics.Select(d => d.Id).ToList();
+        if (broken < 0)
+        {
+            Assert.Empty(ids);
+            var assembly = TestCompiler.CompileAndLoad(sb.ToString());
+            foreach (double x in new[] { -0.6, 1.3 })
+                GradientAssert.AssertMatchesFiniteDifferences(assembly, "Model", "M0", GradientAssert.Evaluate(assembly, "Model", "M0", Precision.Double, x, 2));
+        }
+        else
+        {
+            Assert.Equal(1, ids.Count(id => id == "DIFF0012"));
+            Assert.Equal((n - 1) * (n - 1), ids.Count(id => id == "DIFF0011")); // one per call of a refused callee
+            for (int i = 0; i < n; i++)
+                if (i != broken) Assert.Contains(result.GeneratorDiagnostics, d => d.Id == "DIFF0011" && d.GetMessage().Contains($"from 'M{i}'", StringComparison.Ordinal));
+        }
+    }
+
     [Fact]
     public void DIFF0012_unsupported_local_type() => AssertDiagnostic("DIFF0012", """
         public static partial class Model

@@ -39,8 +39,8 @@ namespace Differentiable.Generator
             try
             {
                 var diagnostics = new List<DiagnosticInfo>();
-                var model = ParseCore(method, declaration, semanticModel, diagnostics, new HashSet<IMethodSymbol>(SymbolEqualityComparer.Default), 0, cancellationToken,
-                    out skipped, out int reach);
+                var model = ParseCore(method, declaration, semanticModel, diagnostics, new HashSet<IMethodSymbol>(SymbolEqualityComparer.Default), 0,
+                    new Dictionary<IMethodSymbol, Checked>(SymbolEqualityComparer.Default), cancellationToken, out skipped, out int reach);
                 var result = new Result<MethodModel>(diagnostics.Count == 0 ? model : null, diagnostics.ToEquatableArray());
                 if (!skipped) parsed.TryAdd(method, new Parsed(result, reach));
                 return result;
@@ -50,6 +50,12 @@ namespace Differentiable.Generator
                 inProgress.Remove(method);
             }
         }
+
+        /// <summary>A callee's check within one method's (<see cref="ParseOwn"/>): its diagnostics, whether a recursion was skipped below it, its reach.</summary>
+        private sealed record Checked(List<DiagnosticInfo> Diagnostics, bool Skipped, int Reach);
+
+        /// <summary>How many method bodies this thread has lowered (for the tests that bound the work of the callee checks).</summary>
+        [System.ThreadStatic] internal static int t_lowerings;
 
         /// <summary>The methods this thread is checking on their own (<see cref="ParseOwn"/>), outermost first.</summary>
         [System.ThreadStatic] private static HashSet<IMethodSymbol>? t_inProgress;
@@ -75,7 +81,8 @@ namespace Differentiable.Generator
         /// <param name="skipped">Set when a callee (or a callee's callee) was not checked because it is in <paramref name="visiting"/> or too deep.</param>
         /// <param name="reach">How many levels below this method the deepest callee check ran; −1 when no callee was checked.</param>
         private static MethodModel? ParseCore(IMethodSymbol method, MethodDeclarationSyntax declaration, SemanticModel semanticModel,
-            List<DiagnosticInfo> diagnostics, HashSet<IMethodSymbol> visiting, int depth, CancellationToken cancellationToken, out bool skipped, out int reach)
+            List<DiagnosticInfo> diagnostics, HashSet<IMethodSymbol> visiting, int depth, Dictionary<IMethodSymbol, Checked> checkedHere,
+            CancellationToken cancellationToken, out bool skipped, out int reach)
         {
             skipped = false;
             reach = -1;
@@ -83,6 +90,7 @@ namespace Differentiable.Generator
             var (returnType, parameters) = MethodParser.CheckSignature(method, declaration, diagnostics);
             if (diagnostics.Count > 0) return null;
 
+            t_lowerings++;
             var (function, lowering) = IrLowering.Lower(method, declaration, parameters, returnType, semanticModel, cancellationToken);
             diagnostics.AddRange(lowering.Diagnostics);
             if (function is null) return null;
@@ -121,9 +129,20 @@ namespace Differentiable.Generator
                         reachBelow = System.Math.Max(reachBelow, known.Reach + 1);
                         return new List<DiagnosticInfo>(known.Result.Diagnostics);
                     }
+                    // Checked already in this method's check (another way down to it): its result again. Without this, a
+                    // group of methods calling each other was checked once per path through it, exponentially many (8
+                    // methods each calling the 7 others: 52 s). Reusing the first result is safe for this method's verdict:
+                    // a check skipped below the callee was of a method on the path above it, whose own check goes on.
+                    if (checkedHere.TryGetValue(callee, out var done))
+                    {
+                        reachBelow = System.Math.Max(reachBelow, done.Reach + 1);
+                        skippedBelow |= done.Skipped;
+                        return new List<DiagnosticInfo>(done.Diagnostics);
+                    }
                     var calleeDiagnostics = new List<DiagnosticInfo>();
                     var calleeModel = ParseCore(callee, calleeDeclaration, compilation.GetSemanticModel(calleeDeclaration.SyntaxTree), calleeDiagnostics,
-                        new HashSet<IMethodSymbol>(visiting, SymbolEqualityComparer.Default), depth + 1, cancellationToken, out bool calleeSkipped, out int calleeReach);
+                        new HashSet<IMethodSymbol>(visiting, SymbolEqualityComparer.Default), depth + 1, checkedHere, cancellationToken, out bool calleeSkipped, out int calleeReach);
+                    checkedHere[callee] = new Checked(calleeDiagnostics, calleeSkipped, calleeReach);
                     reachBelow = System.Math.Max(reachBelow, calleeReach + 1);
                     if (calleeSkipped) skippedBelow = true;
                     else parsed.TryAdd(callee, new Parsed(new Result<MethodModel>(calleeDiagnostics.Count == 0 ? calleeModel : null, calleeDiagnostics.ToEquatableArray()), calleeReach));
