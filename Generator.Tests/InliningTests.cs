@@ -11,20 +11,7 @@ namespace Differentiable.Generator.Tests;
 /// </summary>
 public class InliningTests
 {
-    private const string Source = """
-        using System;
-        using Differentiable;
-        namespace T;
-        public static partial class C
-        {
-            public static double Fd(Func<double> f, double[] p, int i)
-            {
-                double o = p[i], h = 1e-6 * Math.Max(1, Math.Abs(o));
-                p[i] = o + h; double a = f();
-                p[i] = o - h; double b = f();
-                p[i] = o;
-                return (a - b) / (2 * h);
-            }
+    private const string Source = LeanAdjointTests.Header + """
 
             [Differentiable] public static double Soft(double x, [NoDiff] double k) => Math.Log(1 + Math.Exp(k * x)) / k;
 

@@ -16,7 +16,8 @@ namespace Differentiable.Generator.Tests;
 /// </summary>
 public class LeanAdjointTests
 {
-    private const string Header = """
+    /// <summary>The usings, namespace T, and class C opened with its central-difference helper <c>Fd</c> (shared with <see cref="InliningTests"/>).</summary>
+    internal const string Header = """
         using System;
         using Differentiable;
         namespace T;
@@ -593,27 +594,10 @@ public class LeanAdjointTests
 /// </summary>
 public class CommutingLoopTests
 {
-    private const string Header = """
-        using System;
-        using Differentiable;
-        namespace T;
-        public static partial class C
-        {
-            public static double Fd(Func<double> f, double[] p, int i)
-            {
-                double o = p[i], h = 1e-6 * Math.Max(1, Math.Abs(o));
-                p[i] = o + h; double a = f();
-                p[i] = o - h; double b = f();
-                p[i] = o;
-                return (a - b) / (2 * h);
-            }
-
-        """;
-
     [Theory, InlineData(false), InlineData(true)]
     public void Loops_that_only_add_into_adjoints_and_one_that_does_not(bool analysesOff)
     {
-        var compiled = GradientAssert.Compile(Header + """
+        var compiled = GradientAssert.Compile(LeanAdjointTests.Header + """
             // GradBench's llsq: power is overwritten every inner iteration; the inner reverse only adds into dX[j].
             [Differentiable] public static double Llsq(ReadOnlySpan<double> x, int n)
             {

@@ -58,8 +58,7 @@ namespace Differentiable.Generator.Lowering
                 return null;
             }
 
-            // Metadata names: ToDisplayString would say "double" for System.Double.
-            string owner = method.ContainingType.ContainingNamespace.ToDisplayString() + "." + method.ContainingType.MetadataName;
+            string owner = LoweringFacts.OwnerName(method);
             if (owner == "Differentiable.Grad" && method.Name == "Stop" && args.Length == 1 && resultType is { } stopType)
             {
                 var stopped = NewValue(stopType, null);

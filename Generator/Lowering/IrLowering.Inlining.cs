@@ -54,17 +54,16 @@ namespace Differentiable.Generator.Lowering
             if (declaration.Body is not null &&
                 (returns.Count != 1 || operation is not IBlockOperation block || block.Operations.Length == 0 || !ReferenceEquals(block.Operations[block.Operations.Length - 1], returns[0])))
                 return null;
+            if (!SideEffects.AssignsOnlyLocals(operation)) return null; // no element of any buffer, no field
             foreach (var inner in operation.DescendantsAndSelf())
             {
                 switch (inner)
                 {
                     case IInvocationOperation call:
-                        string owner = call.TargetMethod.ContainingType.ContainingNamespace.ToDisplayString() + "." + call.TargetMethod.ContainingType.MetadataName;
+                        string owner = LoweringFacts.OwnerName(call.TargetMethod);
                         if (!MathTypes.Contains(owner) && !(owner == "Differentiable.Grad" && call.TargetMethod.Name == "Stop")) return null;
                         break;
                     case IFieldReferenceOperation field when !field.Field.IsConst:
-                        return null;
-                    case IArrayElementReferenceOperation or IPropertyReferenceOperation or IInlineArrayAccessOperation when IsWritten(inner):
                         return null;
                     case IPropertyReferenceOperation property when !property.Property.IsIndexer && property.Property.Name != "Length":
                         return null;
@@ -74,15 +73,6 @@ namespace Differentiable.Generator.Lowering
             }
             return (declaration, model);
         }
-
-        /// <summary>An element reference that is assigned, compound-assigned, incremented or passed by reference.</summary>
-        private static bool IsWritten(IOperation reference) => reference.Parent switch
-        {
-            IAssignmentOperation assignment => ReferenceEquals(assignment.Target, reference),
-            IIncrementOrDecrementOperation => true,
-            IArgumentOperation argument => argument.Parameter?.RefKind is RefKind.Ref or RefKind.Out,
-            _ => false,
-        };
 
         /// <summary>
         /// Lowers the callee's body in place, its parameters bound to <paramref name="args"/> (a <c>[NoDiff]</c> scalar

@@ -56,6 +56,10 @@ namespace Differentiable.Generator.Lowering
     /// <summary>Roslyn facts only the lowering needs: literals and source text (the types are <see cref="SymbolFacts"/>).</summary>
     internal static class LoweringFacts
     {
+        /// <summary>The namespace and metadata name of a method's type (<c>System.Math</c>; ToDisplayString would say "double" for System.Double).</summary>
+        public static string OwnerName(IMethodSymbol method) =>
+            method.ContainingType.ContainingNamespace.ToDisplayString() + "." + method.ContainingType.MetadataName;
+
         /// <summary>A C# literal for a constant of an IR type, exact (round-trip) and typed by its suffix.</summary>
         public static string? Literal(object? value, IrType type)
         {

@@ -98,8 +98,7 @@ namespace Differentiable.Generator.Lowering
         /// </summary>
         private static bool IsPure(IMethodSymbol method, Compilation compilation, Dictionary<IMethodSymbol, Summary> table, CancellationToken cancellationToken)
         {
-            string owner = method.ContainingType.ContainingNamespace.ToDisplayString() + "." + method.ContainingType.MetadataName;
-            if (PureTypes.Contains(owner)) return true;
+            if (PureTypes.Contains(LoweringFacts.OwnerName(method))) return true;
             if (method.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == "System.Diagnostics.Contracts.PureAttribute")) return true;
             if (method.ReturnsVoid || method.Parameters.Any(p => p.RefKind != RefKind.None) || method.DeclaringSyntaxReferences.Length == 0) return false;
             var summary = Summarize(method, compilation, table, cancellationToken);
@@ -107,8 +106,13 @@ namespace Differentiable.Generator.Lowering
             var body = method.DeclaringSyntaxReferences.Select(r => r.GetSyntax(cancellationToken)).OfType<BaseMethodDeclarationSyntax>()
                 .Select(d => (SyntaxNode?)d.Body ?? d.ExpressionBody).FirstOrDefault(b => b is not null);
             var operation = body is null ? null : compilation.GetSemanticModel(body.SyntaxTree).GetOperation(body, cancellationToken);
-            if (operation is null) return false;
-            foreach (var node in operation.DescendantsAndSelf())
+            return operation is not null && AssignsOnlyLocals(operation);
+        }
+
+        /// <summary>True when every assignment, compound assignment and increment in the body targets a local or a parameter (no element, field or property).</summary>
+        public static bool AssignsOnlyLocals(IOperation body)
+        {
+            foreach (var node in body.DescendantsAndSelf())
             {
                 IOperation? target = node switch
                 {
@@ -116,6 +120,7 @@ namespace Differentiable.Generator.Lowering
                     ICompoundAssignmentOperation c => c.Target,
                     IIncrementOrDecrementOperation i => i.Target,
                     ICoalesceAssignmentOperation c => c.Target,
+                    IArgumentOperation { Parameter.RefKind: RefKind.Ref or RefKind.Out } r => r.Value,
                     _ => null,
                 };
                 if (target is not null && target is not ILocalReferenceOperation && target is not IParameterReferenceOperation) return false;
