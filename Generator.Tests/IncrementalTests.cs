@@ -147,6 +147,59 @@ public class IncrementalTests
         Assert.DoesNotContain("3.25d", after, StringComparison.Ordinal);
     }
 
+    private const string SplitCaller = """
+        using System;
+        using Differentiable;
+        public static partial class Model
+        {
+            [Differentiable]
+            public static double Sum(ReadOnlySpan<double> w, Span<double> scratch) { double s = 0; for (int i = 0; i < w.Length; i++) s += Leaf.Clip(w[i], scratch); return s; }
+        }
+        """;
+
+    private const string SplitCallee = """
+        using System;
+        using Differentiable;
+        public static partial class Leaf
+        {
+            [Differentiable]
+            public static double Clip(double x, Span<double> scratch) { if (x > 1) return Math.Sqrt(x); /*write*/ return x * x; }
+        }
+        """;
+
+    [Fact]
+    public void A_callee_that_loses_its_split_forms_in_an_edit_is_called_through_its_Backward_again()
+    {
+        // Sum calls Clip in a loop through Clip's split forms. Clip then writes a buffer (it can no longer have them): Sum's
+        // code must be regenerated to call ClipBackward, and the whole compiles. Then the write goes and they come back.
+        static string SumCode(GeneratorDriver driver) =>
+            driver.GetRunResult().GeneratedTrees.Single(t => t.FilePath.Contains("Model.Sum", StringComparison.Ordinal)).ToString();
+        static void AssertCompiles(GeneratorDriver driver, Compilation compilation)
+        {
+            var trees = driver.GetRunResult().GeneratedTrees;
+            var errors = compilation.AddSyntaxTrees(trees).GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
+            Assert.True(errors.Count == 0, string.Join("\n", errors));
+        }
+        var (driver, compilation) = RunOnce(SplitCaller, SplitCallee);
+        Assert.Empty(driver.GetRunResult().Diagnostics);
+        Assert.Contains("Leaf.ClipReverse(", SumCode(driver), StringComparison.Ordinal);
+        AssertCompiles(driver, compilation);
+
+        var writes = compilation.ReplaceSyntaxTree(compilation.SyntaxTrees[1],
+            CSharpSyntaxTree.ParseText(SplitCallee.Replace("/*write*/", "scratch[0] = x;"), new CSharpParseOptions(LanguageVersion.Latest), path: "File1.cs"));
+        driver = driver.RunGenerators(writes);
+        Assert.Empty(driver.GetRunResult().Diagnostics);
+        Assert.Contains("Leaf.ClipBackward(", SumCode(driver), StringComparison.Ordinal);
+        Assert.DoesNotContain("ClipForward", SumCode(driver), StringComparison.Ordinal);
+        AssertCompiles(driver, writes);
+
+        var back = writes.ReplaceSyntaxTree(writes.SyntaxTrees[1],
+            CSharpSyntaxTree.ParseText(SplitCallee, new CSharpParseOptions(LanguageVersion.Latest), path: "File1.cs"));
+        driver = driver.RunGenerators(back);
+        Assert.Contains("Leaf.ClipReverse(", SumCode(driver), StringComparison.Ordinal);
+        AssertCompiles(driver, back);
+    }
+
     [Fact]
     public void Moving_a_method_down_a_line_does_not_regenerate_code()
     {

@@ -20,6 +20,7 @@ namespace Differentiable.Generator
         public const string Model = nameof(Model);
         public const string Emit = nameof(Emit);
         public const string Variants = nameof(Variants);
+        public const string Splits = nameof(Splits);
         public const string Diagnostics = nameof(Diagnostics);
         public const string Rules = nameof(Rules);
     }
@@ -90,12 +91,12 @@ namespace Differentiable.Generator
         private static EquatableArray<string> VariantsOf(MethodModel model, EquatableArray<Differentiation.VariantRequest> requests) =>
             requests.Where(r => r.CalleeKey == model.HintName).Select(r => r.Mask).ToEquatableArray();
 
-        private static GeneratedSource Emit(MethodModel model, EquatableArray<string> variants, CancellationToken cancellationToken)
+        private static GeneratedSource Emit(MethodModel model, EquatableArray<string> variants, EquatableArray<string> splits, CancellationToken cancellationToken)
         {
             try
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                return new GeneratedSource(model.HintName, CSharpEmitter.Emit(model, variants), model.Function.Name, null);
+                return new GeneratedSource(model.HintName, CSharpEmitter.Emit(model, variants, splits), model.Function.Name, null);
             }
             catch (Exception exception) when (exception is not OperationCanceledException)
             {

@@ -44,9 +44,17 @@ namespace Differentiable.Generator
                 .Select(static (all, _) => all.SelectMany(r => r).Distinct().OrderBy(r => r.CalleeKey).ThenBy(r => r.Mask).ToEquatableArray())
                 .WithTrackingName(StepNames.Variants);
 
+            // Split forms: the methods that get {M}Forward and {M}Reverse (eligible ones that some method calls in a loop or recursively).
+            var splits = models
+                .Select(static (model, _) => SplitForms.Facts(model))
+                .Collect()
+                .Select(static (all, _) => SplitForms.Keys(all))
+                .WithTrackingName(StepNames.Splits);
+
             var sources = models
                 .Combine(variants)
-                .Select(static (pair, cancellationToken) => Emit(pair.Left, VariantsOf(pair.Left, pair.Right), cancellationToken))
+                .Combine(splits)
+                .Select(static (pair, cancellationToken) => Emit(pair.Left.Left, VariantsOf(pair.Left.Left, pair.Left.Right), pair.Right, cancellationToken))
                 .WithTrackingName(StepNames.Emit);
 
             var diagnostics = parsed

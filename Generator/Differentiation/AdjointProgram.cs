@@ -133,5 +133,9 @@ namespace Differentiable.Generator.Differentiation
     /// <c>Callee.MBackward(args, seed, ref adjoints)</c>; a null adjoint is a parameter whose argument is
     /// inactive here, passed a scratch variable.
     /// </summary>
-    internal sealed record BackwardCallStatement(CallInstr Call, Expr Seed, ValueId?[] Adjoints) : AdjointStatement;
+    internal sealed record BackwardCallStatement(CallInstr Call, Expr Seed, ValueId?[] Adjoints) : AdjointStatement
+    {
+        /// <summary><c>Callee.MReverse(args, seed, adjoints, stacks)</c>: the reverse half of a split call (<see cref="ReverseProgram.SplitCalls"/>).</summary>
+        public bool Split { get; init; }
+    }
 }

@@ -216,7 +216,7 @@ namespace Differentiable.Generator.Differentiation
             plan.RecordsInBlocks = loop.Counted is not null && plan.Recorded.Count > 0 &&
                 !IrFacts.AllInstructions(loop.Body).Any(i =>
                     (i is LoopInstr inner && _plans.TryGetValue(inner, out var innerPlan) && innerPlan.Recorded.Count > 0) ||
-                    (i is CallInstr call && _snapshots.ContainsKey(call)));
+                    (i is CallInstr call && (_snapshots.ContainsKey(call) || _splitCalls.Contains(call))));
             return plan;
         }
 

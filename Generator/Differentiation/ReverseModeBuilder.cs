@@ -31,8 +31,9 @@ namespace Differentiable.Generator.Differentiation
     internal sealed class ReverseProgram
     {
         public ReverseProgram(List<BodyNode> nodes, Dictionary<LoopInstr, LoopPlan> plans, Dictionary<ValueId, ValueId> aliases, ActivityResult activity,
-            Dictionary<CallInstr, List<ValueId>> snapshots)
+            Dictionary<CallInstr, List<ValueId>> snapshots, HashSet<CallInstr> splitCalls)
         {
+            SplitCalls = splitCalls;
             Snapshots = snapshots;
             Nodes = nodes;
             FinalContents = new List<ValueId>();
@@ -53,6 +54,13 @@ namespace Differentiable.Generator.Differentiation
 
         /// <summary>Calls whose written buffers the forward sweep pushes before the call (the reverse restores them).</summary>
         public Dictionary<CallInstr, List<ValueId>> Snapshots { get; }
+
+        /// <summary>
+        /// Calls of callees' split forms: the forward sweep calls <c>{M}Forward</c> with this method's stacks, the reverse
+        /// sweep <c>{M}Reverse</c> (on every path, with a zero seed where the result's adjoint is not needed there, so
+        /// what the forward pushed is always popped).
+        /// </summary>
+        public HashSet<CallInstr> SplitCalls { get; }
 
         /// <summary>Parameter buffers whose final contents the reverse sweep saves and restores (<see cref="FinalContentsStatement"/>).</summary>
         public List<ValueId> FinalContents { get; }
@@ -108,12 +116,15 @@ namespace Differentiable.Generator.Differentiation
         private readonly List<ValueId> _restoredParameters = new List<ValueId>();
         private readonly List<ValueId> _finalContents = new List<ValueId>();
 
-        private ReverseModeBuilder(IrFunction function, ActivityResult activity)
+        private ReverseModeBuilder(IrFunction function, ActivityResult activity, SplitChoice? split)
         {
             _function = function;
             _activity = activity;
+            _split = split;
             _parameterValues = new HashSet<ValueId>(function.Parameters.Select(p => p.Value));
             _writesBuffers = WritesParameterBuffers(function, activity);
+            _seedMayBeZero = split is { SeedMayBeZero: true };
+            _splitCalls = FindSplitCalls(function, activity, split);
             // Numeric literals, so rules can fold them (a constant exponent, say).
             foreach (var instruction in IrFacts.AllInstructions(function.Body))
             {
@@ -175,9 +186,9 @@ namespace Differentiable.Generator.Differentiation
 
         private Expr Operand(ValueId value) => _literals.TryGetValue(value, out double literal) ? new LiteralExpr(literal) : new ValueExpr(value);
 
-        public static ReverseProgram Build(IrFunction function, ActivityResult activity)
+        public static ReverseProgram Build(IrFunction function, ActivityResult activity, SplitChoice? split = null)
         {
-            var builder = new ReverseModeBuilder(function, activity);
+            var builder = new ReverseModeBuilder(function, activity, split);
             var nodes = builder.BuildPath(function.Body, new List<Block>());
             // Which adjoints may be zero is learnt while the reverse is built, and a loop's reverse reads its carried
             // adjoints at the top of the body before the contributions below (the previous reverse iteration's) are
@@ -186,11 +197,11 @@ namespace Differentiable.Generator.Differentiation
             for (int round = 0; round < 16 && builder._answeredNotZero.Overlaps(builder._mayBeZero); round++)
             {
                 var known = builder._mayBeZero;
-                builder = new ReverseModeBuilder(function, activity);
+                builder = new ReverseModeBuilder(function, activity, split);
                 builder._mayBeZero.UnionWith(known);
                 nodes = builder.BuildPath(function.Body, new List<Block>());
             }
-            var program = new ReverseProgram(nodes, builder._plans, builder._aliases, activity, builder._snapshots)
+            var program = new ReverseProgram(nodes, builder._plans, builder._aliases, activity, builder._snapshots, builder._splitCalls)
             {
                 ZeroSeedAddsNothing = function.ReturnType is not null && !builder._writesBuffers,
             };
@@ -560,6 +571,34 @@ namespace Differentiable.Generator.Differentiation
             return false;
         }
 
+        private readonly SplitChoice? _split;
+
+        // A split form's Reverse cannot return early on a zero seed (it must pop what its Forward pushed).
+        private readonly bool _seedMayBeZero;
+
+        private readonly HashSet<CallInstr> _splitCalls;
+
+        /// <summary>
+        /// The calls that use the callee's split forms: a callee that has them (<see cref="SplitChoice.Keys"/>), called in a
+        /// loop or by itself, on an active result, with no constant buffer argument (those call a Backward variant).
+        /// The choice depends on the call alone, never on the path, so every path's reverse pops what the forward pushed.
+        /// </summary>
+        private static HashSet<CallInstr> FindSplitCalls(IrFunction function, ActivityResult activity, SplitChoice? split)
+        {
+            var calls = new HashSet<CallInstr>(ReferenceComparer<CallInstr>.Instance);
+            if (split is null || split.Keys.Count == 0) return calls;
+            var inLoops = SplitForms.CallsInLoops(function);
+            foreach (var call in IrFacts.AllInstructions(function.Body).OfType<CallInstr>())
+            {
+                if (call.Kind != CallKind.Differentiable || call.Backward is not null || call.CalleeKey is not { } key || !split.Keys.Contains(key)) continue;
+                if (!inLoops.Contains(call) && key != split.SelfKey) continue;
+                if (call.Result is not { } result || !activity.IsActive(result)) continue;
+                if (ActivityVariants.Mask(call, activity, function) is not null) continue;
+                calls.Add(call);
+            }
+            return calls;
+        }
+
         private static bool WritesParameterBuffers(IrFunction function, ActivityResult activity) =>
             function.Parameters.Any(p => p.Type.IsBuffer() && activity.Roots.IsWritten(p.Value));
 
@@ -576,7 +615,7 @@ namespace Differentiable.Generator.Differentiation
         private bool MayBeZero(Expr expr) => expr switch
         {
             ShadowExpr => true,
-            SeedExpr => _writesBuffers,
+            SeedExpr => _writesBuffers || _seedMayBeZero,
             AdjointExpr a => AdjointMayBeZero(a.Value),
             TempExpr t => _temporaryOf.TryGetValue(t.Id, out var source) && MayBeZero(new AdjointExpr(source)),
             ConditionalExpr c => c.WhenTrue is LiteralExpr { Value: 0 } || c.WhenFalse is LiteralExpr { Value: 0 } || MayBeZero(c.WhenTrue) || MayBeZero(c.WhenFalse),
@@ -643,8 +682,9 @@ namespace Differentiable.Generator.Differentiation
                     into.Add(new ShadowStatement(store.Buffer, store.Index, new LiteralExpr(0), Assign: true));
                     return;
                 case CallInstr { Kind: CallKind.Differentiable } call when call.Result is null || !HasAdjoint(call.Result.Value, scope) || !IsActive(call.Result.Value):
-                    // A call whose result needs no adjoint can still write active buffers.
-                    if (WritesActiveMemory(call)) ReverseCall(call, new LiteralExpr(0), into, scope);
+                    // A call whose result needs no adjoint can still write active buffers. A split call's Reverse pops
+                    // what its Forward pushed, so it runs on every path, with a zero seed where nothing needs its result.
+                    if (WritesActiveMemory(call) || _splitCalls.Contains(call)) ReverseCall(call, new LiteralExpr(0), into, scope);
                     return;
             }
             var result = IrFacts.Definitions(instruction).FirstOrDefault();
@@ -733,16 +773,17 @@ namespace Differentiable.Generator.Differentiation
                 }
                 for (int k = written.Count - 1; k >= 0; k--) into.Add(new RestoreStatement(written[k]));
             }
-            into.Add(new BackwardCallStatement(call, seed, adjoints));
+            into.Add(new BackwardCallStatement(call, seed, adjoints) { Split = _splitCalls.Contains(call) });
         }
 
         /// <summary>True when a block stores into active memory or calls something that writes it (so its reverse has work without any active output).</summary>
         private bool HasActiveLoop(Block block) => IrFacts.AllInstructions(block).Any(i => i is LoopInstr l && HasReverse(l));
 
+        // A split call counts as one: its Reverse must run wherever its Forward did.
         private bool HasMemoryEffects(Block block) => IrFacts.AllInstructions(block).Any(i => i switch
         {
             StoreInstr s => HasShadow(s.Buffer),
-            CallInstr { Kind: CallKind.Differentiable } c => WritesActiveMemory(c),
+            CallInstr { Kind: CallKind.Differentiable } c => WritesActiveMemory(c) || _splitCalls.Contains(c),
             _ => false,
         });
 

@@ -377,7 +377,11 @@ namespace Differentiable.Generator.Emit
             // A rule may also have variants that skip its primal (see CustomDerivatives.Variants): preferred.
             string? mask = call.CalleeKey is not null || call.RuleVariants.Count > 0 ? ActivityVariants.Mask(call, _program.Activity, _function) : null;
             string method;
-            if (call.Backward is { } rule)
+            if (statement.Split)
+            {
+                method = Naming.SplitReverse(call.Method); // chosen only where no buffer argument is constant (no mask)
+            }
+            else if (call.Backward is { } rule)
             {
                 if (mask is not null && !call.RuleVariants.Contains(mask) && !call.RuleVariants.Contains(mask + "!")) mask = null;
                 string key = mask ?? new string('0', call.Args.Count);
@@ -415,6 +419,7 @@ namespace Differentiable.Generator.Emit
                     parts.Add("ref " + unused);
                 }
             }
+            if (statement.Split) parts.Add(StackArguments());
             string line = method + "(" + string.Join(", ", parts) + ");";
             if (scratch.Count == 0)
             {

@@ -11,6 +11,19 @@ namespace Differentiable.Generator.Emit
     /// SSA value, literals inline, loops with the values their reverse needs pushed at the end of each
     /// iteration), and the reverse sweep with a comment naming each reversed statement.
     /// </summary>
+    /// <summary>Which generated member a <see cref="MethodBodyWriter"/> prints.</summary>
+    internal enum BodyForm
+    {
+        Gradient,
+        Backward,
+
+        /// <summary><c>{M}Forward</c>: Backward's forward sweep on the caller's stacks, then what the reverse reads, pushed; returns the value.</summary>
+        Forward,
+
+        /// <summary><c>{M}Reverse</c>: pops what <c>{M}Forward</c> left and runs Backward's reverse sweep.</summary>
+        Reverse,
+    }
+
     internal sealed partial class MethodBodyWriter
     {
         private const string GeneratedCode = "[global::System.CodeDom.Compiler.GeneratedCode(\"Differentiable.Generator\", \"0.1.0\")]";
@@ -19,6 +32,7 @@ namespace Differentiable.Generator.Emit
         private readonly ReverseProgram _program;
         private readonly List<BodyNode> _body;
         private readonly bool _gradientMode;
+        private readonly BodyForm _form;
         private readonly NameAllocator _names;
         private readonly Dictionary<ValueId, string> _inline = new Dictionary<ValueId, string>();
         private readonly HashSet<ValueId> _hoisted = new HashSet<ValueId>();
@@ -41,13 +55,24 @@ namespace Differentiable.Generator.Emit
         private readonly string? _variantName;
 
         public MethodBodyWriter(IrFunction function, ReverseProgram program, bool gradientMode, string? variantName = null)
+            : this(function, program, gradientMode ? BodyForm.Gradient : BodyForm.Backward, variantName)
+        {
+        }
+
+        public MethodBodyWriter(IrFunction function, ReverseProgram program, BodyForm form, string? variantName = null)
         {
             _variantName = variantName;
             _function = function;
             _program = program;
             _body = program.Nodes;
-            _gradientMode = gradientMode;
+            _form = form;
+            _gradientMode = form == BodyForm.Gradient;
             _names = new NameAllocator(function);
+            // Split forms take every stack, and so does a method that calls them: a callee's Forward pushes on them all.
+            if (form is BodyForm.Forward or BodyForm.Reverse || program.SplitCalls.Count > 0)
+            {
+                foreach (var type in SplitForms.StackTypes) StackFor(type);
+            }
             _parameters = new HashSet<ValueId>(function.Parameters.Select(p => p.Value));
             foreach (var parameter in function.Parameters) _parameterOf[parameter.Value] = parameter;
             foreach (var instruction in IrFacts.AllInstructions(function.Body))
@@ -115,6 +140,24 @@ namespace Differentiable.Generator.Emit
                 writer.Line(GeneratedCode);
                 writer.Open(accessibility + " static " + type + " " + Naming.Gradient(f.Name) + "(" + parameters + ")");
             }
+            else if (_form == BodyForm.Forward)
+            {
+                writer.Line("/// <summary>The forward half of <c>" + f.Name + "Backward</c>: runs <c>" + f.Name + "</c> and leaves what <c>" + Naming.SplitReverse(f.Name) +
+                    "</c> needs on the stacks.</summary>");
+                parameters = string.Join(", ", primal.Concat(StackParameters()));
+                writer.Line(GeneratedCode);
+                writer.Open("internal static " + type + " " + Naming.SplitForward(f.Name) + "(" + parameters + ")");
+            }
+            else if (_form == BodyForm.Reverse)
+            {
+                writer.Line("/// <summary>The reverse half of <c>" + f.Name + "Backward</c>: takes what <c>" + Naming.SplitForward(f.Name) +
+                    "</c> left on the stacks and adds the seed times the gradient to the adjoints.</summary>");
+                var seed = f.ReturnType is { } r ? new[] { r.Keyword() + " " + Naming.Seed } : new string[0];
+                parameters = string.Join(", ", primal.Concat(seed).Concat(active.Select(p =>
+                    (p.Type.IsBuffer() ? ShadowType(p.Type) : "ref " + p.Type.Keyword()) + " " + _names.Adjoint(p.Value))).Concat(StackParameters()));
+                writer.Line(GeneratedCode);
+                writer.Open("internal static void " + Naming.SplitReverse(f.Name) + "(" + parameters + ")");
+            }
             else
             {
                 writer.Line(_variantName is null
@@ -127,15 +170,15 @@ namespace Differentiable.Generator.Emit
                 writer.Open(accessibility + " static void " + (_variantName ?? Naming.Backward(f.Name)) + "(" + parameters + ")");
             }
 
-            // Adjoint spans at least as long as their buffers, checked before any work.
-            foreach (var p in active.Where(p => p.Type.IsBuffer()))
+            // Adjoint spans at least as long as their buffers, checked before any work (Forward has none).
+            foreach (var p in active.Where(p => p.Type.IsBuffer() && _form != BodyForm.Forward))
             {
                 string name = _names.Value(p.Value), adjoint = _names.Adjoint(p.Value);
                 writer.Line("if (" + adjoint + ".Length < " + name + ".Length) throw new global::System.ArgumentException(\"The adjoint '" + adjoint +
                     "' is shorter than '" + name + "'.\", nameof(" + adjoint + "));");
             }
             WriteOverlapChecks(writer, active);
-            if (!_gradientMode && _program.ZeroSeedAddsNothing)
+            if (_form == BodyForm.Backward && _program.ZeroSeedAddsNothing)
                 writer.Line("if (" + Naming.Seed + " == " + Literal(0, f.ReturnType!.Value) + ") return; // the seed is the only adjoint coming in");
             if (_gradientMode)
             {
@@ -160,16 +203,23 @@ namespace Differentiable.Generator.Emit
             // Workspace buffers and their adjoints go back to the thread's arena when the method leaves, however it leaves.
             string? workspace = IrFacts.AllInstructions(f.Body).Any(i => i is AllocInstr { Kind: AllocKind.Workspace }) ? _names.Fresh("workspace") : null;
             if (workspace is not null) writer.Line("var " + workspace + " = global::Differentiable.Workspace.Scope();");
-            bool guarded = _stacks.Count > 0 || pooled.Count > 0 || _finalContents.Count > 0 || workspace is not null;
-            foreach (var stack in _stacks.OrderBy(s => s.Key))
-                writer.Line("var " + stack.Value + " = global::Differentiable.ValueStack<" + stack.Key.Keyword() + ">.Rent();");
+            // A split form works on its caller's stacks.
+            bool rents = _form is BodyForm.Gradient or BodyForm.Backward;
+            bool guarded = (rents && _stacks.Count > 0) || pooled.Count > 0 || _finalContents.Count > 0 || workspace is not null;
+            if (rents)
+            {
+                foreach (var stack in _stacks.OrderBy(s => s.Key))
+                    writer.Line("var " + stack.Value + " = global::Differentiable.ValueStack<" + stack.Key.Keyword() + ">.Rent();");
+            }
             if (guarded) writer.Open("try");
-            WriteNodes(writer, _body);
+            if (_form == BodyForm.Forward) WriteForwardNodes(writer, _body, new List<ValueId>());
+            else if (_form == BodyForm.Reverse) WriteReverseNodes(writer, _body);
+            else WriteNodes(writer, _body);
             if (guarded)
             {
                 writer.Close();
                 writer.Open("finally");
-                foreach (var stack in _stacks.OrderBy(s => s.Key)) writer.Line(stack.Value + ".Return();");
+                if (rents) foreach (var stack in _stacks.OrderBy(s => s.Key)) writer.Line(stack.Value + ".Return();");
                 foreach (var pair in _finalContents)
                     writer.Line("if (" + pair.Value + " is not null) global::System.Buffers.ArrayPool<" + ElementKeyword(f.TypeOf(pair.Key)) + ">.Shared.Return(" + pair.Value + ");");
                 foreach (var alloc in pooled)
@@ -281,7 +331,7 @@ namespace Differentiable.Generator.Emit
                 switch (block.Terminator)
                 {
                     // Only Gradient returns the value; Backward computes it only if something else reads it.
-                    case ReturnTerminator { Value: { } v }: if (_gradientMode) used.Add(v); break;
+                    case ReturnTerminator { Value: { } v }: if (_form is BodyForm.Gradient or BodyForm.Forward) used.Add(v); break;
                     case SplitTerminator split: used.Add(split.Condition); Terminators(split.Then); Terminators(split.Else); break;
                 }
                 foreach (var instruction in block.Instructions)
@@ -442,6 +492,100 @@ namespace Differentiable.Generator.Emit
             }
         }
 
+        // ---- split forms ----
+
+        private IEnumerable<string> StackParameters() =>
+            SplitForms.StackTypes.Select(t => "global::Differentiable.ValueStack<" + t.Keyword() + "> " + StackFor(t));
+
+        private string StackArguments() => string.Join(", ", SplitForms.StackTypes.Select(StackFor));
+
+        /// <summary>
+        /// The values a path's reverse reads from its forward sweep outside loops (what loops record, they push and pop
+        /// themselves), in push order: Forward pushes them when the path returns, Reverse pops them last first.
+        /// Parameters are passed to both, and literals are printed in place.
+        /// </summary>
+        private List<ValueId> PathValues(List<BodyNode> nodes)
+        {
+            var referenced = new HashSet<ValueId>();
+            foreach (var node in nodes)
+            {
+                if (node is ReverseNode r) ReverseModeBuilder.CollectReferences(r.Statements, referenced);
+            }
+            var topLevel = new HashSet<ValueId>();
+            ReverseModeBuilder.DefinedOutsideLoops(_function.Body, topLevel);
+            return referenced.Where(v => topLevel.Contains(v) && !_parameters.Contains(v) && !_inline.ContainsKey(v)).OrderBy(v => v.Index).ToList();
+        }
+
+        /// <summary>
+        /// Forward: the primal as in Backward; where a path returns, it pushes what that path's reverse reads and then
+        /// the conditions that chose the path, innermost first, so Reverse pops the outermost first.
+        /// </summary>
+        private void WriteForwardNodes(SourceWriter writer, List<BodyNode> nodes, List<ValueId> conditions)
+        {
+            foreach (var node in nodes)
+            {
+                switch (node)
+                {
+                    case PrimalNode p:
+                        _forward = true;
+                        WritePrimal(writer, p.Block.Instructions, insideLoop: false);
+                        _forward = false;
+                        break;
+                    case SplitNode s:
+                        writer.Open("if (" + Operand(s.Condition) + ")");
+                        WriteForwardNodes(writer, s.Then, new List<ValueId>(conditions) { s.Condition });
+                        writer.Close();
+                        writer.Open("else");
+                        WriteForwardNodes(writer, s.Else, new List<ValueId>(conditions) { s.Condition });
+                        writer.Close();
+                        break;
+                    case ReturnNode ret:
+                        foreach (var value in PathValues(nodes))
+                            writer.Line(StackFor(_function.TypeOf(value)) + ".Push(" + Operand(value) + ");");
+                        for (int i = conditions.Count - 1; i >= 0; i--)
+                            writer.Line(StackFor(IrType.Bool) + ".Push(" + Operand(conditions[i]) + "); // the way out taken");
+                        writer.Line("return " + (ret.Value is { } v ? Operand(v) : "") + ";");
+                        break;
+                }
+            }
+        }
+
+        /// <summary>Reverse: the way out Forward took, then what it pushed for that way, then the way's reverse sweep.</summary>
+        private void WriteReverseNodes(SourceWriter writer, List<BodyNode> nodes)
+        {
+            bool popped = false;
+            foreach (var node in nodes)
+            {
+                switch (node)
+                {
+                    case SplitNode s:
+                        writer.Open("if (" + StackFor(IrType.Bool) + ".Pop())");
+                        WriteReverseNodes(writer, s.Then);
+                        writer.Close();
+                        writer.Open("else");
+                        WriteReverseNodes(writer, s.Else);
+                        writer.Close();
+                        break;
+                    case ReverseNode r:
+                        if (!popped) PopPathValues(writer, nodes);
+                        popped = true;
+                        WriteStatements(writer, r.Statements);
+                        break;
+                    case ReturnNode:
+                        if (!popped) PopPathValues(writer, nodes);
+                        popped = true;
+                        break;
+                }
+            }
+        }
+
+        private void PopPathValues(SourceWriter writer, List<BodyNode> nodes)
+        {
+            var values = PathValues(nodes);
+            for (int i = values.Count - 1; i >= 0; i--)
+                writer.Line(Declaration(values[i]) + " " + _names.Value(values[i]) + " = " + StackFor(_function.TypeOf(values[i])) + ".Pop();");
+        }
+
         private void WritePrimal(SourceWriter writer, EquatableArray<Instruction> instructions, bool insideLoop)
         {
             foreach (var instruction in instructions) WritePrimalInstruction(writer, instruction, insideLoop, reverse: false);
@@ -584,6 +728,7 @@ namespace Differentiable.Generator.Emit
             ConvertInstr c => "(" + _function.TypeOf(c.Result).Keyword() + ")" + Operand(c.Operand),
             IntrinsicInstr i => i.Spelling + "(" + Arguments(i.Args) + ")",
             StopInstr s => "global::Differentiable.Grad.Stop(" + Operand(s.Operand) + ")",
+            CallInstr c when _program.SplitCalls.Contains(c) => Naming.SplitForward(c.Method) + "(" + Arguments(c.Args) + ", " + StackArguments() + ")",
             CallInstr c => c.Method + "(" + Arguments(c.Args) + ")",
             LengthInstr l => Operand(l.Buffer) + ".Length",
             LoadInstr l => Operand(l.Buffer) + "[" + Operand(l.Index) + "]",

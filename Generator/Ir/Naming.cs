@@ -23,6 +23,12 @@ namespace Differentiable.Generator.Ir
         /// <summary>The generated reverse-mode method of <paramref name="method"/>: <c>{M}Backward</c>.</summary>
         public static string Backward(string method) => method + "Backward";
 
+        /// <summary>The forward half of a split form (internal): <c>{M}Forward</c>.</summary>
+        public static string SplitForward(string method) => method + "Forward";
+
+        /// <summary>The reverse half of a split form (internal): <c>{M}Reverse</c>.</summary>
+        public static string SplitReverse(string method) => method + "Reverse";
+
         /// <summary>The generated gradient of <paramref name="method"/>: <c>{M}Gradient</c>.</summary>
         public static string Gradient(string method) => method + "Gradient";
 

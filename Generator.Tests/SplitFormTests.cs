@@ -1,0 +1,372 @@
+using System.Reflection;
+using Differentiable.Generator.Tests.Infrastructure;
+
+namespace Differentiable.Generator.Tests;
+
+/// <summary>
+/// Split forms (docs/architecture.md, "Split forms"): a callee called in a loop, or calling itself, that writes no memory
+/// gets internal <c>{M}Forward</c> (its forward sweep, leaving what its reverse needs on the caller's stacks) and
+/// <c>{M}Reverse</c> (popping it). Its primal then runs once instead of once more in every <c>Backward</c>. The tests
+/// check gradients against cofactors, hand-derived formulas and finite differences, through recursion, nested split
+/// calls, early returns, while loops and paths that do not need the call's result (the stacks must stay in step:
+/// anything left behind or popped twice shows up in the next call's gradient), a zero seed into a callee whose primal
+/// overflowed, what does not get split forms, and zero allocation.
+/// </summary>
+public class SplitFormTests
+{
+    private const string Det = LeanAdjointTests.Header + """
+
+            [Differentiable]
+            public static double Minor(ReadOnlySpan<double> a, int n, int m, int rows, int columns)
+            {
+                int row = System.Numerics.BitOperations.TrailingZeroCount(rows);
+                if (m == 1) return a[row * n + System.Numerics.BitOperations.TrailingZeroCount(columns)];
+                int subRows = rows & ~(1 << row);
+                double det = 0;
+                int sign = 1;
+                for (int column = 0; column < n; column++)
+                {
+                    if ((columns & (1 << column)) == 0) continue;
+                    double sub = Minor(a, n, m - 1, subRows, columns & ~(1 << column));
+                    det += sign * a[row * n + column] * sub;
+                    sign = -sign;
+                }
+                return det;
+            }
+
+            [Differentiable]
+            public static double Determinant(ReadOnlySpan<double> a, int ell) => Minor(a, ell, ell, (1 << ell) - 1, (1 << ell) - 1);
+
+            public static double[] Probe(double[] a, int ell)
+            {
+                var da = new double[a.Length];
+                double v = DeterminantGradient(a, ell, da);
+                var result = new System.Collections.Generic.List<double> { v, Determinant(a, ell) };
+                result.AddRange(da);
+                var p = (double[])a.Clone();
+                for (int i = 0; i < a.Length; i++) result.Add(Fd(() => Determinant(p, ell), p, i));
+                return result.ToArray();
+            }
+
+            public static long Allocated(double[] a, int ell)
+            {
+                var da = new double[a.Length];
+                DeterminantGradient(a, ell, da);
+                long before = GC.GetAllocatedBytesForCurrentThread();
+                for (int k = 0; k < 5; k++) DeterminantGradient(a, ell, da);
+                return GC.GetAllocatedBytesForCurrentThread() - before;
+            }
+        }
+        """;
+
+    /// <summary>The determinant of a row-major ℓ×ℓ matrix by Gaussian elimination with partial pivoting (independent of the code under test).</summary>
+    private static double Gauss(double[] a, int ell)
+    {
+        var m = (double[])a.Clone();
+        double det = 1;
+        for (int c = 0; c < ell; c++)
+        {
+            int pivot = c;
+            for (int r = c + 1; r < ell; r++) if (Math.Abs(m[r * ell + c]) > Math.Abs(m[pivot * ell + c])) pivot = r;
+            if (m[pivot * ell + c] == 0) return 0;
+            if (pivot != c)
+            {
+                for (int k = 0; k < ell; k++) (m[c * ell + k], m[pivot * ell + k]) = (m[pivot * ell + k], m[c * ell + k]);
+                det = -det;
+            }
+            det *= m[c * ell + c];
+            for (int r = c + 1; r < ell; r++)
+            {
+                double f = m[r * ell + c] / m[c * ell + c];
+                for (int k = c; k < ell; k++) m[r * ell + k] -= f * m[c * ell + k];
+            }
+        }
+        return det;
+    }
+
+    /// <summary>∂det/∂a_ij is the cofactor (−1)^(i+j) det(minor_ij).</summary>
+    private static double Cofactor(double[] a, int ell, int i, int j)
+    {
+        if (ell == 1) return 1;
+        var minor = new double[(ell - 1) * (ell - 1)];
+        int k = 0;
+        for (int r = 0; r < ell; r++)
+        {
+            if (r == i) continue;
+            for (int c = 0; c < ell; c++) if (c != j) minor[k++] = a[r * ell + c];
+        }
+        return ((i + j) % 2 == 0 ? 1 : -1) * Gauss(minor, ell - 1);
+    }
+
+    [Theory, InlineData(false), InlineData(true)]
+    public void A_recursive_determinant_through_split_forms_has_the_cofactors_as_gradient(bool analysesOff)
+    {
+        var compiled = GradientAssert.Compile(Det, analysesOff);
+        var probe = compiled.Assembly.GetType("T.C")!.GetMethod("Probe")!;
+        var random = new Random(3);
+        foreach (int ell in new[] { 1, 2, 3, 4, 5, 6 })
+        {
+            for (int trial = 0; trial < 2; trial++)
+            {
+                double[] a = Enumerable.Range(0, ell * ell).Select(_ => 2 * random.NextDouble() - 1).ToArray();
+                var r = (double[])probe.Invoke(null, new object[] { a, ell })!;
+                int n = a.Length;
+                double det = Gauss(a, ell);
+                Assert.True(Math.Abs(r[0] - det) <= 1e-12 * Math.Max(1, Math.Abs(det)), $"ℓ={ell}: value {r[0]:R}, elimination {det:R}");
+                Assert.Equal(r[1], r[0]);
+                for (int i = 0; i < n; i++)
+                {
+                    double cofactor = Cofactor(a, ell, i / ell, i % ell);
+                    Assert.True(Math.Abs(r[2 + i] - cofactor) <= 1e-12 * Math.Max(1, Math.Abs(cofactor)), $"ℓ={ell}: d[{i}] = {r[2 + i]:R}, cofactor {cofactor:R}");
+                    Assert.True(Math.Abs(r[2 + i] - r[2 + n + i]) <= 1e-6 * Math.Max(1, Math.Abs(cofactor)), $"ℓ={ell}: d[{i}] = {r[2 + i]:R}, finite differences {r[2 + n + i]:R}");
+                }
+            }
+        }
+
+        // Minor calls itself through its split forms; Determinant calls Minor once, outside a loop, through MinorBackward.
+        string minorBackward = Member(compiled.GeneratedText, "void MinorBackward(");
+        Assert.Contains("MinorForward(a, n, ", minorBackward);
+        Assert.Contains("MinorReverse(a, n, ", minorBackward);
+        Assert.DoesNotContain("C.Minor(", minorBackward); // no call of the primal (the comments name it)
+        string minorReverse = Member(compiled.GeneratedText, "void MinorReverse(");
+        Assert.Contains("MinorReverse(a, n, ", minorReverse);
+        Assert.DoesNotContain("MinorForward(", minorReverse); // the reverse runs no primal
+        string determinant = Member(compiled.GeneratedText, "void DeterminantBackward(");
+        Assert.Contains("MinorBackward(", determinant);
+        Assert.DoesNotContain("MinorForward(", determinant);
+
+        var type = compiled.Assembly.GetType("T.C")!;
+        foreach (var name in new[] { "MinorForward", "MinorReverse" })
+        {
+            var method = type.GetMethod(name, BindingFlags.Static | BindingFlags.NonPublic | BindingFlags.Public);
+            Assert.NotNull(method);
+            Assert.True(method!.IsAssembly, name + " is internal");
+        }
+        Assert.Null(type.GetMethod("DeterminantForward", BindingFlags.Static | BindingFlags.NonPublic | BindingFlags.Public)); // nothing wants it
+    }
+
+    [Fact]
+    public void A_gradient_through_split_forms_allocates_nothing_once_warm()
+    {
+        var compiled = GradientAssert.Compile(Det);
+        double[] a = Enumerable.Range(0, 25).Select(i => Math.Sin(i + 1.0)).ToArray();
+        long allocated = (long)compiled.Assembly.GetType("T.C")!.GetMethod("Allocated")!.Invoke(null, new object[] { a, 5 })!;
+        Assert.Equal(0, allocated);
+    }
+
+    // Piece has two ways out, a while loop whose trip count its reverse needs, and a branch; Chain calls it in a loop;
+    // Outer calls Chain in a loop (Chain's split forms call Piece's); Pick's first way out does not need the loop's calls,
+    // and Many calls Pick in a loop; Rec's even levels do not need its recursive call's result (below). A stack left out
+    // of step would show in the next call's gradient.
+    private const string Paths = LeanAdjointTests.Header + """
+
+            [Differentiable]
+            public static double Piece(double x, double y, int k)
+            {
+                if (k % 3 == 0) return Math.Sin(x) * y;
+                double s = x;
+                int steps = 0;
+                while (s < 4 && steps < k) { s = s * 1.5 + y * y; steps++; }
+                if (s > 3) s = Math.Log(s) + s;
+                return s * Math.Exp(-y);
+            }
+
+            [Differentiable]
+            public static double Chain(ReadOnlySpan<double> w, double c)
+            {
+                double t = c;
+                for (int i = 0; i < w.Length; i++) t += Piece(w[i], 0.1 * t + 0.3, i);
+                return t;
+            }
+
+            [Differentiable]
+            public static double Outer(ReadOnlySpan<double> w, int reps)
+            {
+                double s = 0;
+                for (int r = 0; r < reps; r++) s += Math.Tanh(Chain(w, 0.2 * s) * 0.1 * (r + 1));
+                return s;
+            }
+
+            [Differentiable]
+            public static double Pick(ReadOnlySpan<double> w, bool first)
+            {
+                double s = 0;
+                for (int i = 0; i < w.Length; i++) s += Piece(w[i], 0.5, i + 1);
+                if (first) return w[0] * w[0];
+                return s;
+            }
+
+            [Differentiable]
+            public static double Many(ReadOnlySpan<double> w)
+            {
+                double s = 0;
+                for (int r = 0; r < 4; r++) s += Pick(w, r % 2 == 1) * (r + 1);
+                return s;
+            }
+
+            // Rec calls itself at its top level; its even levels return without the call's result, so that call's Reverse
+            // runs with a zero seed only to pop what its Forward pushed. Recs calls it in a loop, recording after each call.
+            [Differentiable]
+            public static double Rec(double x, int k)
+            {
+                if (k == 0) return x;
+                double a = Rec(x * 0.9 + 0.1, k - 1);
+                if (k % 2 == 0) return Math.Sin(x) * k;
+                return a * x + Math.Cos(a);
+            }
+
+            [Differentiable]
+            public static double Recs(ReadOnlySpan<double> w)
+            {
+                double s = 0;
+                for (int j = 0; j < w.Length; j++) s += Rec(w[j] + 0.1 * s, j + 2) * (j + 1);
+                return s;
+            }
+
+            public static double[] Probe(string name, double[] w, int reps)
+            {
+                var dw = new double[w.Length];
+                double v = name == "Outer" ? OuterGradient(w, reps, dw) : name == "Many" ? ManyGradient(w, dw) : RecsGradient(w, dw);
+                Func<double> f = name == "Outer" ? () => Outer(w, reps) : name == "Many" ? () => Many(w) : () => Recs(w);
+                var result = new System.Collections.Generic.List<double> { v, f() };
+                result.AddRange(dw);
+                for (int i = 0; i < w.Length; i++) result.Add(Fd(f, w, i));
+                return result.ToArray();
+            }
+        }
+        """;
+
+    [Theory, InlineData(false), InlineData(true)]
+    public void Nested_split_calls_with_several_ways_out_match_finite_differences(bool analysesOff)
+    {
+        var compiled = GradientAssert.Compile(Paths, analysesOff);
+        var probe = compiled.Assembly.GetType("T.C")!.GetMethod("Probe")!;
+        var random = new Random(17);
+        foreach (var name in new[] { "Outer", "Many", "Recs" })
+        {
+            for (int trial = 0; trial < 8; trial++)
+            {
+                double[] w = Enumerable.Range(0, 1 + trial % 5).Select(_ => 3 * random.NextDouble() - 0.5).ToArray();
+                var r = (double[])probe.Invoke(null, new object[] { name, w, 1 + trial % 3 })!;
+                Assert.Equal(r[1], r[0]);
+                int n = w.Length;
+                for (int i = 0; i < n; i++)
+                {
+                    Assert.True(Math.Abs(r[2 + i] - r[2 + n + i]) <= 1e-6 * Math.Max(1, Math.Abs(r[2 + i])),
+                        $"{name}, trial {trial}: d[{i}] = {r[2 + i]:R}, finite differences {r[2 + n + i]:R}");
+                }
+            }
+        }
+        string generated = compiled.GeneratedText;
+        Assert.Contains("ChainForward(", Member(generated, "void OuterBackward("));
+        Assert.Contains("PieceForward(", Member(generated, "double ChainForward("));
+        Assert.Contains("PieceReverse(", Member(generated, "void ChainReverse("));
+        Assert.Contains("PickReverse(", Member(generated, "void ManyBackward("));
+        Assert.Contains("RecReverse(", Member(generated, "void RecsBackward("));
+        Assert.Contains("RecReverse(", Member(generated, "void RecReverse("));
+    }
+
+    // By hand: Many(w) = Σ_r (r+1)·Pick(w, r odd); Pick(w, true) = w0², Pick(w, false) = Σ_i Piece(w_i, 0.5, i+1).
+    // With w = {x} and k = 1 (one while step at most): for x < 4, s = 1.5x + 0.25, then Log(s) + s when s > 3.
+    [Theory, InlineData(0.5), InlineData(1.0), InlineData(2.5), InlineData(5.0)]
+    public void Many_has_its_hand_derived_gradient(double x)
+    {
+        var compiled = GradientAssert.Compile(Paths);
+        var r = (double[])compiled.Assembly.GetType("T.C")!.GetMethod("Probe")!.Invoke(null, new object[] { "Many", new[] { x }, 1 })!;
+        double s = x, ds = 1;
+        if (s < 4) { s = 1.5 * x + 0.25; ds = 1.5; }
+        if (s > 3) { ds *= 1 / s + 1; }
+        double dPiece = ds * Math.Exp(-0.5);
+        double expected = (1 + 3) * dPiece + (2 + 4) * 2 * x;
+        Assert.True(Math.Abs(r[2] - expected) <= 1e-12 * Math.Max(1, Math.Abs(expected)), $"x = {x}: {r[2]:R}, by hand {expected:R}");
+    }
+
+    // Blow overflows for large x (e^x · x = ∞); Min sends its call a zero seed there. The split Reverse cannot return early
+    // on it (it must pop), so the zero goes through Blow's partials: checked, 0 · ∞ stays 0, never NaN.
+    [Theory, InlineData(false), InlineData(true)]
+    public void A_zero_seed_into_a_split_callee_that_overflowed_adds_zero(bool analysesOff)
+    {
+        var compiled = GradientAssert.Compile(LeanAdjointTests.Header + """
+
+                [Differentiable] public static double Blow(double x) { double e = Math.Exp(x); if (x > 0) return e * x; return e; }
+
+                [Differentiable]
+                public static double Capped(ReadOnlySpan<double> w)
+                {
+                    double s = 0;
+                    for (int i = 0; i < w.Length; i++) s += Math.Min(Blow(w[i]), 5.0) + w[i];
+                    return s;
+                }
+
+                public static double[] Probe(double[] w)
+                {
+                    var dw = new double[w.Length];
+                    double v = CappedGradient(w, dw);
+                    var result = new System.Collections.Generic.List<double> { v };
+                    result.AddRange(dw);
+                    return result.ToArray();
+                }
+            }
+            """, analysesOff);
+        Assert.Contains("BlowReverse(", compiled.GeneratedText);
+        double[] w = { 1000, -1, 0.5, 800 };
+        var r = (double[])compiled.Assembly.GetType("T.C")!.GetMethod("Probe")!.Invoke(null, new object[] { w })!;
+        Assert.Equal(5 + (Math.Exp(-1) - 1) + (Math.Exp(0.5) * 0.5 + 0.5) + 5 + 1000 + 800, r[0], 9);
+        Assert.Equal(1.0, r[1]);                                  // Min chose 5: only the + w[i] term
+        Assert.Equal(Math.Exp(-1) + 1, r[2], 14);                 // e^x + 1
+        Assert.Equal(Math.Exp(0.5) * 1.5 + 1, r[3], 14);          // e^x (1 + x) + 1
+        Assert.Equal(1.0, r[4]);
+    }
+
+    // Not split: a callee that writes a buffer (its Backward and the caller's snapshot stay), a callee called once
+    // outside a loop, and a callee passed a constant buffer (it has a Backward variant for that).
+    [Fact]
+    public void Callees_that_cannot_or_need_not_be_split_keep_their_Backward()
+    {
+        var compiled = GradientAssert.Compile(LeanAdjointTests.Header + """
+
+                [Differentiable] public static double Writes(Span<double> o, double x) { o[0] = x * x; return o[0] + Math.Sin(x); }
+                [Differentiable] public static double Dot(ReadOnlySpan<double> a, ReadOnlySpan<double> b) { double s = 0; for (int i = 0; i < a.Length; i++) s += a[i] * b[i]; if (s > 100) return 100; return s; }
+                [Differentiable] public static double Once(double x) { if (x > 1) return Math.Sqrt(x); return x; }
+
+                [Differentiable]
+                public static double Use(ReadOnlySpan<double> w, [NoDiff] ReadOnlySpan<double> c, Span<double> scratch)
+                {
+                    double s = Once(w[0]);
+                    for (int i = 0; i < 3; i++) s += Writes(scratch, w[i % w.Length] * s) + Dot(w, c);
+                    return s;
+                }
+
+                public static double[] Probe(double[] w, double[] c)
+                {
+                    var dw = new double[w.Length];
+                    var ds = new double[1];
+                    double v = UseGradient(w, c, new double[1], dw, ds);
+                    var result = new System.Collections.Generic.List<double> { v };
+                    result.AddRange(dw);
+                    for (int i = 0; i < w.Length; i++) result.Add(Fd(() => Use(w, c, new double[1]), w, i));
+                    return result.ToArray();
+                }
+            }
+            """);
+        string use = Member(compiled.GeneratedText, "void UseBackward(");
+        Assert.Contains("WritesBackward(", use);
+        Assert.Contains("OnceBackward(", use);
+        Assert.Contains("DotBackwardConstantB(", use);
+        Assert.DoesNotContain("Forward(", use);
+        Assert.DoesNotContain("Reverse(", use);
+        double[] w = { 0.3, -0.7, 1.2 }, c = { 0.5, 1.5, -0.25 };
+        var r = (double[])compiled.Assembly.GetType("T.C")!.GetMethod("Probe")!.Invoke(null, new object[] { w, c })!;
+        for (int i = 0; i < w.Length; i++)
+            Assert.True(Math.Abs(r[1 + i] - r[1 + w.Length + i]) <= 1e-6 * Math.Max(1, Math.Abs(r[1 + i])), $"d[{i}] = {r[1 + i]:R}, finite differences {r[1 + w.Length + i]:R}");
+    }
+
+    /// <summary>The text of one generated member, from its signature to the next member's summary.</summary>
+    private static string Member(string generated, string signature)
+    {
+        int start = generated.IndexOf(signature, StringComparison.Ordinal);
+        Assert.True(start >= 0, signature + " is not in the generated code");
+        int end = generated.IndexOf("/// <summary>", start, StringComparison.Ordinal);
+        return end < 0 ? generated.Substring(start) : generated.Substring(start, end - start);
+    }
+}

@@ -1,0 +1,132 @@
+using System.Collections.Generic;
+using System.Linq;
+using Differentiable.Generator.Ir;
+using Differentiable.Generator.Parsing;
+
+namespace Differentiable.Generator.Differentiation
+{
+    /// <summary>
+    /// What the builder needs to choose split calls: the methods that have split forms, the method being built (a call
+    /// of itself is split wherever it is), and whether the seed may be zero (true when building the split forms
+    /// themselves: a <c>Reverse</c> cannot return early, it must pop what its <c>Forward</c> pushed).
+    /// </summary>
+    internal sealed class SplitChoice
+    {
+        public SplitChoice(IEnumerable<string> keys, string selfKey, bool seedMayBeZero)
+        {
+            Keys = new HashSet<string>(keys, System.StringComparer.Ordinal);
+            SelfKey = selfKey;
+            SeedMayBeZero = seedMayBeZero;
+        }
+
+        public HashSet<string> Keys { get; }
+
+        public string SelfKey { get; }
+
+        public bool SeedMayBeZero { get; }
+    }
+
+    /// <summary>What one method brings to the choice of split forms: whether it can have them, and which callees it wants them of.</summary>
+    internal sealed record SplitFacts(string Key, bool Eligible, EquatableArray<string> Wanted);
+
+    /// <summary>
+    /// Split forms: <c>{M}Forward</c> runs the forward sweep of <c>{M}Backward</c> and leaves what its reverse needs on
+    /// the caller's stacks; <c>{M}Reverse</c> pops it and runs the reverse sweep. A caller that calls M inside a loop, or
+    /// M calling itself, then runs M's primal once (in <c>Forward</c>) instead of once more in every <c>Backward</c>:
+    /// det's recursive minor expansion costs a few primals instead of one per level. Both members are <c>internal</c>;
+    /// callers in other assemblies keep calling <c>Backward</c>.
+    /// <para>
+    /// A method has split forms when it returns a value, writes no memory (no store, no local buffer, no slice, no call
+    /// that may write a buffer), and every value it computes is a number or a bool (what the stacks hold), and some
+    /// method in the compilation wants them: it calls the method in a loop, or is the method and calls itself.
+    /// </para>
+    /// </summary>
+    internal static class SplitForms
+    {
+        /// <summary>The stack element types a split form takes, in parameter order.</summary>
+        public static readonly IrType[] StackTypes = { IrType.F64, IrType.F32, IrType.I32, IrType.I64, IrType.Bool };
+
+        public static SplitFacts Facts(MethodModel model) =>
+            new SplitFacts(model.HintName, Eligible(model.Function), Wanted(model.HintName, model.Function));
+
+        /// <summary>The keys of the methods that get split forms: eligible ones some method wants.</summary>
+        public static EquatableArray<string> Keys(IEnumerable<SplitFacts> all)
+        {
+            var list = all.ToList();
+            var wanted = new HashSet<string>(list.SelectMany(f => f.Wanted));
+            return list.Where(f => f.Eligible && wanted.Contains(f.Key)).Select(f => f.Key).Distinct().OrderBy(k => k, System.StringComparer.Ordinal).ToEquatableArray();
+        }
+
+        /// <summary>Whether a method can have split forms (see the class remarks).</summary>
+        public static bool Eligible(IrFunction function)
+        {
+            if (function.ReturnType is null) return false;
+            var parameters = new HashSet<ValueId>(function.Parameters.Select(p => p.Value));
+            for (int v = 0; v < function.Values.Count; v++)
+            {
+                var id = new ValueId(v);
+                var type = function.TypeOf(id);
+                if ((type.IsBuffer() || type == IrType.Opaque) && !parameters.Contains(id)) return false;
+            }
+            foreach (var instruction in IrFacts.AllInstructions(function.Body))
+            {
+                switch (instruction)
+                {
+                    case StoreInstr:
+                    case AllocInstr:
+                    case SliceInstr:
+                    case CallInstr { Result: null }:
+                        return false;
+                    case CallInstr call when call.WritableParameters.Any(w => w):
+                        return false;
+                }
+            }
+            return true;
+        }
+
+        /// <summary>The callees in this compilation a method calls in a loop, and itself when it calls itself.</summary>
+        public static EquatableArray<string> Wanted(string key, IrFunction function)
+        {
+            var wanted = new SortedSet<string>(System.StringComparer.Ordinal);
+            Collect(function.Body, inLoop: false);
+            return wanted.ToEquatableArray();
+
+            void Collect(Block block, bool inLoop)
+            {
+                foreach (var instruction in block.Instructions)
+                {
+                    switch (instruction)
+                    {
+                        case CallInstr { Kind: CallKind.Differentiable, Backward: null, CalleeKey: { } callee } when inLoop || callee == key:
+                            wanted.Add(callee);
+                            break;
+                        case IfInstr branch:
+                            Collect(branch.Then, inLoop);
+                            Collect(branch.Else, inLoop);
+                            break;
+                        case LoopInstr loop:
+                            Collect(loop.Header, true);
+                            Collect(loop.Body, true);
+                            break;
+                    }
+                }
+                if (block.Terminator is SplitTerminator split)
+                {
+                    Collect(split.Then, inLoop);
+                    Collect(split.Else, inLoop);
+                }
+            }
+        }
+
+        /// <summary>The calls of a method that are inside a loop.</summary>
+        public static HashSet<CallInstr> CallsInLoops(IrFunction function)
+        {
+            var calls = new HashSet<CallInstr>(ReferenceComparer<CallInstr>.Instance);
+            foreach (var loop in IrFacts.AllInstructions(function.Body).OfType<LoopInstr>())
+            {
+                foreach (var call in IrFacts.AllInstructions(loop.Header).Concat(IrFacts.AllInstructions(loop.Body)).OfType<CallInstr>()) calls.Add(call);
+            }
+            return calls;
+        }
+    }
+}
