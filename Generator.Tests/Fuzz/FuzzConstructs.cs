@@ -13,7 +13,7 @@ internal static class FuzzConstructs
         "for counted", "for backwards", "for step 2", "for with condition", "while", "while with condition", "do/while", "foreach",
         "nested loop", "break", "continue", "return in loop", "early return", "condition reads buffer", "loop condition reads buffer",
         "if", "if/else", "?:", "&&", "||", "!", "store =", "store +=", "store *=", "assign *=",
-        "helper scalar call", "helper inlined in a loop", "helper void call", "helper buffer argument [NoDiff]", "same buffer twice", "rule Soft", "rule WSum",
+        "helper scalar call", "helper inlined in a loop", "helper split in a loop", "helper void call", "helper buffer argument [NoDiff]", "same buffer twice", "rule Soft", "rule WSum",
         "CopyTo", "Fill", "Clear", "Grad.Stop", "via double", "counter as value", "index ^1", "index mirror", "index next",
     };
 
@@ -47,7 +47,10 @@ internal static class FuzzConstructs
         return set;
     }
 
-    /// <param name="pureHelper">H0 only computes (no rule call, no static field): the generator inlines a call of it in a loop.</param>
+    /// <param name="pureHelper">
+    /// H0 only computes (no rule call, no static field): the generator inlines a call of it in a loop. Otherwise a call of
+    /// it in a loop goes through its split forms (H0 writes no memory).
+    /// </param>
     private sealed class Walker(HashSet<string> set, HashSet<string> noDiff, bool main, bool pureHelper)
     {
         private bool _readSinceBump, _bumpedAfterRead;
@@ -142,6 +145,7 @@ internal static class FuzzConstructs
                 case CallHelper c:
                     set.Add("helper scalar call");
                     if (_loops > 0 && pureHelper) set.Add("helper inlined in a loop");
+                    if (_loops > 0 && !pureHelper) set.Add("helper split in a loop"); // through H0's Forward and Reverse
                     foreach (var a in c.Args) Arg(a);
                     break;
                 case CallRule { Buffer: not null } when _inLoopCondition: Impure = true; set.Add("loop condition reads buffer"); set.Add("rule WSum"); break;
