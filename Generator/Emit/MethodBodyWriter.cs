@@ -619,11 +619,15 @@ namespace Differentiable.Generator.Emit
                     WriteAlloc(writer, alloc);
                     break;
                 default:
-                    if (instruction is CallInstr resultCall) WriteSnapshot(writer, resultCall, reverse);
+                    // A split call's snapshot goes after the call (its callee writes no memory, so the buffers are as it
+                    // found them): the reverse restores them before the callee's Reverse pops what its Forward pushed.
+                    var splitCall = instruction is CallInstr sc && _program.SplitCalls.Contains(sc) ? sc : null;
+                    if (instruction is CallInstr resultCall && splitCall is null) WriteSnapshot(writer, resultCall, reverse);
                     var result = IrFacts.Definitions(instruction).Single();
                     bool hoisted = _hoisted.Contains(result) && !reverse;
                     string target = hoisted ? _names.Value(result) : Declaration(result) + " " + _names.Value(result);
                     writer.Line(target + " = " + PrimalExpression(instruction) + ";");
+                    if (splitCall is not null) WriteSnapshot(writer, splitCall, reverse);
                     if (instruction is SliceInstr slice && HasShadow(slice.Result) && (reverse || !insideLoop))
                     {
                         string shadow = ShadowSlice(slice);
