@@ -66,6 +66,83 @@ public class LeanAdjointTests
         }
     }
 
+    // ---- values computed in a branch of a loop's body are recomputed in the same branch's reverse
+
+    private const string InBranch = """
+            // After the continue, the rest of the body is one branch: the index k, the load w[k] (which, for a skipped i,
+            // would be out of range) and the product are run again where the reverse takes the same branch; only the
+            // branch's flag and the exponential (not cheap) are recorded. In the else branch, 1 / w[i] likewise.
+            [Differentiable] public static double Skips(ReadOnlySpan<double> w, int stride)
+            {
+                double s = 0;
+                for (int i = 0; i < w.Length; i++)
+                {
+                    if (i % stride != 0) continue;
+                    int k = w.Length - 1 - i / stride;
+                    double p = w[k] * w[i];
+                    if (p > 0) s += Math.Exp(p) * p;
+                    else s += p / w[i];
+                }
+                return s;
+            }
+
+            public static double[] Probe(double[] w, int stride)
+            {
+                var dw = new double[w.Length];
+                double v = SkipsGradient(w, stride, dw);
+                var r = new System.Collections.Generic.List<double> { v };
+                r.AddRange(dw);
+                for (int i = 0; i < w.Length; i++) r.Add(Fd(() => Skips(w, stride), w, i));
+                return r.ToArray();
+            }
+        """;
+
+    [Theory, InlineData(false), InlineData(true)]
+    public void Values_of_a_branch_are_recomputed_in_the_branch_reverse(bool analysesOff)
+    {
+        var (assembly, generated) = Compile(InBranch, analysesOff);
+        var random = new Random(8);
+        foreach (int n in new[] { 0, 1, 5, 9 })
+        {
+            foreach (int stride in new[] { 1, 2, 3 })
+            {
+                double[] w = Enumerable.Range(0, n).Select(_ => 2.4 * random.NextDouble() - 1.2).ToArray();
+                // By hand: each kept i (i % stride == 0) with k = n-1-i/stride, p = w_k w_i, adds e^p p (p > 0) or w_k (else:
+                // p / w_i = w_k, so d/dw_k = 1).
+                double value = 0;
+                var g = new double[n];
+                for (int i = 0; i < n; i += stride)
+                {
+                    int k = n - 1 - i / stride;
+                    double p = w[k] * w[i];
+                    if (p > 0)
+                    {
+                        value += Math.Exp(p) * p;
+                        double dp = Math.Exp(p) * (p + 1);
+                        g[k] += dp * w[i];
+                        g[i] += dp * w[k];
+                    }
+                    else
+                    {
+                        value += p / w[i];
+                        // s += p / w_i with p = w_k w_i: d/dp = 1 / w_i, d/dw_i (divisor) = -p / w_i²
+                        g[k] += w[i] / w[i];
+                        g[i] += w[k] / w[i] - p / (w[i] * w[i]);
+                    }
+                }
+                AssertGradient(Run(assembly, "Probe", w, stride), value, g);
+            }
+        }
+        if (!analysesOff)
+        {
+            string skips = MembersOf(generated, "Skips");
+            // Recorded per iteration: the branch flags and the exponential, never the index, the loads or the product.
+            Assert.Matches(@"recordedDoubles\[i\] = t\d+;", skips);
+            Assert.DoesNotMatch(@"recordedInts", skips);
+            Assert.DoesNotMatch(@"recordedDoubles\[\(i\) \* 2", skips);
+        }
+    }
+
     // ---- loads of memory nothing writes afterwards are re-read; repeated loads are one value
 
     private const string ReadAfterLastWrite = """

@@ -101,7 +101,20 @@ namespace Differentiable.Generator.Differentiation
         /// pushed before it (<c>PushSpan</c>) and indexed by iteration, instead of a Push per value.
         /// </summary>
         public bool RecordsInBlocks { get; set; }
+
+        /// <summary>
+        /// Instructions inside the body's branches that the reverse runs again at the start of the same branch's reverse
+        /// (<see cref="RecomputeStatement"/>), instead of recording their values: for the annotations.
+        /// </summary>
+        public List<Instruction> RecomputeInBranches { get; } = new List<Instruction>();
     }
+
+    /// <summary>
+    /// Runs pure instructions of a branch of a loop's body again, at the start of that branch's reverse, where the same
+    /// condition holds as when the forward iteration ran them (so a load is in range, a division by an int is not by
+    /// zero, exactly as in the forward).
+    /// </summary>
+    internal sealed record RecomputeStatement(List<Instruction> Instructions) : AdjointStatement;
 
     /// <summary>
     /// A carried int of a counted loop that every iteration changes by the same amount (<c>li++</c>,

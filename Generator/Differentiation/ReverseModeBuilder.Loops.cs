@@ -165,6 +165,11 @@ namespace Differentiable.Generator.Differentiation
             var recorded = new HashSet<ValueId>();
             var work = new Stack<ValueId>(needed.Where(defined.Contains));
             var rereads = new Dictionary<Instruction, LoadInstr>(ReferenceComparer<Instruction>.Instance);
+            // Values computed inside the body's branches (not inside inner loops): recomputed at the start of the same
+            // branch's reverse when cheap, instead of recorded (a loop with a `continue` has the rest of its body in one).
+            var inBranch = new Dictionary<ValueId, (Instruction Instruction, IfInstr Branch, bool Then)>();
+            CollectBranchSites(loop.Body, inBranch);
+            var branchRecompute = new HashSet<Instruction>(ReferenceComparer<Instruction>.Instance);
             while (work.Count > 0)
             {
                 var value = work.Pop();
@@ -177,6 +182,16 @@ namespace Differentiable.Generator.Differentiation
                 {
                     if (!recompute.Add(instruction)) continue;
                     foreach (var operand in IrFacts.Operands(instruction))
+                    {
+                        if (defined.Contains(operand)) work.Push(operand);
+                    }
+                    continue;
+                }
+                if (_activity.Enabled && inBranch.TryGetValue(value, out var site) && IsRecomputable(site.Instruction) &&
+                    _branchStatements.ContainsKey(site.Branch))
+                {
+                    if (!branchRecompute.Add(site.Instruction)) continue;
+                    foreach (var operand in IrFacts.Operands(site.Instruction))
                     {
                         if (defined.Contains(operand)) work.Push(operand);
                     }
@@ -204,6 +219,7 @@ namespace Differentiable.Generator.Differentiation
                 else if (rereads.TryGetValue(instruction, out var load)) plan.Recompute.Add(load);
             }
             plan.Recorded.AddRange(recorded.OrderBy(v => v.Index));
+            PlaceBranchRecomputes(loop.Body, branchRecompute, plan);
             // One forward sweep serves every reverse path (a return inside the loop makes two): each path's reverse
             // must pop what the forward pushed. So a loop has one plan, the union of what every path's reverse reads;
             // the paths share the object (a path built earlier sees what a later one added).
@@ -218,6 +234,44 @@ namespace Differentiable.Generator.Differentiation
                     (i is LoopInstr inner && _plans.TryGetValue(inner, out var innerPlan) && innerPlan.Recorded.Count > 0) ||
                     (i is CallInstr call && (_snapshots.ContainsKey(call) || _splitCalls.Contains(call))));
             return plan;
+        }
+
+        /// <summary>Where each value defined inside a branch of <paramref name="block"/> (at any depth, not inside inner loops) is defined.</summary>
+        private static void CollectBranchSites(Block block, Dictionary<ValueId, (Instruction, IfInstr, bool)> into)
+        {
+            foreach (var instruction in block.Instructions)
+            {
+                if (instruction is not IfInstr branch) continue;
+                foreach (var (side, then) in new[] { (branch.Then, true), (branch.Else, false) })
+                {
+                    foreach (var inner in side.Instructions)
+                    {
+                        if (inner is IfInstr or LoopInstr or CallInstr) continue;
+                        foreach (var d in IrFacts.Definitions(inner)) into[d] = (inner, branch, then);
+                    }
+                    CollectBranchSites(side, into);
+                }
+            }
+        }
+
+        /// <summary>Puts each branch's recomputations, in the order the forward ran them, at the start of that branch's reverse.</summary>
+        private void PlaceBranchRecomputes(Block block, HashSet<Instruction> recompute, LoopPlan plan)
+        {
+            if (recompute.Count == 0) return;
+            foreach (var instruction in block.Instructions)
+            {
+                if (instruction is not IfInstr branch || !_branchStatements.TryGetValue(branch, out var statement)) continue;
+                foreach (var (side, list) in new[] { (branch.Then, statement.Then), (branch.Else, statement.Else) })
+                {
+                    var here = side.Instructions.Where(recompute.Contains).ToList();
+                    if (here.Count > 0)
+                    {
+                        list.Insert(0, new RecomputeStatement(here));
+                        foreach (var i in here) if (!plan.RecomputeInBranches.Contains(i)) plan.RecomputeInBranches.Add(i);
+                    }
+                    PlaceBranchRecomputes(side, recompute, plan);
+                }
+            }
         }
 
         /// <summary>Adds another path's plan of the same loop into <paramref name="shared"/>: recorded values, recomputations and inductions.</summary>
@@ -243,6 +297,10 @@ namespace Differentiable.Generator.Differentiation
             shared.Recompute.Clear();
             shared.Recompute.AddRange(byValue.OrderBy(e => position.TryGetValue(e.Key, out int p) ? p : int.MaxValue).ThenBy(e => e.Key.Index).Select(e => e.Value));
 
+            foreach (var instruction in other.RecomputeInBranches)
+            {
+                if (!shared.RecomputeInBranches.Contains(instruction)) shared.RecomputeInBranches.Add(instruction);
+            }
             foreach (var induction in other.Inductions)
             {
                 if (!shared.Inductions.Any(i => i.Value == induction.Value)) shared.Inductions.Add(induction);
@@ -393,6 +451,13 @@ namespace Differentiable.Generator.Differentiation
                         break;
                     case RestoreStatement r:
                         into.Add(r.Buffer);
+                        break;
+                    case RecomputeStatement r:
+                        var made = new HashSet<ValueId>(r.Instructions.SelectMany(IrFacts.Definitions));
+                        foreach (var instruction in r.Instructions)
+                        {
+                            foreach (var operand in IrFacts.Operands(instruction)) if (!made.Contains(operand)) into.Add(operand);
+                        }
                         break;
                     case FinalContentsStatement f:
                         into.Add(f.Buffer);

@@ -92,6 +92,7 @@ namespace Differentiable.Generator.Differentiation
                 if (plan.Recorded.Contains(value)) return "recorded";
                 if (plan.Inductions.Any(i => i.Value == value)) return "from counter";
                 if (plan.Recompute.Any(i => IrFacts.Definitions(i).Contains(value))) return "recomputed";
+                if (plan.RecomputeInBranches.Any(i => IrFacts.Definitions(i).Contains(value))) return "recomputed in its branch";
             }
             return null;
         }
@@ -573,6 +574,9 @@ namespace Differentiable.Generator.Differentiation
 
         private readonly SplitChoice? _split;
 
+        // The reverse of each branch, last built (a loop's plan puts its branches' recomputations at their start).
+        private readonly Dictionary<IfInstr, BranchStatement> _branchStatements = new Dictionary<IfInstr, BranchStatement>(ReferenceComparer<IfInstr>.Instance);
+
         // A split form's Reverse cannot return early on a zero seed (it must pop what its Forward pushed).
         private readonly bool _seedMayBeZero;
 
@@ -853,9 +857,11 @@ namespace Differentiable.Generator.Differentiation
                 if (!inside.Contains(value) && IsActive(value) && !IsBuffer(value)) Declare(value, into, scope, mayStayZero: true);
             }
 
-            into.Add(new BranchStatement(branch.Condition,
+            var statement = new BranchStatement(branch.Condition,
                 ReverseSide(branch, branch.Then, scope.Nested()),
-                ReverseSide(branch, branch.Else, scope.Nested())));
+                ReverseSide(branch, branch.Else, scope.Nested()));
+            _branchStatements[branch] = statement;
+            into.Add(statement);
         }
 
         private List<AdjointStatement> ReverseSide(IfInstr branch, Block side, Scope scope)

@@ -356,6 +356,10 @@ namespace Differentiable.Generator.Emit
                         break;
                     }
 
+                    case RecomputeStatement r:
+                        foreach (var instruction in r.Instructions) WritePrimalInstruction(writer, instruction, insideLoop: true, reverse: true);
+                        break;
+
                     case RestoreStatement r:
                     {
                         string buffer = Operand(r.Buffer);
