@@ -523,7 +523,9 @@ internal static class FuzzRunner
             // that much (seed 1211045: a0 ≈ 1261.7, where a float ulp is 1.2e-4, read through 1/(1.5 + cos a0)² near
             // cos a0 = −1, which amplifies it 16 times: the float gradient 0.12% off, every component alike). Checked only
             // when the comparison fails: the twin's differences again at the inputs moved by one float ulp, each way.
-            if (IsFloat && (close is not null || NotClose(vjp, dObjective, bArgs) is not null) && IllConditionedForFloat(point, x, baseTrace, shadowSeeds, fd.Value, bArgs))
+            // Nor where the derivative is beyond float's range (seed 2301974: 1.1e39): float arithmetic can only give ±∞ there.
+            if (IsFloat && (close is not null || NotClose(vjp, dObjective, bArgs) is not null) &&
+                (BeyondFloat(dValue) || BeyondFloat(dObjective) || IllConditionedForFloat(point, x, baseTrace, shadowSeeds, fd.Value, bArgs)))
             {
                 if (_stats is not null) { _stats.PointsChecked--; _stats.PointsSkippedFloat++; }
                 return null;
@@ -536,6 +538,8 @@ internal static class FuzzRunner
                     + $"against finite differences of {Seed} * M + seeds . (buffers at return):\n{close}");
             return null;
         }
+
+        private static bool BeyondFloat(double[] values) => values.Any(v => Math.Abs(v) > float.MaxValue);
 
         /// <summary>
         /// The twin's finite differences at <paramref name="x"/> moved by one float ulp in every coordinate (alternating
