@@ -113,6 +113,14 @@ public class IrPrinterTests
                     for (int i = 0; i < 4; i++) { s += Math.Sin(w[k] * x) * w[k]; k += stride; }
                     return s;
                 }
+
+                [Differentiable]
+                public static double Kept(ReadOnlySpan<double> w, double x)
+                {
+                    double s = 0;
+                    for (int i = 0; i < w.Length; i++) { if (w[i] < 0) continue; s += Math.Sin(w[i] * x) * w[i]; }
+                    return s;
+                }
             }
             """;
         string Printed(string name)
@@ -154,6 +162,33 @@ public class IrPrinterTests
               return %15
 
             """, Printed("Strided"));
+        AssertText("""
+            func Kept(%0 w: buf<f64>, %1 x: f64) -> f64
+              %2 = const 0d : f64
+              %3 = const 0 : i32
+              %4 = length %0 : i32
+              %17: f64 = loop for %6 = %3 < %4 step 1 trips %18 carry %5: f64 <- %2
+              body
+                %7 = const false : bool
+                %8 = load %0[%6] : f64 [recomputed]
+                %9 = binary %8 < %2 : bool
+                %11: bool [recorded] = if %9
+                  %10 = const true : bool
+                  yield %10
+                else
+                  yield %7
+                %16: f64 = if %11
+                  yield %5
+                else
+                  %12 = binary %8 * %1 : f64 [recomputed in its branch]
+                  %13 = intrinsic Sin(%12) : f64 [recorded]
+                  %14 = binary %13 * %8 : f64
+                  %15 = binary %5 + %14 : f64
+                  yield %15
+                yield %16
+              return %17
+
+            """, Printed("Kept"));
     }
 
     [Fact]
