@@ -382,7 +382,8 @@ public class SplitFormTests
     }
 
     // Not split: a callee that writes a buffer (its Backward and the caller's snapshot stay), a callee called once
-    // outside a loop, and a callee passed a constant buffer (it has a Backward variant for that).
+    // outside a loop, a callee passed a constant buffer (it has a Backward variant for that), and a callee of a few cheap
+    // operations (running it again costs less than recording it).
     [Fact]
     public void Callees_that_cannot_or_need_not_be_split_keep_their_Backward()
     {
@@ -391,12 +392,13 @@ public class SplitFormTests
                 [Differentiable] public static double Writes(Span<double> o, double x) { o[0] = x * x; return o[0] + Math.Sin(x); }
                 [Differentiable] public static double Dot(ReadOnlySpan<double> a, ReadOnlySpan<double> b) { double s = 0; for (int i = 0; i < a.Length; i++) s += a[i] * b[i]; if (s > 100) return 100; return s; }
                 [Differentiable] public static double Once(double x) { if (x > 1) return Math.Sqrt(x); return x; }
+                [Differentiable] public static double Tiny(double x) { if (x > 1) return 2 * x; return x * x; }
 
                 [Differentiable]
                 public static double Use(ReadOnlySpan<double> w, [NoDiff] ReadOnlySpan<double> c, Span<double> scratch)
                 {
                     double s = Once(w[0]);
-                    for (int i = 0; i < 3; i++) s += Writes(scratch, w[i % w.Length] * s) + Dot(w, c);
+                    for (int i = 0; i < 3; i++) s += Writes(scratch, w[i % w.Length] * s) + Dot(w, c) + Tiny(s);
                     return s;
                 }
 
@@ -416,6 +418,7 @@ public class SplitFormTests
         Assert.Contains("WritesBackward(", use);
         Assert.Contains("OnceBackward(", use);
         Assert.Contains("DotBackwardConstantB(", use);
+        Assert.Contains("TinyBackward(", use);
         Assert.DoesNotContain("Forward(", use);
         Assert.DoesNotContain("Reverse(", use);
         double[] w = { 0.3, -0.7, 1.2 }, c = { 0.5, 1.5, -0.25 };

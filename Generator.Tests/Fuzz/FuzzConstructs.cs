@@ -36,28 +36,31 @@ internal static class FuzzConstructs
         foreach (var l in p.Main.Locals) set.Add(l.Stackalloc ? "stackalloc" : "new T[n]");
         foreach (var f in p.Fields) set.Add(f.Mutable ? "mutable static" : "static readonly");
         var noDiffBuffers = p.Main.Params.Where(x => x.Kind == ParamKind.NoDiffSpan).Select(x => x.Name).ToHashSet();
-        bool pureHelper = false;
+        bool pureHelper = false, splitHelper = false;
         foreach (var m in p.Helpers.Append(p.Main))
         {
-            var walker = new Walker(set, noDiffBuffers, m == p.Main, pureHelper);
+            var walker = new Walker(set, noDiffBuffers, m == p.Main, pureHelper, splitHelper);
             walker.Block(m.Body, 0, false);
             if (m.Result is not null) walker.Expr(m.Result);
-            if (m.Name == "H0") pureHelper = !walker.Impure;
+            if (m.Name == "H0") { pureHelper = !walker.Impure; splitHelper = walker.CallsRule; }
         }
         return set;
     }
 
     /// <param name="pureHelper">
-    /// H0 only computes (no rule call, no static field): the generator inlines a call of it in a loop. Otherwise a call of
-    /// it in a loop goes through its split forms (H0 writes no memory).
+    /// H0 only computes (no rule call, no static field): the generator inlines a call of it in a loop. When H0 calls a rule, a
+    /// call of it in a loop goes through its split forms (H0 writes no memory, and they pay: SplitForms.Worth).
     /// </param>
-    private sealed class Walker(HashSet<string> set, HashSet<string> noDiff, bool main, bool pureHelper)
+    private sealed class Walker(HashSet<string> set, HashSet<string> noDiff, bool main, bool pureHelper, bool splitHelper)
     {
         private bool _readSinceBump, _bumpedAfterRead;
         private int _loops;
 
         /// <summary>The method calls a rule or reads a static field.</summary>
         public bool Impure { get; private set; }
+
+        /// <summary>The method calls a rule (so split forms of it pay: see SplitForms.Worth).</summary>
+        public bool CallsRule { get; private set; }
 
         public void Block(Stmt[] body, int loops, bool inCondition)
         {
@@ -145,11 +148,11 @@ internal static class FuzzConstructs
                 case CallHelper c:
                     set.Add("helper scalar call");
                     if (_loops > 0 && pureHelper) set.Add("helper inlined in a loop");
-                    if (_loops > 0 && !pureHelper) set.Add("helper split in a loop"); // through H0's Forward and Reverse
+                    if (_loops > 0 && splitHelper) set.Add("helper split in a loop"); // through H0's Forward and Reverse
                     foreach (var a in c.Args) Arg(a);
                     break;
-                case CallRule { Buffer: not null } when _inLoopCondition: Impure = true; set.Add("loop condition reads buffer"); set.Add("rule WSum"); break;
-                case CallRule r: Impure = true; set.Add("rule " + r.Name); if (r.Scalar is not null) Expr(r.Scalar); break;
+                case CallRule { Buffer: not null } when _inLoopCondition: Impure = CallsRule = true; set.Add("loop condition reads buffer"); set.Add("rule WSum"); break;
+                case CallRule r: Impure = CallsRule = true; set.Add("rule " + r.Name); if (r.Scalar is not null) Expr(r.Scalar); break;
                 case ViaDouble v: set.Add("via double"); Expr(v.Operand); break;
                 case Stop s: set.Add("Grad.Stop"); Expr(s.Operand); break;
             }
