@@ -381,6 +381,70 @@ public class SplitFormTests
         }
     }
 
+    // Split forms run once per call of their caller's loop, so their own calls go through split forms too, in a loop or
+    // not: Sample is called in Total's loop; Sample calls Act once (at its top level) and Act calls Soft in a loop. Act's
+    // primal then runs once per sample; through ActBackward it ran again in every sample's reverse.
+    [Theory, InlineData(false), InlineData(true)]
+    public void A_split_callee_calls_its_own_callees_through_their_split_forms(bool analysesOff)
+    {
+        var compiled = GradientAssert.Compile(LeanAdjointTests.Header + """
+
+                [Differentiable]
+                public static double Act(double z)
+                {
+                    double s = 0;
+                    for (int j = 1; j <= 3; j++) s += Math.Log(1 + Math.Exp(z / j)) * j;
+                    return s;
+                }
+
+                [Differentiable]
+                public static double Sample(ReadOnlySpan<double> w, double x, double y)
+                {
+                    double z = w[0] * x + w[1];
+                    if (y > 0.5) return Act(z) - y * z;
+                    double e = Act(-z) + w[2] * z;
+                    return e * e;
+                }
+
+                [Differentiable]
+                public static double Total(ReadOnlySpan<double> w, [NoDiff] ReadOnlySpan<double> xs, [NoDiff] ReadOnlySpan<double> ys)
+                {
+                    double loss = Act(w[2]); // once, outside a loop: through ActBackward
+                    for (int i = 0; i < xs.Length; i++) loss += Sample(w, xs[i], ys[i]);
+                    return loss;
+                }
+
+                public static double[] Probe(double[] w, double[] xs, double[] ys)
+                {
+                    var dw = new double[w.Length];
+                    double v = TotalGradient(w, xs, ys, dw);
+                    var result = new System.Collections.Generic.List<double> { v, Total(w, xs, ys) };
+                    result.AddRange(dw);
+                    for (int i = 0; i < w.Length; i++) result.Add(Fd(() => Total(w, xs, ys), w, i));
+                    return result.ToArray();
+                }
+            }
+            """, analysesOff);
+        string generated = compiled.GeneratedText;
+        Assert.Contains("SampleReverse(", Member(generated, "void TotalBackward("));
+        Assert.Contains("ActBackward(", Member(generated, "void TotalBackward("));
+        Assert.Contains("ActForward(", Member(generated, "double SampleForward("));
+        Assert.Contains("ActReverse(", Member(generated, "void SampleReverse("));
+        Assert.DoesNotContain("ActBackward(", Member(generated, "void SampleReverse("));
+        Assert.Contains("ActBackward(", Member(generated, "void SampleBackward(")); // Sample's own Backward runs once per call
+        var random = new Random(41);
+        for (int trial = 0; trial < 6; trial++)
+        {
+            double[] w = Enumerable.Range(0, 3).Select(_ => 2 * random.NextDouble() - 1).ToArray();
+            double[] xs = Enumerable.Range(0, trial).Select(_ => 2 * random.NextDouble() - 1).ToArray();
+            double[] ys = xs.Select(_ => random.NextDouble()).ToArray();
+            var r = (double[])compiled.Assembly.GetType("T.C")!.GetMethod("Probe")!.Invoke(null, new object[] { w, xs, ys })!;
+            Assert.Equal(r[1], r[0]);
+            for (int i = 0; i < w.Length; i++)
+                Assert.True(Math.Abs(r[2 + i] - r[5 + i]) <= 1e-6 * Math.Max(1, Math.Abs(r[2 + i])), $"trial {trial}: d[{i}] = {r[2 + i]:R}, finite differences {r[5 + i]:R}");
+        }
+    }
+
     // Not split: a callee that writes a buffer (its Backward and the caller's snapshot stay), a callee called once
     // outside a loop, a callee passed a constant buffer (it has a Backward variant for that), and a callee of a few cheap
     // operations (running it again costs less than recording it).

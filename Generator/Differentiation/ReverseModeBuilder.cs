@@ -124,7 +124,7 @@ namespace Differentiable.Generator.Differentiation
             _split = split;
             _parameterValues = new HashSet<ValueId>(function.Parameters.Select(p => p.Value));
             _writesBuffers = WritesParameterBuffers(function, activity);
-            _seedMayBeZero = split is { SeedMayBeZero: true };
+            _seedMayBeZero = split is { ForSplitForms: true };
             _splitCalls = FindSplitCalls(function, activity, split);
             // Numeric literals, so rules can fold them (a constant exponent, say).
             foreach (var instruction in IrFacts.AllInstructions(function.Body))
@@ -584,7 +584,8 @@ namespace Differentiable.Generator.Differentiation
 
         /// <summary>
         /// The calls that use the callee's split forms: a callee that has them (<see cref="SplitChoice.Keys"/>), called in a
-        /// loop or by itself, on an active result, with no constant buffer argument (those call a Backward variant).
+        /// loop or by itself (or anywhere, in split forms), on an active result, with no constant buffer argument (those
+        /// call a Backward variant).
         /// The choice depends on the call alone, never on the path, so every path's reverse pops what the forward pushed.
         /// </summary>
         private static HashSet<CallInstr> FindSplitCalls(IrFunction function, ActivityResult activity, SplitChoice? split)
@@ -595,7 +596,7 @@ namespace Differentiable.Generator.Differentiation
             foreach (var call in IrFacts.AllInstructions(function.Body).OfType<CallInstr>())
             {
                 if (call.Kind != CallKind.Differentiable || call.Backward is not null || call.CalleeKey is not { } key || !split.Keys.Contains(key)) continue;
-                if (!inLoops.Contains(call) && key != split.SelfKey) continue;
+                if (!inLoops.Contains(call) && key != split.SelfKey && !split.ForSplitForms) continue;
                 if (call.Result is not { } result || !activity.IsActive(result)) continue;
                 if (ActivityVariants.Mask(call, activity, function) is not null) continue;
                 calls.Add(call);

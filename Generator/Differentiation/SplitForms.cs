@@ -7,27 +7,31 @@ namespace Differentiable.Generator.Differentiation
 {
     /// <summary>
     /// What the builder needs to choose split calls: the methods that have split forms, the method being built (a call
-    /// of itself is split wherever it is), and whether the seed may be zero (true when building the split forms
-    /// themselves: a <c>Reverse</c> cannot return early, it must pop what its <c>Forward</c> pushed).
+    /// of itself is split wherever it is), and whether the split forms themselves are being built. Then every call of a
+    /// method with split forms is split, in a loop or not (the split forms run once per call of their caller's loop or
+    /// recursion), and the seed may be zero (a <c>Reverse</c> cannot return early, it must pop what its
+    /// <c>Forward</c> pushed).
     /// </summary>
     internal sealed class SplitChoice
     {
-        public SplitChoice(IEnumerable<string> keys, string selfKey, bool seedMayBeZero)
+        public SplitChoice(IEnumerable<string> keys, string selfKey, bool forSplitForms)
         {
             Keys = new HashSet<string>(keys, System.StringComparer.Ordinal);
             SelfKey = selfKey;
-            SeedMayBeZero = seedMayBeZero;
+            ForSplitForms = forSplitForms;
         }
 
         public HashSet<string> Keys { get; }
 
         public string SelfKey { get; }
 
-        public bool SeedMayBeZero { get; }
+        public bool ForSplitForms { get; }
     }
 
     /// <summary>What one method brings to the choice of split forms: whether it can have them, and which callees it wants them of.</summary>
-    internal sealed record SplitFacts(string Key, bool Eligible, EquatableArray<string> Wanted);
+    /// <param name="Wanted">The callees it calls in a loop, and itself if it calls itself.</param>
+    /// <param name="Calls">Every callee in this compilation it calls (its own split forms call them through theirs).</param>
+    internal sealed record SplitFacts(string Key, bool Eligible, EquatableArray<string> Wanted, EquatableArray<string> Calls);
 
     /// <summary>
     /// Split forms: <c>{M}Forward</c> runs the forward sweep of <c>{M}Backward</c> and leaves what its reverse needs on
@@ -48,14 +52,31 @@ namespace Differentiable.Generator.Differentiation
         public static readonly IrType[] StackTypes = { IrType.F64, IrType.F32, IrType.I32, IrType.I64, IrType.Bool };
 
         public static SplitFacts Facts(MethodModel model) =>
-            new SplitFacts(model.HintName, Eligible(model.Function) && Worth(model.Function), Wanted(model.HintName, model.Function));
+            new SplitFacts(model.HintName, Eligible(model.Function) && Worth(model.Function), Wanted(model.HintName, model.Function),
+                IrFacts.AllInstructions(model.Function.Body).OfType<CallInstr>()
+                    .Where(c => c.Kind == CallKind.Differentiable && c.Backward is null && c.CalleeKey is not null)
+                    .Select(c => c.CalleeKey!).Distinct().OrderBy(k => k, System.StringComparer.Ordinal).ToEquatableArray());
 
-        /// <summary>The keys of the methods that get split forms: eligible ones some method wants.</summary>
+        /// <summary>
+        /// The keys of the methods that get split forms: eligible ones (that pay) some method wants, and, since split forms
+        /// run once per call of their caller's loop or recursion, the eligible ones those call, to a fixpoint.
+        /// </summary>
         public static EquatableArray<string> Keys(IEnumerable<SplitFacts> all)
         {
             var list = all.ToList();
+            var byKey = new Dictionary<string, SplitFacts>(System.StringComparer.Ordinal);
+            foreach (var facts in list) byKey[facts.Key] = facts;
             var wanted = new HashSet<string>(list.SelectMany(f => f.Wanted));
-            return list.Where(f => f.Eligible && wanted.Contains(f.Key)).Select(f => f.Key).Distinct().OrderBy(k => k, System.StringComparer.Ordinal).ToEquatableArray();
+            var keys = new HashSet<string>(list.Where(f => f.Eligible && wanted.Contains(f.Key)).Select(f => f.Key), System.StringComparer.Ordinal);
+            var work = new Stack<string>(keys);
+            while (work.Count > 0)
+            {
+                foreach (var callee in byKey[work.Pop()].Calls)
+                {
+                    if (byKey.TryGetValue(callee, out var facts) && facts.Eligible && keys.Add(callee)) work.Push(callee);
+                }
+            }
+            return keys.OrderBy(k => k, System.StringComparer.Ordinal).ToEquatableArray();
         }
 
         /// <summary>Whether a method can have split forms (see the class remarks).</summary>

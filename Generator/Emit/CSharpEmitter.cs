@@ -20,7 +20,7 @@ namespace Differentiable.Generator.Emit
         {
             var function = model.Function;
             var activity = ActivityAnalysis.Run(function, model.AnalysesEnabled);
-            var choice = splitKeys.Count > 0 ? new SplitChoice(splitKeys, model.HintName, seedMayBeZero: false) : null;
+            var choice = splitKeys.Count > 0 ? new SplitChoice(splitKeys, model.HintName, forSplitForms: false) : null;
             var body = ReverseModeBuilder.Build(function, activity, choice);
 
             var writer = new SourceWriter();
@@ -39,8 +39,9 @@ namespace Differentiable.Generator.Emit
 
             if (splitKeys.Contains(model.HintName))
             {
-                // Built again with the seed possibly zero: Reverse must pop what Forward pushed, so it cannot return early.
-                var split = ReverseModeBuilder.Build(function, activity, new SplitChoice(splitKeys, model.HintName, seedMayBeZero: true));
+                // Built again with the seed possibly zero (Reverse must pop what Forward pushed, so it cannot return early),
+                // and with every call of a method with split forms split, in a loop or not.
+                var split = ReverseModeBuilder.Build(function, activity, new SplitChoice(splitKeys, model.HintName, forSplitForms: true));
                 writer.Line();
                 new MethodBodyWriter(function, split, BodyForm.Forward).Write(writer, "internal");
                 writer.Line();
