@@ -406,4 +406,55 @@ public class FuzzRegressionTests
         Assert.Equal(0.2724086311750154, probe[2]);
         Assert.Equal(-0.6670118730594459, probe[3]);
     }
+
+    // Fuzz seed 3000317 (generated code that did not compile, CS0117): M passes a constant buffer to H0, so it calls H0's
+    // variant with that buffer constant; the variant passes it on to H2, constant there too, and so calls H2's variant,
+    // which nothing had asked for: variants were requested only by the methods' own calls. Now the requests are closed
+    // over what the variants ask for in turn.
+    [Theory, InlineData(false), InlineData(true)]
+    public void A_variant_asks_its_callees_for_variants_in_turn(bool analysesOff)
+    {
+        var compiled = GradientAssert.Compile(LeanAdjointTests.Header + """
+
+                [Differentiable] public static double H2(double p, ReadOnlySpan<double> h) => p * p * h[0] + Math.Sin(p);
+                [Differentiable] public static double H0(double p, ReadOnlySpan<double> h) { double s = H2(p, h); return s * h[1]; }
+                [Differentiable]
+                public static double M(ReadOnlySpan<double> w, double x)
+                {
+                    Span<double> b = stackalloc double[2];
+                    b[0] = 1.5;
+                    b[1] = -0.5;
+                    return H0(x, b) + H0(x * 0.5, w);
+                }
+
+                public static double[] Probe(double[] w, double x)
+                {
+                    var dw = new double[w.Length];
+                    double v = MGradient(w, x, dw, out double dx);
+                    var result = new System.Collections.Generic.List<double> { v, M(w, x), dx };
+                    result.AddRange(dw);
+                    var p = new[] { x };
+                    result.Add(Fd(() => M(w, p[0]), p, 0));
+                    for (int i = 0; i < w.Length; i++) result.Add(Fd(() => M(w, x), w, i));
+                    return result.ToArray();
+                }
+            }
+            """, analysesOff);
+        if (!analysesOff) Assert.Contains("H2BackwardConstantH(", compiled.GeneratedText); // with the analyses off, b is active too
+        foreach (var (w, x) in new[] { (new[] { 0.7, -1.3 }, 0.4), (new[] { -0.2, 2.1 }, -1.7) })
+        {
+            var r = (double[])compiled.Assembly.GetType("T.C")!.GetMethod("Probe")!.Invoke(null, new object[] { w, x })!;
+            Assert.Equal(r[1], r[0]);
+            // By hand: M = (x² 1.5 + sin x)(−0.5) + ((x/2)² w0 + sin(x/2)) w1.
+            double y = 0.5 * x;
+            double dx = -0.5 * (3 * x + Math.Cos(x)) + 0.5 * (2 * y * w[0] + Math.Cos(y)) * w[1];
+            double dw0 = y * y * w[1], dw1 = y * y * w[0] + Math.Sin(y);
+            double[] expected = { dx, dw0, dw1 };
+            for (int i = 0; i < 3; i++)
+            {
+                Assert.True(Math.Abs(r[2 + i] - expected[i]) <= 1e-12 * Math.Max(1, Math.Abs(expected[i])), $"d[{i}] = {r[2 + i]:R}, by hand {expected[i]:R}");
+                Assert.True(Math.Abs(r[2 + i] - r[5 + i]) <= 1e-6 * Math.Max(1, Math.Abs(expected[i])), $"d[{i}] = {r[2 + i]:R}, finite differences {r[5 + i]:R}");
+            }
+        }
+    }
 }

@@ -37,11 +37,13 @@ namespace Differentiable.Generator
                 .Select(static (pair, _) => pair.Left with { AnalysesEnabled = pair.Right })
                 .WithTrackingName(StepNames.Model);
 
-            // Activity variants: what every method asks of the callees it passes constant buffers to.
+            // Activity variants: what every method asks of the callees it passes constant buffers to, and what those
+            // variants ask of theirs in turn.
             var variants = models
                 .Select(static (model, _) => ActivityVariants.Requests(model))
                 .Collect()
-                .Select(static (all, _) => all.SelectMany(r => r).Distinct().OrderBy(r => r.CalleeKey).ThenBy(r => r.Mask).ToEquatableArray())
+                .Combine(models.Collect())
+                .Select(static (pair, _) => ActivityVariants.Close(pair.Left.SelectMany(r => r), pair.Right))
                 .WithTrackingName(StepNames.Variants);
 
             // Split forms: the methods that get {M}Forward and {M}Reverse (eligible ones that some method calls in a loop or recursively).

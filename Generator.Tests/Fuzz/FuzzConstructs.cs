@@ -59,7 +59,7 @@ internal static class FuzzConstructs
         /// <summary>The method calls a rule or reads a static field.</summary>
         public bool Impure { get; private set; }
 
-        /// <summary>The method calls a rule (so split forms of it pay: see SplitForms.Worth).</summary>
+        /// <summary>The method calls a rule or a helper (so split forms of it pay: see SplitForms.Worth).</summary>
         public bool CallsRule { get; private set; }
 
         public void Block(Stmt[] body, int loops, bool inCondition)
@@ -145,6 +145,12 @@ internal static class FuzzConstructs
                 case Fn f: set.Add("fn " + f.Name); foreach (var a in f.Args) Expr(a); break;
                 case Cond c: set.Add("?:"); Bool(c.Test, false); Expr(c.IfTrue); Expr(c.IfFalse); break;
                 case FieldRef: Impure = true; break;
+                case CallHelper c when !main:
+                    // H0 calling H2: H0 is no longer a leaf (not inlined), and its split forms pay.
+                    set.Add("helper calls a helper");
+                    Impure = CallsRule = true;
+                    foreach (var a in c.Args) Arg(a);
+                    break;
                 case CallHelper c:
                     set.Add("helper scalar call");
                     if (_loops > 0 && pureHelper) set.Add("helper inlined in a loop");

@@ -21,6 +21,9 @@ internal sealed class FuzzGenerator
     private Field[] _fields = Array.Empty<Field>();
     private Method[] _helpers = Array.Empty<Method>();
     private bool _inHelper;
+
+    // The scalar helper the helper being written may call (H0 may call H2), or null.
+    private string? _nestedHelper;
     private bool _isFloat;
 
     private FuzzGenerator(long seed) => _r = new Random(unchecked((int)(seed ^ (seed >> 32))));
@@ -54,7 +57,18 @@ internal sealed class FuzzGenerator
         _fields = fields.ToArray();
 
         var helpers = new List<Method>();
-        if (Chance(0.35)) helpers.Add(ScalarHelper("H0"));
+        if (Chance(0.35))
+        {
+            // Sometimes H0 has a scalar helper of its own, H2, which it may call (split forms calling split forms,
+            // a helper inlined into a helper).
+            if (Chance(0.4))
+            {
+                helpers.Add(ScalarHelper("H2"));
+                _nestedHelper = "H2";
+            }
+            helpers.Add(ScalarHelper("H0"));
+            _nestedHelper = null;
+        }
         if (Chance(0.3)) helpers.Add(VoidHelper("H1"));
         _helpers = helpers.ToArray();
 
@@ -273,6 +287,8 @@ internal sealed class FuzzGenerator
         if (k < 77) return new Cond(Bool(scope, 1), Expr(scope, depth - 1), Expr(scope, depth - 1));
         if (k < 84 && !_inHelper && _helpers.Any(h => h.ReturnsValue))
             return new CallHelper("H0", new[] { new Arg(Expr(scope, depth - 1), null), new Arg(null, Pick(_readable)) });
+        if (k < 84 && _inHelper && _nestedHelper is not null)
+            return new CallHelper(_nestedHelper, new[] { new Arg(Expr(scope, depth - 1), null), new Arg(null, Pick(_readable)) });
         if (k < 90 && !_pure) return Chance(0.5) ? new CallRule("Soft", Expr(scope, depth - 1), null) : new CallRule("WSum", null, Pick(_readable));
         if (k < 95 && _isFloat) return new ViaDouble(Expr(scope, depth - 1));
         if (k < 97) return new Stop(Expr(scope, depth - 1));

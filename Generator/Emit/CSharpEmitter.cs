@@ -51,9 +51,8 @@ namespace Differentiable.Generator.Emit
             foreach (var mask in variantMasks)
             {
                 // The same method with the masked buffers constant: no adjoint for them, none of their work.
-                var parameters = function.Parameters.Select((p, k) => k < mask.Length && mask[k] == '1' ? p with { Active = false } : p).ToEquatableArray();
-                if (parameters.Equals(function.Parameters)) continue;
-                var variant = function with { Parameters = parameters };
+                var variant = ActivityVariants.Apply(function, mask);
+                if (ReferenceEquals(variant, function)) continue;
                 var variantBody = ReverseModeBuilder.Build(variant, ActivityAnalysis.Run(variant, model.AnalysesEnabled), choice);
                 string name = Naming.Variant(function.Name, function.Parameters.Select(p => p.Name).ToList(), mask);
                 writer.Line();
