@@ -13,7 +13,7 @@ internal static class FuzzConstructs
         "for counted", "for backwards", "for step 2", "for with condition", "while", "while with condition", "do/while", "foreach",
         "nested loop", "break", "continue", "return in loop", "early return", "condition reads buffer", "loop condition reads buffer",
         "if", "if/else", "?:", "&&", "||", "!", "store =", "store +=", "store *=", "assign *=",
-        "helper scalar call", "helper inlined in a loop", "helper split in a loop", "helper void call", "helper buffer argument [NoDiff]", "same buffer twice", "rule Soft", "rule WSum",
+        "helper scalar call", "helper inlined in a loop", "helper split in a loop", "helper calls a helper", "helper void call", "helper buffer argument [NoDiff]", "same buffer twice", "rule Soft", "rule WSum",
         "CopyTo", "Fill", "Clear", "Grad.Stop", "via double", "counter as value", "index ^1", "index mirror", "index next",
     };
 
