@@ -91,7 +91,7 @@ namespace Differentiable.Generator
         private static EquatableArray<string> VariantsOf(MethodModel model, EquatableArray<Differentiation.VariantRequest> requests) =>
             requests.Where(r => r.CalleeKey == model.HintName).Select(r => r.Mask).ToEquatableArray();
 
-        private static GeneratedSource Emit(MethodModel model, EquatableArray<string> variants, EquatableArray<string> splits, CancellationToken cancellationToken)
+        private static GeneratedSource Emit(MethodModel model, EquatableArray<string> variants, EquatableArray<Differentiation.SplitKey> splits, CancellationToken cancellationToken)
         {
             try
             {

@@ -14,14 +14,19 @@ namespace Differentiable.Generator.Differentiation
     /// </summary>
     internal sealed class SplitChoice
     {
-        public SplitChoice(IEnumerable<string> keys, string selfKey, bool forSplitForms)
+        public SplitChoice(IEnumerable<SplitKey> keys, string selfKey, bool forSplitForms)
         {
-            Keys = new HashSet<string>(keys, System.StringComparer.Ordinal);
+            StackMasks = new Dictionary<string, int>(System.StringComparer.Ordinal);
+            foreach (var key in keys) StackMasks[key.Key] = key.StackMask;
+            Keys = new HashSet<string>(StackMasks.Keys, System.StringComparer.Ordinal);
             SelfKey = selfKey;
             ForSplitForms = forSplitForms;
         }
 
         public HashSet<string> Keys { get; }
+
+        /// <summary>By key, the stacks its split forms take (<see cref="SplitKey.StackMask"/>).</summary>
+        public Dictionary<string, int> StackMasks { get; }
 
         public string SelfKey { get; }
 
@@ -31,7 +36,14 @@ namespace Differentiable.Generator.Differentiation
     /// <summary>What one method brings to the choice of split forms: whether it can have them, and which callees it wants them of.</summary>
     /// <param name="Wanted">The callees it calls in a loop, and itself if it calls itself.</param>
     /// <param name="Calls">Every callee in this compilation it calls (its own split forms call them through theirs).</param>
-    internal sealed record SplitFacts(string Key, bool Eligible, EquatableArray<string> Wanted, EquatableArray<string> Calls);
+    /// <param name="StackMask">The stacks its own values need (bit k for <see cref="SplitForms.StackTypes"/>[k]), and the flags'.</param>
+    internal sealed record SplitFacts(string Key, bool Eligible, EquatableArray<string> Wanted, EquatableArray<string> Calls, int StackMask);
+
+    /// <summary>
+    /// A method with split forms, and the stacks they take (bit k for <see cref="SplitForms.StackTypes"/>[k]): the types
+    /// of its own values (what it can push), the flags (the way out it took), and the stacks of the split forms it calls.
+    /// </summary>
+    internal sealed record SplitKey(string Key, int StackMask);
 
     /// <summary>
     /// Split forms: <c>{M}Forward</c> runs the forward sweep of <c>{M}Backward</c> and leaves what its reverse needs on
@@ -55,13 +67,35 @@ namespace Differentiable.Generator.Differentiation
             new SplitFacts(model.HintName, Eligible(model.Function) && Worth(model.Function), Wanted(model.HintName, model.Function),
                 IrFacts.AllInstructions(model.Function.Body).OfType<CallInstr>()
                     .Where(c => c.Kind == CallKind.Differentiable && c.Backward is null && c.CalleeKey is not null)
-                    .Select(c => c.CalleeKey!).Distinct().OrderBy(k => k, System.StringComparer.Ordinal).ToEquatableArray());
+                    .Select(c => c.CalleeKey!).Distinct().OrderBy(k => k, System.StringComparer.Ordinal).ToEquatableArray(),
+                OwnStackMask(model.Function));
+
+        /// <summary>The stacks a method's own values need: each type one of its values has, and the flags.</summary>
+        private static int OwnStackMask(IrFunction function)
+        {
+            int mask = 1 << System.Array.IndexOf(StackTypes, IrType.Bool);
+            for (int v = 0; v < function.Values.Count; v++)
+            {
+                int k = System.Array.IndexOf(StackTypes, function.TypeOf(new ValueId(v)));
+                if (k >= 0) mask |= 1 << k;
+            }
+            return mask;
+        }
+
+        /// <summary>The stack types of a mask, in parameter order.</summary>
+        public static IEnumerable<IrType> TypesOf(int mask)
+        {
+            for (int k = 0; k < StackTypes.Length; k++)
+            {
+                if ((mask & (1 << k)) != 0) yield return StackTypes[k];
+            }
+        }
 
         /// <summary>
         /// The keys of the methods that get split forms: eligible ones (that pay) some method wants, and, since split forms
         /// run once per call of their caller's loop or recursion, the eligible ones those call, to a fixpoint.
         /// </summary>
-        public static EquatableArray<string> Keys(IEnumerable<SplitFacts> all)
+        public static EquatableArray<SplitKey> Keys(IEnumerable<SplitFacts> all)
         {
             var list = all.ToList();
             var byKey = new Dictionary<string, SplitFacts>(System.StringComparer.Ordinal);
@@ -76,7 +110,23 @@ namespace Differentiable.Generator.Differentiation
                     if (byKey.TryGetValue(callee, out var facts) && facts.Eligible && keys.Add(callee)) work.Push(callee);
                 }
             }
-            return keys.OrderBy(k => k, System.StringComparer.Ordinal).ToEquatableArray();
+            // The stacks: a method's own, and those of every split form it may call (to a fixpoint: calls can cycle).
+            var masks = keys.ToDictionary(k => k, k => byKey[k].StackMask, System.StringComparer.Ordinal);
+            bool changed = true;
+            while (changed)
+            {
+                changed = false;
+                foreach (var key in keys)
+                {
+                    int mask = masks[key];
+                    foreach (var callee in byKey[key].Calls)
+                    {
+                        if (masks.TryGetValue(callee, out int calleeMask)) mask |= calleeMask;
+                    }
+                    if (mask != masks[key]) { masks[key] = mask; changed = true; }
+                }
+            }
+            return keys.OrderBy(k => k, System.StringComparer.Ordinal).Select(k => new SplitKey(k, masks[k])).ToEquatableArray();
         }
 
         /// <summary>Whether a method can have split forms (see the class remarks).</summary>

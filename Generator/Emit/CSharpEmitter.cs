@@ -10,13 +10,13 @@ namespace Differentiable.Generator.Emit
     /// <summary>Writes the generated file of one method: its <c>Gradient</c> (for scalar results) and <c>Backward</c>.</summary>
     internal static class CSharpEmitter
     {
-        public static string Emit(MethodModel model) => Emit(model, EquatableArray<string>.Empty, EquatableArray<string>.Empty);
+        public static string Emit(MethodModel model) => Emit(model, EquatableArray<string>.Empty, EquatableArray<SplitKey>.Empty);
 
         /// <summary>
         /// Also writes the activity variants other methods asked for (<paramref name="variantMasks"/>), and the split forms
         /// when this method is one of <paramref name="splitKeys"/> (whose split forms calls in loops and recursions use).
         /// </summary>
-        public static string Emit(MethodModel model, EquatableArray<string> variantMasks, EquatableArray<string> splitKeys)
+        public static string Emit(MethodModel model, EquatableArray<string> variantMasks, EquatableArray<SplitKey> splitKeys)
         {
             var function = model.Function;
             var activity = ActivityAnalysis.Run(function, model.AnalysesEnabled);
@@ -32,20 +32,21 @@ namespace Differentiable.Generator.Emit
 
             if (function.ReturnType is not null)
             {
-                new MethodBodyWriter(function, body, gradientMode: true).Write(writer, model.Accessibility);
+                new MethodBodyWriter(function, body, BodyForm.Gradient, split: choice).Write(writer, model.Accessibility);
                 writer.Line();
             }
-            new MethodBodyWriter(function, body, gradientMode: false).Write(writer, model.Accessibility);
+            new MethodBodyWriter(function, body, BodyForm.Backward, split: choice).Write(writer, model.Accessibility);
 
-            if (splitKeys.Contains(model.HintName))
+            if (choice is not null && choice.Keys.Contains(model.HintName))
             {
                 // Built again with the seed possibly zero (Reverse must pop what Forward pushed, so it cannot return early),
                 // and with every call of a method with split forms split, in a loop or not.
-                var split = ReverseModeBuilder.Build(function, activity, new SplitChoice(splitKeys, model.HintName, forSplitForms: true));
+                var forSplit = new SplitChoice(splitKeys, model.HintName, forSplitForms: true);
+                var split = ReverseModeBuilder.Build(function, activity, forSplit);
                 writer.Line();
-                new MethodBodyWriter(function, split, BodyForm.Forward).Write(writer, "internal");
+                new MethodBodyWriter(function, split, BodyForm.Forward, split: forSplit).Write(writer, "internal");
                 writer.Line();
-                new MethodBodyWriter(function, split, BodyForm.Reverse).Write(writer, "internal");
+                new MethodBodyWriter(function, split, BodyForm.Reverse, split: forSplit).Write(writer, "internal");
             }
 
             foreach (var mask in variantMasks)
@@ -56,7 +57,7 @@ namespace Differentiable.Generator.Emit
                 var variantBody = ReverseModeBuilder.Build(variant, ActivityAnalysis.Run(variant, model.AnalysesEnabled), choice);
                 string name = Naming.Variant(function.Name, function.Parameters.Select(p => p.Name).ToList(), mask);
                 writer.Line();
-                new MethodBodyWriter(variant, variantBody, gradientMode: false, variantName: name).Write(writer, "internal");
+                new MethodBodyWriter(variant, variantBody, BodyForm.Backward, variantName: name, split: choice).Write(writer, "internal");
             }
 
             foreach (var _ in model.ContainingTypes) writer.Close();

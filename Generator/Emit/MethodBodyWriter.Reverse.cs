@@ -423,7 +423,7 @@ namespace Differentiable.Generator.Emit
                     parts.Add("ref " + unused);
                 }
             }
-            if (statement.Split) parts.Add(StackArguments());
+            if (statement.Split) parts.Add(StackArguments(call));
             string line = method + "(" + string.Join(", ", parts) + ");";
             if (scratch.Count == 0)
             {

@@ -59,8 +59,9 @@ namespace Differentiable.Generator.Emit
         {
         }
 
-        public MethodBodyWriter(IrFunction function, ReverseProgram program, BodyForm form, string? variantName = null)
+        public MethodBodyWriter(IrFunction function, ReverseProgram program, BodyForm form, string? variantName = null, SplitChoice? split = null)
         {
+            _split = split;
             _variantName = variantName;
             _function = function;
             _program = program;
@@ -68,10 +69,15 @@ namespace Differentiable.Generator.Emit
             _form = form;
             _gradientMode = form == BodyForm.Gradient;
             _names = new NameAllocator(function);
-            // Split forms take every stack, and so does a method that calls them: a callee's Forward pushes on them all.
-            if (form is BodyForm.Forward or BodyForm.Reverse || program.SplitCalls.Count > 0)
+            // Split forms take the stacks of their key (their own values' and their split callees'); a method that calls
+            // split forms has the stacks they take.
+            if (form is BodyForm.Forward or BodyForm.Reverse)
             {
-                foreach (var type in SplitForms.StackTypes) StackFor(type);
+                foreach (var type in SplitForms.TypesOf(OwnMask())) StackFor(type);
+            }
+            foreach (var call in program.SplitCalls.OrderBy(c => c.Method, System.StringComparer.Ordinal))
+            {
+                foreach (var type in SplitForms.TypesOf(MaskOf(call))) StackFor(type);
             }
             _parameters = new HashSet<ValueId>(function.Parameters.Select(p => p.Value));
             foreach (var parameter in function.Parameters) _parameterOf[parameter.Value] = parameter;
@@ -494,10 +500,18 @@ namespace Differentiable.Generator.Emit
 
         // ---- split forms ----
 
-        private IEnumerable<string> StackParameters() =>
-            SplitForms.StackTypes.Select(t => "global::Differentiable.ValueStack<" + t.Keyword() + "> " + StackFor(t));
+        private readonly SplitChoice? _split;
 
-        private string StackArguments() => string.Join(", ", SplitForms.StackTypes.Select(StackFor));
+        private int OwnMask() => _split is not null && _split.StackMasks.TryGetValue(_split.SelfKey, out int mask) ? mask
+            : throw new System.InvalidOperationException("Split forms of a method without a split key");
+
+        private int MaskOf(CallInstr call) => _split is not null && call.CalleeKey is { } key && _split.StackMasks.TryGetValue(key, out int mask) ? mask
+            : throw new System.InvalidOperationException("A split call of a callee without a split key: " + call.Method);
+
+        private IEnumerable<string> StackParameters() =>
+            SplitForms.TypesOf(OwnMask()).Select(t => "global::Differentiable.ValueStack<" + t.Keyword() + "> " + StackFor(t));
+
+        private string StackArguments(CallInstr call) => string.Join(", ", SplitForms.TypesOf(MaskOf(call)).Select(StackFor));
 
         /// <summary>
         /// The values a path's reverse reads from its forward sweep outside loops (what loops record, they push and pop
@@ -732,7 +746,7 @@ namespace Differentiable.Generator.Emit
             ConvertInstr c => "(" + _function.TypeOf(c.Result).Keyword() + ")" + Operand(c.Operand),
             IntrinsicInstr i => i.Spelling + "(" + Arguments(i.Args) + ")",
             StopInstr s => "global::Differentiable.Grad.Stop(" + Operand(s.Operand) + ")",
-            CallInstr c when _program.SplitCalls.Contains(c) => Naming.SplitForward(c.Method) + "(" + Arguments(c.Args) + ", " + StackArguments() + ")",
+            CallInstr c when _program.SplitCalls.Contains(c) => Naming.SplitForward(c.Method) + "(" + Arguments(c.Args) + ", " + StackArguments(c) + ")",
             CallInstr c => c.Method + "(" + Arguments(c.Args) + ")",
             LengthInstr l => Operand(l.Buffer) + ".Length",
             LoadInstr l => Operand(l.Buffer) + "[" + Operand(l.Index) + "]",
