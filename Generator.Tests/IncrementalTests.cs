@@ -57,6 +57,12 @@ public class IncrementalTests
         Assert.All(Reasons(driver, StepNames.Model), r => Assert.True(r is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, r.ToString()));
         Assert.All(Reasons(driver, StepNames.Emit), r => Assert.Equal(IncrementalStepRunReason.Cached, r));
         Assert.NotEmpty(Reasons(driver, StepNames.Emit));
+        // The collected steps (variants, split forms) come out equal, so nothing downstream runs again.
+        foreach (var step in new[] { StepNames.Variants, StepNames.Splits })
+        {
+            Assert.NotEmpty(Reasons(driver, step));
+            Assert.All(Reasons(driver, step), r => Assert.True(r is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, step + ": " + r));
+        }
     }
 
     private const string WithRule = """
