@@ -31,7 +31,7 @@ namespace Differentiable.Benchmarks
         /// <summary>Peak recorded bytes and kept capacity of one element type's stacks after one call.</summary>
         public readonly record struct Usage(int Stacks, long PeakBytes, long CapacityBytes);
 
-        /// <summary>Prints the table for gmm (d ∈ {2, 10, 20}, k ∈ {5, 25}, n = 1000) and lstm (layers ∈ {2, 4}, length ∈ {1024, 4096}, b = 7).</summary>
+        /// <summary>Prints the table for gmm (d ∈ {2, 10, 20}, k ∈ {5, 25}, n = 1000), lstm (layers ∈ {2, 4}, length ∈ {1024, 4096}, b = 7) and det (ℓ ∈ {5, …, 9}).</summary>
         public static void Run(TextWriter output)
         {
             output.WriteLine("Recorded per generated gradient call on the ValueStack<T> pool (peak = highest slot written, summed over stacks; capacity = arrays kept by the pool),");
@@ -58,6 +58,16 @@ namespace Differentiable.Benchmarks
                     Write(output, $"lstm layers={layers} length={length} b={b}", () => input.Jacobian(gradient),
                         8 * LstmHand.ScratchDoubles(layers, length, b));
                 }
+            }
+            // det: the recursive cofactor expansion (no hand-written C# gradient; manual C++'s records nothing either).
+            // Through split forms the recursion records its whole call tree: about ℓ + 1 times more per step of ℓ.
+            foreach (int ell in new[] { 5, 6, 7, 8, 9 })
+            {
+                var random = new Random(31337);
+                double[] a = new double[ell * ell];
+                for (int i = 0; i < a.Length; i++) a[i] = 2 * random.NextDouble() - 1;
+                double[] g = new double[a.Length];
+                Write(output, $"det ell={ell}", () => Det.DeterminantGradient(a, ell, g), 0);
             }
         }
 
