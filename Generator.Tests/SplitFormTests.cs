@@ -127,7 +127,10 @@ public class SplitFormTests
         string minorBackward = Member(compiled.GeneratedText, "void MinorBackward(");
         Assert.Contains("MinorForward(a, n, ", minorBackward);
         Assert.Contains("MinorReverse(a, n, ", minorBackward);
-        Assert.DoesNotContain("C.Minor(", minorBackward); // no call of the primal (the comments name it)
+        // The primal is called only past the stacks' limit (then the reverse calls MinorBackward): bounded memory.
+        Assert.Contains(" < 16777216;", minorBackward);
+        Assert.Contains("? global::T.C.MinorForward(a, n, ", minorBackward);
+        Assert.Contains(": global::T.C.Minor(a, n, ", minorBackward);
         string minorReverse = Member(compiled.GeneratedText, "void MinorReverse(");
         Assert.Contains("MinorReverse(a, n, ", minorReverse);
         Assert.DoesNotContain("MinorForward(", minorReverse); // the reverse runs no primal
@@ -430,7 +433,10 @@ public class SplitFormTests
         Assert.Contains("ActBackward(", Member(generated, "void TotalBackward("));
         Assert.Contains("ActForward(", Member(generated, "double SampleForward("));
         Assert.Contains("ActReverse(", Member(generated, "void SampleReverse("));
-        Assert.DoesNotContain("ActBackward(", Member(generated, "void SampleReverse("));
+        string sampleReverse = Member(generated, "void SampleReverse(");
+        // ActBackward only as the fallback past the stacks' limit: one per ActReverse (Sample calls Act on two paths).
+        Assert.Equal(2, sampleReverse.Split("ActReverse(").Length - 1);
+        Assert.Equal(2, sampleReverse.Split("ActBackward(").Length - 1);
         Assert.Contains("ActBackward(", Member(generated, "void SampleBackward(")); // Sample's own Backward runs once per call
         var random = new Random(41);
         for (int trial = 0; trial < 6; trial++)
@@ -442,6 +448,48 @@ public class SplitFormTests
             Assert.Equal(r[1], r[0]);
             for (int i = 0; i < w.Length; i++)
                 Assert.True(Math.Abs(r[2 + i] - r[5 + i]) <= 1e-6 * Math.Max(1, Math.Abs(r[2 + i])), $"trial {trial}: d[{i}] = {r[2 + i]:R}, finite differences {r[5 + i]:R}");
+        }
+    }
+
+    // Past 2^24 values on the stacks, a split call runs the primal and its reverse calls Backward, so a deep recursion's
+    // memory stays bounded: Deep records one Sin per element and level (20,000 × 1,000 = 2e7 values), so its deepest
+    // levels take the Backward path. Checked against the gradient by hand: D_k = Σ_i sin((k+1) w_i) w_i + D_{k-1} / 2.
+    [Fact]
+    public void Past_the_stacks_limit_a_split_recursion_falls_back_to_Backward_with_the_same_gradient()
+    {
+        var compiled = GradientAssert.Compile(LeanAdjointTests.Header + """
+
+                [Differentiable]
+                public static double Deep(ReadOnlySpan<double> w, int k)
+                {
+                    double s = 0;
+                    for (int i = 0; i < w.Length; i++) s += Math.Sin((k + 1) * w[i]) * w[i];
+                    if (k == 0) return s;
+                    return s + 0.5 * Deep(w, k - 1);
+                }
+
+                public static double[] Probe(double[] w, int k)
+                {
+                    var dw = new double[w.Length];
+                    double v = DeepGradient(w, k, dw);
+                    var result = new System.Collections.Generic.List<double> { v, Deep(w, k) };
+                    result.AddRange(dw);
+                    return result.ToArray();
+                }
+            }
+            """);
+        Assert.Contains("DeepBackward(", Member(compiled.GeneratedText, "void DeepReverse("));
+        int n = 20_000, depth = 1_000;
+        double[] w = Enumerable.Range(0, n).Select(i => Math.Sin(0.37 * i) * 0.8).ToArray();
+        var r = (double[])compiled.Assembly.GetType("T.C")!.GetMethod("Probe")!.Invoke(null, new object[] { w, depth })!;
+        Assert.Equal(r[1], r[0]);
+        foreach (int i in new[] { 0, 1, 7, 4_999, 12_345, n - 1 })
+        {
+            // d/dw_i of Σ_k 2^-(K-k) Σ_i sin((k+1) w_i) w_i.
+            double expected = 0, weight = 1;
+            for (int k = depth; k >= 0; k--, weight *= 0.5)
+                expected += weight * (Math.Sin((k + 1) * w[i]) + (k + 1) * w[i] * Math.Cos((k + 1) * w[i]));
+            Assert.True(Math.Abs(r[2 + i] - expected) <= 1e-9 * Math.Max(1, Math.Abs(expected)), $"d[{i}] = {r[2 + i]:R}, by hand {expected:R}");
         }
     }
 

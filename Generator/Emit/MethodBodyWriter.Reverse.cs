@@ -423,7 +423,19 @@ namespace Differentiable.Generator.Emit
                     parts.Add("ref " + unused);
                 }
             }
-            if (statement.Split) parts.Add(StackArguments(call));
+            if (statement.Split)
+            {
+                // The forward pushed whether it called the split Forward or, past the limit, the primal.
+                string backward = Naming.Backward(call.Method) + "(" + string.Join(", ", parts) + ");";
+                parts.Add(StackArguments(call));
+                writer.Open("if (" + StackFor(IrType.Bool) + ".Pop())");
+                writer.Line(method + "(" + string.Join(", ", parts) + ");");
+                writer.Close();
+                writer.Open("else");
+                writer.Line(backward);
+                writer.Close();
+                return;
+            }
             string line = method + "(" + string.Join(", ", parts) + ");";
             if (scratch.Count == 0)
             {

@@ -514,6 +514,16 @@ namespace Differentiable.Generator.Emit
         private string StackArguments(CallInstr call) => string.Join(", ", SplitForms.TypesOf(MaskOf(call)).Select(StackFor));
 
         /// <summary>
+        /// How many values the stacks may hold before a split call runs the primal (and, in the reverse, Backward) instead:
+        /// 2²⁴, 128 MiB of doubles. det's gradient reaches it near ℓ = 10.
+        /// </summary>
+        private const string SplitLimit = "16777216";
+
+        /// <summary>The values on the stacks a split call's callee takes: <c>(long)savedDoubles.Count + savedInts.Count + ...</c>.</summary>
+        private string StackTotal(CallInstr call) =>
+            "(long)" + string.Join(" + ", SplitForms.TypesOf(MaskOf(call)).Select(t => StackFor(t) + ".Count"));
+
+        /// <summary>
         /// The values a path's reverse reads from its forward sweep outside loops (what loops record, they push and pop
         /// themselves), in push order: Forward pushes them when the path returns, Reverse pops them last first.
         /// Parameters are passed to both, and literals are printed in place.
@@ -640,7 +650,20 @@ namespace Differentiable.Generator.Emit
                     var result = IrFacts.Definitions(instruction).Single();
                     bool hoisted = _hoisted.Contains(result) && !reverse;
                     string target = hoisted ? _names.Value(result) : Declaration(result) + " " + _names.Value(result);
-                    writer.Line(target + " = " + PrimalExpression(instruction) + ";");
+                    if (splitCall is not null && !reverse)
+                    {
+                        // Split forms record the callee's values; past SplitLimit values on the stacks, the primal runs instead
+                        // and the reverse calls Backward (which runs it again), so a deep recursion's memory stays bounded.
+                        // The choice is pushed after the call, for the reverse to pop first.
+                        string split = _names.Fresh("split");
+                        writer.Line("bool " + split + " = " + StackTotal(splitCall) + " < " + SplitLimit + ";");
+                        writer.Line(target + " = " + split + " ? " + PrimalExpression(instruction) + " : " + splitCall.Method + "(" + Arguments(splitCall.Args) + ");");
+                        writer.Line(StackFor(IrType.Bool) + ".Push(" + split + ");");
+                    }
+                    else
+                    {
+                        writer.Line(target + " = " + PrimalExpression(instruction) + ";");
+                    }
                     if (splitCall is not null) WriteSnapshot(writer, splitCall, reverse);
                     if (instruction is SliceInstr slice && HasShadow(slice.Result) && (reverse || !insideLoop))
                     {
