@@ -218,9 +218,8 @@ namespace Differentiable.Generator.Emit
                     writer.Line("var " + stack.Value + " = global::Differentiable.ValueStack<" + stack.Key.Keyword() + ">.Rent();");
             }
             if (guarded) writer.Open("try");
-            if (_form == BodyForm.Forward) WriteForwardNodes(writer, _body, new List<ValueId>());
-            else if (_form == BodyForm.Reverse) WriteReverseNodes(writer, _body);
-            else WriteNodes(writer, _body);
+            if (_form == BodyForm.Reverse) WriteReverseNodes(writer, _body);
+            else WriteNodes(writer, _body, new List<ValueId>());
             if (guarded)
             {
                 writer.Close();
@@ -465,7 +464,12 @@ namespace Differentiable.Generator.Emit
 
         // ---- the body ----
 
-        private void WriteNodes(SourceWriter writer, List<BodyNode> nodes)
+        /// <summary>
+        /// The body in Gradient, Backward and Forward. Forward prints no reverse sweep; where a way out returns, it pushes
+        /// what that way's reverse reads and then the conditions that chose the way (<paramref name="conditions"/>,
+        /// outermost first), innermost first, so Reverse pops the outermost first.
+        /// </summary>
+        private void WriteNodes(SourceWriter writer, List<BodyNode> nodes, List<ValueId> conditions)
         {
             foreach (var node in nodes)
             {
@@ -477,16 +481,24 @@ namespace Differentiable.Generator.Emit
                         _forward = false;
                         break;
                     case ReverseNode r:
+                        if (_form == BodyForm.Forward) break;
                         writer.Line();
                         WriteStatements(writer, r.Statements);
                         break;
                     case SplitNode s:
                         writer.Open("if (" + Operand(s.Condition) + ")");
-                        WriteNodes(writer, s.Then);
+                        WriteNodes(writer, s.Then, new List<ValueId>(conditions) { s.Condition });
                         writer.Close();
                         writer.Open("else");
-                        WriteNodes(writer, s.Else);
+                        WriteNodes(writer, s.Else, new List<ValueId>(conditions) { s.Condition });
                         writer.Close();
+                        break;
+                    case ReturnNode ret when _form == BodyForm.Forward:
+                        foreach (var value in PathValues(nodes))
+                            writer.Line(StackFor(_function.TypeOf(value)) + ".Push(" + Operand(value) + ");");
+                        for (int i = conditions.Count - 1; i >= 0; i--)
+                            writer.Line(StackFor(IrType.Bool) + ".Push(" + Operand(conditions[i]) + "); // the way out taken");
+                        writer.Line("return " + (ret.Value is { } value0 ? Operand(value0) : "") + ";");
                         break;
                     case ReturnNode ret:
                         if (!_gradientMode) break;
@@ -538,40 +550,6 @@ namespace Differentiable.Generator.Emit
             var topLevel = new HashSet<ValueId>();
             ReverseModeBuilder.DefinedOutsideLoops(_function.Body, topLevel);
             return referenced.Where(v => topLevel.Contains(v) && !_parameters.Contains(v) && !_inline.ContainsKey(v)).OrderBy(v => v.Index).ToList();
-        }
-
-        /// <summary>
-        /// Forward: the primal as in Backward; where a path returns, it pushes what that path's reverse reads and then
-        /// the conditions that chose the path, innermost first, so Reverse pops the outermost first.
-        /// </summary>
-        private void WriteForwardNodes(SourceWriter writer, List<BodyNode> nodes, List<ValueId> conditions)
-        {
-            foreach (var node in nodes)
-            {
-                switch (node)
-                {
-                    case PrimalNode p:
-                        _forward = true;
-                        WritePrimal(writer, p.Block.Instructions, insideLoop: false);
-                        _forward = false;
-                        break;
-                    case SplitNode s:
-                        writer.Open("if (" + Operand(s.Condition) + ")");
-                        WriteForwardNodes(writer, s.Then, new List<ValueId>(conditions) { s.Condition });
-                        writer.Close();
-                        writer.Open("else");
-                        WriteForwardNodes(writer, s.Else, new List<ValueId>(conditions) { s.Condition });
-                        writer.Close();
-                        break;
-                    case ReturnNode ret:
-                        foreach (var value in PathValues(nodes))
-                            writer.Line(StackFor(_function.TypeOf(value)) + ".Push(" + Operand(value) + ");");
-                        for (int i = conditions.Count - 1; i >= 0; i--)
-                            writer.Line(StackFor(IrType.Bool) + ".Push(" + Operand(conditions[i]) + "); // the way out taken");
-                        writer.Line("return " + (ret.Value is { } v ? Operand(v) : "") + ";");
-                        break;
-                }
-            }
         }
 
         /// <summary>Reverse: the way out Forward took, then what it pushed for that way, then the way's reverse sweep.</summary>
