@@ -103,11 +103,76 @@ namespace Differentiable.Generator.Differentiation
         public bool RecordsInBlocks { get; set; }
 
         /// <summary>
+        /// Set on a counted loop whose inner loops' records have the same size in every iteration: each recording
+        /// loop inside it is counted, at the top level of its parent loop's body, with a trip count computed from
+        /// values defined before this loop. The whole nest can then record into one block per type, reserved before
+        /// this loop (one <c>PushSpan</c> instead of one per inner loop per iteration). Whether it does is decided
+        /// once every loop is planned: an enclosing loop that can take the nest in its own block does
+        /// (<see cref="BlockParent"/>).
+        /// </summary>
+        public BlockNest? Nest { get; set; }
+
+        /// <summary>
+        /// The loop whose block this loop's block is cut from: each iteration of that loop has a segment holding its
+        /// own values, then the blocks of its inner loops in body order.
+        /// </summary>
+        public LoopInstr? BlockParent { get; set; }
+
+        /// <summary>
         /// Instructions inside the body's branches that the reverse runs again at the start of the same branch's reverse
         /// (<see cref="RecomputeStatement"/>), instead of recording their values: for the annotations.
         /// </summary>
         public List<Instruction> RecomputeInBranches { get; } = new List<Instruction>();
     }
+
+    /// <summary>The loops whose records go in one block with their outermost loop's, outermost first, in body order.</summary>
+    internal sealed class BlockNest
+    {
+        public BlockNest(List<NestedLoop> members) => Members = members;
+
+        public List<NestedLoop> Members { get; }
+
+        /// <summary>The values the sizes read: defined before the nest, so available where the block is reserved and popped.</summary>
+        public IEnumerable<ValueId> Leaves
+        {
+            get
+            {
+                var leaves = new List<ValueId>();
+                foreach (var member in Members)
+                {
+                    member.Start.CollectLeaves(leaves);
+                    member.Bound.CollectLeaves(leaves);
+                }
+                return leaves;
+            }
+        }
+    }
+
+    /// <summary>A loop inside a nest: its parent loop in the nest, and its bounds in values defined before the nest.</summary>
+    internal sealed record NestedLoop(LoopInstr Loop, LoopInstr Parent, Available Start, Available Bound, BinaryOp Comparison);
+
+    /// <summary>An int computed from values defined before a loop nest (a value, a constant, a length, + − ×).</summary>
+    internal abstract record Available
+    {
+        public void CollectLeaves(List<ValueId> into)
+        {
+            switch (this)
+            {
+                case AvailableValue v: into.Add(v.Value); break;
+                case AvailableLength l: into.Add(l.Buffer); break;
+                case AvailableBinary b: b.Left.CollectLeaves(into); b.Right.CollectLeaves(into); break;
+            }
+        }
+    }
+
+    internal sealed record AvailableValue(ValueId Value) : Available;
+
+    /// <summary>A literal or a constant that cannot change, in C# form.</summary>
+    internal sealed record AvailableText(string Text) : Available;
+
+    internal sealed record AvailableLength(ValueId Buffer) : Available;
+
+    internal sealed record AvailableBinary(BinaryOp Op, Available Left, Available Right) : Available;
 
     /// <summary>
     /// Runs pure instructions of a branch of a loop's body again, at the start of that branch's reverse, where the same

@@ -233,7 +233,117 @@ namespace Differentiable.Generator.Differentiation
                 !IrFacts.AllInstructions(loop.Body).Any(i =>
                     (i is LoopInstr inner && _plans.TryGetValue(inner, out var innerPlan) && innerPlan.Recorded.Count > 0) ||
                     (i is CallInstr call && (_snapshots.ContainsKey(call) || _splitCalls.Contains(call))));
+            plan.Nest = NestOf(loop);
             return plan;
+        }
+
+        /// <summary>
+        /// The loops whose records can share one block with <paramref name="loop"/>'s (see <see cref="LoopPlan.Nest"/>),
+        /// or null: when the loop is not counted, nothing inside it records, something inside pushes on its own (a
+        /// split call, a buffer's snapshot), or a recording loop inside is not at a fixed place of each iteration (in a
+        /// branch, not counted, or with a trip count computed inside the loop from something other than constants,
+        /// lengths and + − × of values from before it).
+        /// </summary>
+        private BlockNest? NestOf(LoopInstr loop)
+        {
+            if (loop.Counted is null) return null;
+            var all = IrFacts.AllInstructions(loop.Body).ToList();
+            if (all.Any(i => i is CallInstr call && (_snapshots.ContainsKey(call) || _splitCalls.Contains(call)))) return null;
+            var recording = all.OfType<LoopInstr>().Where(l => _plans.TryGetValue(l, out var p) && p.Recorded.Count > 0).ToList();
+            if (recording.Count == 0) return null;
+            var inside = new HashSet<ValueId>(IrFacts.LoopLocals(loop));
+            IrFacts.CollectDefinitions(loop.Header, inside);
+            IrFacts.CollectDefinitions(loop.Body, inside);
+            var members = new List<NestedLoop>();
+            if (!AddMembers(loop, inside, members)) return null;
+            var placed = new HashSet<LoopInstr>(members.Select(m => m.Loop), ReferenceComparer<LoopInstr>.Instance);
+            return recording.All(placed.Contains) ? new BlockNest(members) : null;
+        }
+
+        /// <summary>Adds the loops at the top level of <paramref name="parent"/>'s body that record (or hold loops that do), and theirs; false when one cannot join.</summary>
+        private bool AddMembers(LoopInstr parent, HashSet<ValueId> inside, List<NestedLoop> into)
+        {
+            foreach (var instruction in parent.Body.Instructions)
+            {
+                if (instruction is not LoopInstr inner) continue;
+                if (!IrFacts.AllInstructions(inner.Body).Prepend(inner).Any(i => i is LoopInstr l && _plans.TryGetValue(l, out var p) && p.Recorded.Count > 0)) continue;
+                if (inner.Counted is not { } counted || !_plans.ContainsKey(inner)) return false;
+                if (Available(counted.Start, inside, 0) is not { } start || Available(counted.Bound, inside, 0) is not { } bound) return false;
+                into.Add(new NestedLoop(inner, parent, start, bound, counted.Comparison));
+                if (!AddMembers(inner, inside, into)) return false;
+            }
+            return true;
+        }
+
+        /// <summary>
+        /// <paramref name="value"/> as an int computed from values defined outside <paramref name="inside"/> (the loop nest):
+        /// the value itself, or its definition when that is a constant, a length or + − × of such; null otherwise.
+        /// </summary>
+        private Available? Available(ValueId value, HashSet<ValueId> inside, int depth)
+        {
+            if (!inside.Contains(value)) return new AvailableValue(value);
+            if (depth > 16 || _function.TypeOf(value) != IrType.I32) return null;
+            if (_definitions is null)
+            {
+                _definitions = new Dictionary<ValueId, Instruction>();
+                foreach (var instruction in IrFacts.AllInstructions(_function.Body))
+                {
+                    foreach (var d in IrFacts.Definitions(instruction)) _definitions[d] = instruction;
+                }
+            }
+            if (!_definitions.TryGetValue(value, out var definition)) return null;
+            switch (definition)
+            {
+                case ConstInstr { Mutable: false } c:
+                    return new AvailableText(c.Text);
+                case LengthInstr l when !inside.Contains(l.Buffer):
+                    return new AvailableLength(l.Buffer);
+                case BinaryInstr { Op: BinaryOp.Add or BinaryOp.Subtract or BinaryOp.Multiply } b:
+                    return Available(b.Left, inside, depth + 1) is { } left && Available(b.Right, inside, depth + 1) is { } right
+                        ? new AvailableBinary(b.Op, left, right)
+                        : null;
+                default:
+                    return null;
+            }
+        }
+
+        private Dictionary<ValueId, Instruction>? _definitions;
+
+        /// <summary>
+        /// Once every loop is planned: the outermost loops with a <see cref="LoopPlan.Nest"/> reserve one block for it,
+        /// and the loops inside them cut theirs from their parents'.
+        /// </summary>
+        private void AssignBlocks(Block block)
+        {
+            foreach (var instruction in block.Instructions)
+            {
+                switch (instruction)
+                {
+                    case IfInstr branch:
+                        AssignBlocks(branch.Then);
+                        AssignBlocks(branch.Else);
+                        break;
+                    case LoopInstr loop when _plans.TryGetValue(loop, out var plan) && plan.Nest is { } nest:
+                        plan.RecordsInBlocks = true;
+                        foreach (var member in nest.Members)
+                        {
+                            var inner = _plans[member.Loop];
+                            inner.RecordsInBlocks = true;
+                            inner.Nest = null;
+                            inner.BlockParent = member.Parent;
+                        }
+                        break;
+                    case LoopInstr loop:
+                        AssignBlocks(loop.Header);
+                        AssignBlocks(loop.Body);
+                        break;
+                }
+            }
+            if (block.Terminator is SplitTerminator split)
+            {
+                AssignBlocks(split.Then);
+                AssignBlocks(split.Else);
+            }
         }
 
         /// <summary>Where each value defined inside a branch of <paramref name="block"/> (at any depth, not inside inner loops) is defined.</summary>
@@ -479,6 +589,8 @@ namespace Differentiable.Generator.Differentiation
                             foreach (var operand in IrFacts.Operands(instruction)) inner.Add(operand);
                         }
                         foreach (var induction in l.Plan.Inductions) inner.UnionWith(induction.Operands);
+                        // A nest's block is sized from values defined before it, where it is reserved and popped.
+                        if (l.Plan.Nest is { } nest) inner.UnionWith(nest.Leaves);
                         // What the inner loop defines, it provides itself.
                         var own = new HashSet<ValueId>();
                         DefinedIn(l.Loop, own);

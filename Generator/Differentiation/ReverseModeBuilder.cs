@@ -80,6 +80,19 @@ namespace Differentiable.Generator.Differentiation
         public HashSet<ValueId> UnclearedInGradient { get; } = new HashSet<ValueId>();
 
         /// <summary>
+        /// Where a counted loop's records go, printed after its trip count: <c>one block</c> (reserved before the loop),
+        /// <c>one block for the nest</c> (its inner loops' records too), <c>block inside %N's</c> (cut from the block of
+        /// the loop whose trip count is %N); nothing when it pushes value by value or records nothing.
+        /// </summary>
+        public string? AnnotateLoop(LoopInstr loop)
+        {
+            if (!Plans.TryGetValue(loop, out var plan)) return null;
+            if (plan.Nest is not null) return "one block for the nest";
+            if (plan.BlockParent is { } parent) return "block inside " + parent.TripCount + "'s";
+            return plan.RecordsInBlocks ? "one block" : null;
+        }
+
+        /// <summary>
         /// The annotation <see cref="IrPrinter"/> prints next to a value for the loops' plans (the to-be-recorded
         /// analysis): <c>recorded</c> (pushed by each forward iteration), <c>recomputed</c> (its instruction runs
         /// again in the reverse iteration), <c>from counter</c> (a carried int computed from the counter); nothing for
@@ -202,6 +215,7 @@ namespace Differentiable.Generator.Differentiation
                 builder._mayBeZero.UnionWith(known);
                 nodes = builder.BuildPath(function.Body, new List<Block>());
             }
+            builder.AssignBlocks(function.Body);
             var program = new ReverseProgram(nodes, builder._plans, builder._aliases, activity, builder._snapshots, builder._splitCalls)
             {
                 ZeroSeedAddsNothing = function.ReturnType is not null && !builder._writesBuffers,

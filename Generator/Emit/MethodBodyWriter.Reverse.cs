@@ -223,42 +223,163 @@ namespace Differentiable.Generator.Emit
         /// Span&lt;double&gt; recorded = savedDoubles.PushSpan(n * 2);       // forward
         /// ReadOnlySpan&lt;double&gt; recorded = savedDoubles.PopSpan(n * 2); // reverse
         /// </code>
+        /// The outermost loop of a nest (<see cref="LoopPlan.Nest"/>) first computes the nest's sizes and reserves the
+        /// whole nest's block; a loop inside it cuts its own from its parent's block at the parent's iteration:
+        /// <code>
+        /// Span&lt;double&gt; inner = outer.Slice((i - start) * perOuter + offsetInner, sizeInner);
+        /// </code>
         /// </summary>
         private Dictionary<IrType, (string Name, List<ValueId> Values)> WriteBlocks(SourceWriter writer, LoopInstr loop, CountedLoop counted, LoopPlan plan, bool push)
         {
-            string start = Operand(counted.Start), bound = Operand(counted.Bound);
-            string trips = counted.Comparison switch
-            {
-                BinaryOp.Less => bound + " - " + start,
-                BinaryOp.LessOrEqual => bound + " - " + start + " + 1",
-                BinaryOp.Greater => start + " - " + bound,
-                _ => start + " - " + bound + " + 1",
-            };
-            string count = _names.Fresh("iterations");
-            writer.Line("int " + count + " = global::System.Math.Max(0, " + trips + ");");
+            var own = plan.Recorded.GroupBy(v => _function.TypeOf(v)).ToDictionary(g => g.Key, g => g.ToList());
             var blocks = new Dictionary<IrType, (string, List<ValueId>)>();
-            foreach (var group in plan.Recorded.GroupBy(v => _function.TypeOf(v)).OrderBy(g => g.Key))
+            string spanType = push ? "global::System.Span<" : "global::System.ReadOnlySpan<";
+            if (plan.BlockParent is { } parent)
             {
-                var values = group.ToList();
-                string name = _names.Fresh("recorded" + (group.Key switch { IrType.F64 => "Doubles", IrType.F32 => "Floats", IrType.I32 => "Ints", IrType.I64 => "Longs", _ => "Flags" }));
-                string size = values.Count == 1 ? count : count + " * " + values.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
-                writer.Line((push ? "global::System.Span<" : "global::System.ReadOnlySpan<") + group.Key.Keyword() + "> " + name + " = " +
-                    StackFor(group.Key) + (push ? ".PushSpan(" : ".PopSpan(") + size + ");");
-                blocks[group.Key] = (name, values);
+                var layout = _layouts[loop];
+                var outer = _layouts[parent];
+                string iteration = IterationOf(parent);
+                foreach (var type in layout.Per.Keys.OrderBy(t => t))
+                {
+                    string name = _names.Fresh(BlockName(type));
+                    string per = outer.Per[type], offset = layout.Offset[type];
+                    string at = (per == "1" ? iteration : "(" + iteration + ") * " + per) + (offset == "0" ? "" : " + " + offset);
+                    writer.Line(spanType + type.Keyword() + "> " + name + " = " + outer.Spans[type] + ".Slice(" + at + ", " + layout.Size[type] + ");");
+                    layout.Spans[type] = name;
+                    blocks[type] = (name, own.TryGetValue(type, out var values) ? values : new List<ValueId>());
+                }
+                return blocks;
+            }
+
+            string count = _names.Fresh("iterations");
+            writer.Line("int " + count + " = global::System.Math.Max(0, " + Trips(Operand(counted.Start), Operand(counted.Bound), counted.Comparison) + ");");
+            var sizes = new Dictionary<IrType, string>();
+            if (plan.Nest is { } nest)
+            {
+                WriteLayout(writer, loop, nest);
+                foreach (var entry in _layouts[loop].Per) sizes[entry.Key] = entry.Value;
+            }
+            else
+            {
+                foreach (var entry in own) sizes[entry.Key] = entry.Value.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }
+            foreach (var type in sizes.Keys.OrderBy(t => t))
+            {
+                string name = _names.Fresh(BlockName(type));
+                string per = sizes[type];
+                string size = per == "1" ? count : plan.Nest is null ? count + " * " + per : "checked(" + count + " * " + per + ")";
+                writer.Line(spanType + type.Keyword() + "> " + name + " = " + StackFor(type) + (push ? ".PushSpan(" : ".PopSpan(") + size + ");");
+                if (_layouts.TryGetValue(loop, out var layout)) layout.Spans[type] = name;
+                blocks[type] = (name, own.TryGetValue(type, out var values) ? values : new List<ValueId>());
             }
             return blocks;
+        }
+
+        private static string BlockName(IrType type) =>
+            "recorded" + (type switch { IrType.F64 => "Doubles", IrType.F32 => "Floats", IrType.I32 => "Ints", IrType.I64 => "Longs", _ => "Flags" });
+
+        private static string Trips(string start, string bound, BinaryOp comparison) => comparison switch
+        {
+            BinaryOp.Less => bound + " - " + start,
+            BinaryOp.LessOrEqual => bound + " - " + start + " + 1",
+            BinaryOp.Greater => start + " - " + bound,
+            _ => start + " - " + bound + " + 1",
+        };
+
+        /// <summary>How a nest's blocks are laid out while it is printed (the forward and the reverse each compute their own).</summary>
+        private sealed class BlockLayout
+        {
+            /// <summary>The loop's block, per element type recorded in it or in its inner loops.</summary>
+            public Dictionary<IrType, string> Spans { get; } = new Dictionary<IrType, string>();
+
+            /// <summary>The size of one iteration's segment: the loop's own values, then its inner loops' blocks.</summary>
+            public Dictionary<IrType, string> Per { get; } = new Dictionary<IrType, string>();
+
+            /// <summary>An inner loop's: where its block starts in its parent's segment, and its size (trips × per).</summary>
+            public Dictionary<IrType, string> Offset { get; } = new Dictionary<IrType, string>();
+
+            public Dictionary<IrType, string> Size { get; } = new Dictionary<IrType, string>();
+        }
+
+        private readonly Dictionary<LoopInstr, BlockLayout> _layouts = new Dictionary<LoopInstr, BlockLayout>(ReferenceComparer<LoopInstr>.Instance);
+
+        /// <summary>
+        /// Before the outermost loop of a nest: each inner loop's trip count, then, innermost first, the size of each
+        /// loop's block and of one iteration's segment, per element type (checked: an overflow throws instead of
+        /// cutting blocks that overlap).
+        /// </summary>
+        private void WriteLayout(SourceWriter writer, LoopInstr root, BlockNest nest)
+        {
+            var trips = new Dictionary<LoopInstr, string>(ReferenceComparer<LoopInstr>.Instance);
+            var children = new Dictionary<LoopInstr, List<LoopInstr>>(ReferenceComparer<LoopInstr>.Instance) { [root] = new List<LoopInstr>() };
+            foreach (var member in nest.Members)
+            {
+                string name = _names.Fresh("trips");
+                writer.Line("int " + name + " = global::System.Math.Max(0, " + Trips(AvailableText(member.Start), AvailableText(member.Bound), member.Comparison) + ");");
+                trips[member.Loop] = name;
+                children[member.Loop] = new List<LoopInstr>();
+                children[member.Parent].Add(member.Loop);
+            }
+            var order = nest.Members.Select(m => m.Loop).Reverse().Append(root);
+            foreach (var loop in order)
+            {
+                var layout = new BlockLayout();
+                _layouts[loop] = layout;
+                var own = _program.Plans[loop].Recorded.GroupBy(v => _function.TypeOf(v)).ToDictionary(g => g.Key, g => g.Count());
+                var types = new SortedSet<IrType>(own.Keys);
+                foreach (var child in children[loop]) types.UnionWith(_layouts[child].Per.Keys);
+                foreach (var type in types)
+                {
+                    var terms = new List<string>();
+                    if (own.TryGetValue(type, out int count)) terms.Add(count.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                    foreach (var child in children[loop])
+                    {
+                        var inner = _layouts[child];
+                        if (!inner.Per.TryGetValue(type, out var per)) continue;
+                        string size = per == "1" ? trips[child] : Sum(writer, "size", trips[child] + " * " + per);
+                        inner.Offset[type] = terms.Count == 0 ? "0" : terms.Count == 1 ? terms[0] : Sum(writer, "offset", string.Join(" + ", terms));
+                        inner.Size[type] = size;
+                        terms.Add(size);
+                    }
+                    layout.Per[type] = terms.Count == 1 ? terms[0] : Sum(writer, "per", string.Join(" + ", terms));
+                }
+            }
+        }
+
+        private string Sum(SourceWriter writer, string hint, string expression)
+        {
+            string name = _names.Fresh(hint);
+            writer.Line("int " + name + " = checked(" + expression + ");");
+            return name;
+        }
+
+        private string AvailableText(Available value) => value switch
+        {
+            AvailableValue v => Operand(v.Value),
+            AvailableText t => t.Text.StartsWith("-", System.StringComparison.Ordinal) ? "(" + t.Text + ")" : t.Text,
+            AvailableLength l => Operand(l.Buffer) + ".Length",
+            AvailableBinary b => "(" + AvailableText(b.Left) + " " + b.Op.Symbol() + " " + AvailableText(b.Right) + ")",
+            _ => throw new System.InvalidOperationException("Unknown size term " + value),
+        };
+
+        /// <summary>The iteration a counted loop's counter is at, from 0: <c>i</c>, <c>i - start</c> or <c>start - i</c>.</summary>
+        private string IterationOf(LoopInstr loop)
+        {
+            var counted = loop.Counted!;
+            string counter = _names.Value(counted.Counter);
+            string start = Operand(counted.Start);
+            return counted.Step > 0 ? (start == "0" ? counter : counter + " - " + start) : start + " - " + counter;
         }
 
         /// <summary>The slot of a recorded value in its block: <c>recorded[(i - start) * per + index]</c>.</summary>
         private string BlockSlot(Dictionary<IrType, (string Name, List<ValueId> Values)> blocks, LoopInstr loop, ValueId value)
         {
-            var (name, values) = blocks[_function.TypeOf(value)];
-            var counted = loop.Counted!;
-            string counter = _names.Value(counted.Counter);
-            string start = Operand(counted.Start);
-            string iteration = counted.Step > 0 ? (start == "0" ? counter : counter + " - " + start) : start + " - " + counter;
-            int per = values.Count, index = values.IndexOf(value);
-            string slot = per == 1 ? iteration : "(" + iteration + ") * " + per.ToString(System.Globalization.CultureInfo.InvariantCulture) +
+            var type = _function.TypeOf(value);
+            var (name, values) = blocks[type];
+            string iteration = IterationOf(loop);
+            string per = _layouts.TryGetValue(loop, out var layout) ? layout.Per[type] : values.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            int index = values.IndexOf(value);
+            string slot = per == "1" ? iteration : "(" + iteration + ") * " + per +
                 (index > 0 ? " + " + index.ToString(System.Globalization.CultureInfo.InvariantCulture) : "");
             return name + "[" + slot + "]";
         }

@@ -10,21 +10,22 @@ namespace Differentiable.Generator.Ir
     /// </summary>
     internal static class IrPrinter
     {
-        public static string Print(IrFunction function, Func<ValueId, string?>? annotate = null)
+        /// <param name="annotateLoop">A note printed after a counted loop's trip count (where its records go).</param>
+        public static string Print(IrFunction function, Func<ValueId, string?>? annotate = null, Func<LoopInstr, string?>? annotateLoop = null)
         {
             var text = new StringBuilder();
             text.Append("func ").Append(function.Name).Append('(');
             text.Append(string.Join(", ", function.Parameters.Select(p =>
                 $"{p.Value} {p.Name}: {p.Type.Short()}{(p.Active ? "" : " const")}{Note(annotate, p.Value)}")));
             text.Append(") -> ").Append(function.ReturnType?.Short() ?? "void").Append('\n');
-            PrintBlock(function, function.Body, 1, text, annotate);
+            PrintBlock(function, function.Body, 1, text, annotate, annotateLoop);
             return text.ToString();
         }
 
         private static string Note(Func<ValueId, string?>? annotate, ValueId value) =>
             annotate?.Invoke(value) is { } note ? " [" + note + "]" : "";
 
-        private static void PrintBlock(IrFunction f, Block block, int depth, StringBuilder text, Func<ValueId, string?>? annotate)
+        private static void PrintBlock(IrFunction f, Block block, int depth, StringBuilder text, Func<ValueId, string?>? annotate, Func<LoopInstr, string?>? annotateLoop)
         {
             string indent = new string(' ', depth * 2);
             foreach (var instruction in block.Instructions)
@@ -33,9 +34,9 @@ namespace Differentiable.Generator.Ir
                 if (instruction is IfInstr branch)
                 {
                     text.Append(Outputs(f, branch.Outputs, annotate)).Append("if ").Append(branch.Condition).Append('\n');
-                    PrintBlock(f, branch.Then, depth + 1, text, annotate);
+                    PrintBlock(f, branch.Then, depth + 1, text, annotate, annotateLoop);
                     text.Append(indent).Append("else\n");
-                    PrintBlock(f, branch.Else, depth + 1, text, annotate);
+                    PrintBlock(f, branch.Else, depth + 1, text, annotate, annotateLoop);
                     continue;
                 }
                 if (instruction is LoopInstr loop)
@@ -47,16 +48,17 @@ namespace Differentiable.Generator.Ir
                     else
                         text.Append(loop.TestFirst ? " while" : " do-while");
                     text.Append(" trips ").Append(loop.TripCount);
+                    if (loop.Counted is not null && annotateLoop?.Invoke(loop) is { } where) text.Append(" [").Append(where).Append(']');
                     if (loop.Carried.Count > 0)
                         text.Append(" carry ").Append(string.Join(", ", loop.Carried.Zip(loop.Initial, (p, i) => $"{p}: {f.TypeOf(p).Short()}{Note(annotate, p)} <- {i}")));
                     text.Append('\n');
                     if (loop.Counted is null)
                     {
                         text.Append(indent).Append("header\n");
-                        PrintBlock(f, loop.Header, depth + 1, text, annotate);
+                        PrintBlock(f, loop.Header, depth + 1, text, annotate, annotateLoop);
                     }
                     text.Append(indent).Append("body\n");
-                    PrintBlock(f, loop.Body, depth + 1, text, annotate);
+                    PrintBlock(f, loop.Body, depth + 1, text, annotate, annotateLoop);
                     continue;
                 }
                 var result = IrFacts.Definitions(instruction).ToList();
@@ -76,9 +78,9 @@ namespace Differentiable.Generator.Ir
                     break;
                 case SplitTerminator s:
                     text.Append("split ").Append(s.Condition).Append('\n');
-                    PrintBlock(f, s.Then, depth + 1, text, annotate);
+                    PrintBlock(f, s.Then, depth + 1, text, annotate, annotateLoop);
                     text.Append(indent).Append("otherwise\n");
-                    PrintBlock(f, s.Else, depth + 1, text, annotate);
+                    PrintBlock(f, s.Else, depth + 1, text, annotate, annotateLoop);
                     break;
             }
         }
