@@ -539,12 +539,20 @@ public class SplitFormTests
             Assert.True(Math.Abs(r[1 + i] - r[1 + w.Length + i]) <= 1e-6 * Math.Max(1, Math.Abs(r[1 + i])), $"d[{i}] = {r[1 + i]:R}, finite differences {r[1 + w.Length + i]:R}");
     }
 
-    /// <summary>The text of one generated member, from its signature to the next member's summary.</summary>
+    /// <summary>
+    /// The text of one generated member, from its signature to the next member's summary; for a <c>Backward</c> that only
+    /// calls the body it shares with <c>Gradient</c> (<c>{M}Core</c>), that body's.
+    /// </summary>
     private static string Member(string generated, string signature)
     {
         int start = generated.IndexOf(signature, StringComparison.Ordinal);
         Assert.True(start >= 0, signature + " is not in the generated code");
         int end = generated.IndexOf("/// <summary>", start, StringComparison.Ordinal);
-        return end < 0 ? generated.Substring(start) : generated.Substring(start, end - start);
+        string text = end < 0 ? generated.Substring(start) : generated.Substring(start, end - start);
+        var core = System.Text.RegularExpressions.Regex.Match(signature, @"void (\w+)Backward\($");
+        if (!core.Success || !text.Contains(core.Groups[1].Value + "Core(")) return text;
+        var declaration = System.Text.RegularExpressions.Regex.Match(generated, @"private static \w+ " + core.Groups[1].Value + @"Core\(");
+        Assert.True(declaration.Success, core.Groups[1].Value + "Core is called but not declared");
+        return Member(generated, declaration.Value);
     }
 }

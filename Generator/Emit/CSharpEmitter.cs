@@ -30,12 +30,28 @@ namespace Differentiable.Generator.Emit
             if (model.Namespace is not null) writer.Open("namespace " + model.Namespace);
             foreach (var type in model.ContainingTypes) writer.Open("partial " + type.Keyword + " " + type.Name);
 
-            if (function.ReturnType is not null)
+            // Gradient and Backward share one body (Core), which halves the code to compile, when the method has a loop (so
+            // the extra call is nothing next to the body) and Gradient would differ from Backward only by its seed: not
+            // when it writes = where Backward adds, or leaves an adjoint uncleared because a store overwrites it all.
+            bool shared = function.ReturnType is not null && !model.CoreNameTaken && body.AssignedInGradient.Count == 0 && body.UnclearedInGradient.Count == 0 &&
+                IrFacts.AllInstructions(function.Body).Any(i => i is LoopInstr);
+            if (shared)
             {
-                new MethodBodyWriter(function, body, BodyForm.Gradient, split: choice).Write(writer, model.Accessibility);
+                new MethodBodyWriter(function, body, BodyForm.Gradient, split: choice).WriteOverCore(writer, model.Accessibility, gradient: true);
                 writer.Line();
+                new MethodBodyWriter(function, body, BodyForm.Core, split: choice).Write(writer, model.Accessibility);
+                writer.Line();
+                new MethodBodyWriter(function, body, BodyForm.Backward, split: choice).WriteOverCore(writer, model.Accessibility, gradient: false);
             }
-            new MethodBodyWriter(function, body, BodyForm.Backward, split: choice).Write(writer, model.Accessibility);
+            else
+            {
+                if (function.ReturnType is not null)
+                {
+                    new MethodBodyWriter(function, body, BodyForm.Gradient, split: choice).Write(writer, model.Accessibility);
+                    writer.Line();
+                }
+                new MethodBodyWriter(function, body, BodyForm.Backward, split: choice).Write(writer, model.Accessibility);
+            }
 
             if (choice is not null && choice.Keys.Contains(model.HintName))
             {

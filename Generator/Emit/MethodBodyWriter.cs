@@ -22,6 +22,12 @@ namespace Differentiable.Generator.Emit
 
         /// <summary><c>{M}Reverse</c>: pops what <c>{M}Forward</c> left and runs Backward's reverse sweep.</summary>
         Reverse,
+
+        /// <summary>
+        /// <c>{M}Core</c>: Backward's body, returning the value, which <c>{M}Gradient</c> (seed 1, adjoints cleared) and
+        /// <c>{M}Backward</c> both call when Gradient would only differ from it by its seed (<see cref="CSharpEmitter"/>).
+        /// </summary>
+        Core,
     }
 
     internal sealed partial class MethodBodyWriter
@@ -154,6 +160,15 @@ namespace Differentiable.Generator.Emit
                 writer.Line(GeneratedCode);
                 writer.Open("internal static " + type + " " + Naming.SplitForward(f.Name) + "(" + parameters + ")");
             }
+            else if (_form == BodyForm.Core)
+            {
+                writer.Line("/// <summary>Runs <c>" + f.Name + "</c>, adds the seed times its gradient to the adjoints and returns the value: the body of <c>" +
+                    Naming.Gradient(f.Name) + "</c> and <c>" + Naming.Backward(f.Name) + "</c>.</summary>");
+                parameters = string.Join(", ", primal.Concat(new[] { type + " " + Naming.Seed }).Concat(active.Select(p =>
+                    (p.Type.IsBuffer() ? ShadowType(p.Type) : "ref " + p.Type.Keyword()) + " " + _names.Adjoint(p.Value))));
+                writer.Line(GeneratedCode);
+                writer.Open("private static " + type + " " + Naming.Core(f.Name) + "(" + parameters + ")");
+            }
             else if (_form == BodyForm.Reverse)
             {
                 writer.Line("/// <summary>The reverse half of <c>" + f.Name + "Backward</c>: takes what <c>" + Naming.SplitForward(f.Name) +
@@ -210,7 +225,7 @@ namespace Differentiable.Generator.Emit
             string? workspace = IrFacts.AllInstructions(f.Body).Any(i => i is AllocInstr { Kind: AllocKind.Workspace }) ? _names.Fresh("workspace") : null;
             if (workspace is not null) writer.Line("var " + workspace + " = global::Differentiable.Workspace.Scope();");
             // A split form works on its caller's stacks.
-            bool rents = _form is BodyForm.Gradient or BodyForm.Backward;
+            bool rents = _form is BodyForm.Gradient or BodyForm.Backward or BodyForm.Core;
             bool guarded = (rents && _stacks.Count > 0) || pooled.Count > 0 || _finalContents.Count > 0 || workspace is not null;
             if (rents)
             {
@@ -243,6 +258,52 @@ namespace Differentiable.Generator.Emit
         /// under another name, which its reverse sweep does not model: such calls throw before any work. Pairs that
         /// are only read (<c>Dot(x, x)</c>) are fine, and so are adjoints of read-only buffers, which only add up.
         /// </summary>
+        /// <summary>
+        /// <c>{M}Gradient</c> over <c>{M}Core</c>: the checks, the adjoints cleared (scalars set to zero), then the core
+        /// with the seed 1. Or <c>{M}Backward</c> over it (<paramref name="gradient"/> false): the seed's shortcut, then the core.
+        /// </summary>
+        public void WriteOverCore(SourceWriter writer, string accessibility, bool gradient)
+        {
+            var f = _function;
+            var primal = f.Parameters.Select(p => p.TypeName + " " + _names.Value(p.Value));
+            var active = f.Parameters.Where(p => p.Active).ToList();
+            string type = f.ReturnType!.Value.Keyword();
+            var arguments = f.Parameters.Select(p => _names.Value(p.Value)).ToList();
+            var adjoints = active.Select(p => (p.Type.IsBuffer() ? "" : "ref ") + _names.Adjoint(p.Value));
+            if (gradient)
+            {
+                writer.Line("/// <summary>Returns <c>" + f.Name + "</c> and writes its gradient with respect to each active parameter.</summary>");
+                writer.Line(GeneratedCode);
+                writer.Open(accessibility + " static " + type + " " + Naming.Gradient(f.Name) + "(" + string.Join(", ", primal.Concat(active.Select(p =>
+                    (p.Type.IsBuffer() ? ShadowType(p.Type) : "out " + p.Type.Keyword()) + " " + _names.Adjoint(p.Value)))) + ")");
+                foreach (var p in active.Where(p => p.Type.IsBuffer()))
+                {
+                    string name = _names.Value(p.Value), adjoint = _names.Adjoint(p.Value);
+                    writer.Line("if (" + adjoint + ".Length < " + name + ".Length) throw new global::System.ArgumentException(\"The adjoint '" + adjoint +
+                        "' is shorter than '" + name + "'.\", nameof(" + adjoint + "));");
+                }
+                WriteOverlapChecks(writer, active);
+                foreach (var p in active)
+                {
+                    writer.Line(p.Type.IsBuffer()
+                        ? _names.Adjoint(p.Value) + ".Slice(0, " + _names.Value(p.Value) + ".Length).Clear();"
+                        : _names.Adjoint(p.Value) + " = " + Literal(0, p.Type) + ";");
+                }
+                writer.Line("return " + Naming.Core(f.Name) + "(" + string.Join(", ", arguments.Concat(new[] { Literal(1, f.ReturnType!.Value) }).Concat(adjoints)) + ");");
+            }
+            else
+            {
+                writer.Line("/// <summary>Runs <c>" + f.Name + "</c> and adds the seed times its gradient to the adjoint of each active parameter.</summary>");
+                writer.Line(GeneratedCode);
+                writer.Open(accessibility + " static void " + Naming.Backward(f.Name) + "(" + string.Join(", ", primal.Concat(new[] { type + " " + Naming.Seed }).Concat(active.Select(p =>
+                    (p.Type.IsBuffer() ? ShadowType(p.Type) : "ref " + p.Type.Keyword()) + " " + _names.Adjoint(p.Value)))) + ")");
+                if (_program.ZeroSeedAddsNothing)
+                    writer.Line("if (" + Naming.Seed + " == " + Literal(0, f.ReturnType!.Value) + ") return; // the seed is the only adjoint coming in");
+                writer.Line(Naming.Core(f.Name) + "(" + string.Join(", ", arguments.Concat(new[] { Naming.Seed }).Concat(adjoints)) + ");");
+            }
+            writer.Close();
+        }
+
         private void WriteOverlapChecks(SourceWriter writer, List<IrParameter> active)
         {
             var buffers = _function.Parameters.Where(p => p.Type.IsBuffer()).ToList();
@@ -336,7 +397,7 @@ namespace Differentiable.Generator.Emit
                 switch (block.Terminator)
                 {
                     // Only Gradient returns the value; Backward computes it only if something else reads it.
-                    case ReturnTerminator { Value: { } v }: if (_form is BodyForm.Gradient or BodyForm.Forward) used.Add(v); break;
+                    case ReturnTerminator { Value: { } v }: if (_form is BodyForm.Gradient or BodyForm.Forward or BodyForm.Core) used.Add(v); break;
                     case SplitTerminator split: used.Add(split.Condition); Terminators(split.Then); Terminators(split.Else); break;
                 }
                 foreach (var instruction in block.Instructions)
@@ -499,6 +560,9 @@ namespace Differentiable.Generator.Emit
                         for (int i = conditions.Count - 1; i >= 0; i--)
                             writer.Line(StackFor(IrType.Bool) + ".Push(" + Operand(conditions[i]) + "); // the way out taken");
                         writer.Line("return " + (ret.Value is { } value0 ? Operand(value0) : "") + ";");
+                        break;
+                    case ReturnNode ret when _form == BodyForm.Core:
+                        writer.Line("return " + Operand(ret.Value!.Value) + ";");
                         break;
                     case ReturnNode ret:
                         if (!_gradientMode) break;

@@ -29,6 +29,9 @@ namespace Differentiable.Generator.Ir
         /// <summary>The reverse half of a split form (internal): <c>{M}Reverse</c>.</summary>
         public static string SplitReverse(string method) => method + "Reverse";
 
+        /// <summary>The body <c>{M}Gradient</c> and <c>{M}Backward</c> share when they can (private): <c>{M}Core</c>.</summary>
+        public static string Core(string method) => method + "Core";
+
         /// <summary>The generated gradient of <paramref name="method"/>: <c>{M}Gradient</c>.</summary>
         public static string Gradient(string method) => method + "Gradient";
 

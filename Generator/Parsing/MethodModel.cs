@@ -9,6 +9,8 @@ namespace Differentiable.Generator.Parsing
     /// Everything the code generation needs for one <c>[Differentiable]</c> method, and nothing from
     /// Roslyn: strings, enums, <see cref="EquatableArray{T}"/> and the IR. Equal inputs give equal
     /// models, so the incremental pipeline skips the emit when a change does not touch the method.
+    /// <see cref="CoreNameTaken"/>: the type already has a member named <c>{M}Core</c>, so Gradient and Backward do not
+    /// share a body under that name.
     /// </summary>
     internal sealed record MethodModel(
         string? Namespace,
@@ -16,5 +18,6 @@ namespace Differentiable.Generator.Parsing
         string Accessibility,
         string HintName,
         IrFunction Function,
-        bool AnalysesEnabled);
+        bool AnalysesEnabled,
+        bool CoreNameTaken = false);
 }

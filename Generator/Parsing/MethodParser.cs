@@ -38,7 +38,8 @@ namespace Differentiable.Generator.Parsing
                 Accessibility(method.DeclaredAccessibility),
                 HintName(method),
                 function,
-                AnalysesEnabled: true);
+                AnalysesEnabled: true,
+                CoreNameTaken: !method.ContainingType.GetMembers(Naming.Core(method.Name)).IsEmpty);
 
         private static void CheckDeclaration(IMethodSymbol method, MethodDeclarationSyntax declaration, List<DiagnosticInfo> diagnostics)
         {

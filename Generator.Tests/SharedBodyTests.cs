@@ -1,0 +1,137 @@
+using System.Text.RegularExpressions;
+using Differentiable.Generator.Tests.Infrastructure;
+using Xunit;
+
+namespace Differentiable.Generator.Tests;
+
+/// <summary>
+/// <c>{M}Gradient</c> and <c>{M}Backward</c> share one body, a private <c>{M}Core</c> (Backward's sweeps, returning the
+/// value), when the method has a loop and Gradient would differ from Backward only by its seed: the generated code to
+/// compile is about halved. Gradient then checks, clears its adjoints (scalars to zero) and calls the core with the seed 1;
+/// Backward calls it with its seed. Each case is checked for the contract: the value, finite differences, Backward adding
+/// the seed times the gradient to pre-filled adjoints, twice when called twice (GradientAssert), Gradient overwriting
+/// adjoints that held garbage. Where sharing would cost (no loop; Gradient writing <c>=</c> where Backward adds) or the
+/// name is taken, the two bodies stay.
+/// </summary>
+public class SharedBodyTests
+{
+    private const string Source = """
+        using System;
+        using Differentiable;
+        namespace T;
+        public static partial class C
+        {
+            // A loop over scalars: shares (its adjoints are `out double` in Gradient, `ref double` in the core).
+            [Differentiable] public static double Chain(double x, double y, int n)
+            {
+                double s = y;
+                for (int i = 0; i < n; i++) s = Math.Sin(s * x + i);
+                return s * y;
+            }
+
+            // A loop reading each element twice (so Gradient could not write dW with =): shares; Gradient clears dW before
+            // the core adds into it.
+            [Differentiable] public static double Weighted(ReadOnlySpan<double> w, double x)
+            {
+                double s = 0;
+                for (int i = 0; i < 2 * w.Length; i++) s += Math.Exp(w[i % w.Length] * x) * (i + 1);
+                return s;
+            }
+
+            // The type already has a member named WeightedTooCore: Gradient and Backward keep a body each.
+            [Differentiable] public static double WeightedToo(ReadOnlySpan<double> w, double x)
+            {
+                double s = 0;
+                for (int i = 0; i < 2 * w.Length; i++) s += Math.Exp(w[i % w.Length] * x) * (i + 1);
+                return s;
+            }
+            public static int WeightedTooCore(int unrelated) => unrelated;
+
+            // No loop: a body each (the extra call would be a large part of a small method).
+            [Differentiable] public static double Small(double x, double y) => Math.Sin(x) * y;
+
+            public static double[] Probe(string method, double[] w, double x)
+            {
+                var dw = new double[w.Length];
+                for (int i = 0; i < dw.Length; i++) dw[i] = double.NaN; // Gradient overwrites whatever is there
+                double dx = double.NaN;
+                double v = method == "Weighted" ? WeightedGradient(w, x, dw, out dx) : WeightedTooGradient(w, x, dw, out dx);
+                var r = new System.Collections.Generic.List<double> { v, dx };
+                r.AddRange(dw);
+                // Backward with seed 2 on adjoints holding 1, then finite differences of w and x.
+                var bw = new double[w.Length];
+                for (int i = 0; i < bw.Length; i++) bw[i] = 1;
+                double bx = 1;
+                if (method == "Weighted") WeightedBackward(w, x, 2, bw, ref bx); else WeightedTooBackward(w, x, 2, bw, ref bx);
+                r.Add(bx);
+                r.AddRange(bw);
+                Func<double[], double, double> f = method == "Weighted" ? (a, b) => Weighted(a, b) : (a, b) => WeightedToo(a, b);
+                const double h = 1e-6;
+                r.Add((f(w, x + h) - f(w, x - h)) / (2 * h));
+                for (int i = 0; i < w.Length; i++)
+                {
+                    double o = w[i];
+                    w[i] = o + h; double up = f(w, x);
+                    w[i] = o - h; double down = f(w, x);
+                    w[i] = o;
+                    r.Add((up - down) / (2 * h));
+                }
+                return r.ToArray();
+            }
+        }
+        """;
+
+    [Theory, InlineData(false), InlineData(true)]
+    public void Gradient_and_Backward_over_one_body_keep_their_contracts(bool analysesOff)
+    {
+        var compiled = GradientAssert.Compile(Source, analysesOff);
+        foreach (var (x, y, n) in new[] { (0.3, 0.7, 0), (0.3, 0.7, 1), (-0.8, 1.4, 5), (1.2, -0.5, 9) })
+            GradientAssert.Check(compiled.Assembly, "T.C", "Chain", x, y, n);
+        var random = new Random(4);
+        foreach (int length in new[] { 0, 1, 6 })
+        {
+            foreach (double x in new[] { -0.7, 0.4 })
+            {
+                double[] w = Enumerable.Range(0, length).Select(_ => 2 * random.NextDouble() - 1).ToArray();
+                // By hand, with j = i mod length: d/dw_j = Σ x e^{w_j x} (i+1), d/dx = Σ w_j e^{w_j x} (i+1); adjoints that held
+                // NaN are overwritten.
+                foreach (string method in new[] { "Weighted", "WeightedToo" })
+                {
+                    var r = (double[])compiled.Assembly.GetType("T.C")!.GetMethod("Probe")!.Invoke(null, new object[] { method, w, x })!;
+                    double value = 0, dx = 0;
+                    var dw = new double[length];
+                    for (int i = 0; i < 2 * length; i++)
+                    {
+                        int j = i % length;
+                        value += Math.Exp(w[j] * x) * (i + 1);
+                        dx += w[j] * Math.Exp(w[j] * x) * (i + 1);
+                        dw[j] += x * Math.Exp(w[j] * x) * (i + 1);
+                    }
+                    for (int j = 0; j < length; j++)
+                        Assert.True(Math.Abs(r[2 + j] - dw[j]) <= 1e-12 * Math.Max(1, Math.Abs(dw[j])), $"{method}: dw[{j}] = {r[2 + j]:R}, by hand {dw[j]:R}");
+                    Assert.True(Math.Abs(r[0] - value) <= 1e-12 * Math.Max(1, Math.Abs(value)), $"{method}: value {r[0]:R}, by hand {value:R}");
+                    Assert.True(Math.Abs(r[1] - dx) <= 1e-12 * Math.Max(1, Math.Abs(dx)), $"{method}: dx = {r[1]:R}, by hand {dx:R}");
+                    // Backward: 1 + 2·gradient; finite differences: the gradient.
+                    for (int k = 0; k <= length; k++)
+                    {
+                        double g = r[1 + k], backward = r[2 + length + k], fd = r[3 + 2 * length + k];
+                        Assert.True(Math.Abs(backward - (1 + 2 * g)) <= 1e-12 * Math.Max(1, Math.Abs(g)), $"{method}: Backward [{k}] = {backward:R}, expected 1 + 2·{g:R}");
+                        Assert.True(Math.Abs(g - fd) <= 1e-6 * Math.Max(1, Math.Abs(g)), $"{method}: [{k}] = {g:R}, finite differences {fd:R}");
+                    }
+                }
+            }
+        }
+        foreach (var (x, y) in new[] { (0.3, 0.7), (-1.1, 2.0) })
+            GradientAssert.Check(compiled.Assembly, "T.C", "Small", x, y);
+
+        string generated = compiled.GeneratedText;
+        Assert.Matches(@"private static double ChainCore\(double x, double y, int n, double dResult, ref double dX, ref double dY\)", generated);
+        Assert.Matches(@"return ChainCore\(x, y, n, 1d, ref dX, ref dY\);", generated);
+        Assert.Matches(@"private static double WeightedCore\(", generated);
+        Assert.Matches(@"WeightedCore\(w, x, dResult, dW, ref dX\);", generated);
+        // The user's WeightedTooCore keeps its name; the generated WeightedToo has no core, nor has Small.
+        Assert.DoesNotMatch(@"WeightedTooCore\(", generated);
+        Assert.DoesNotMatch(@"SmallCore\(", generated);
+        Assert.Single(Regex.Matches(generated, @"static double WeightedTooGradient\("));
+    }
+}
