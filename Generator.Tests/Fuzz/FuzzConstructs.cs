@@ -17,6 +17,9 @@ internal static class FuzzConstructs
         "CopyTo", "Fill", "Clear", "Grad.Stop", "via double", "counter as value", "index ^1", "index mirror", "index next",
     };
 
+    /// <summary>What the generator must have done with some program of the CI run, read from its output (FuzzRunner).</summary>
+    public static readonly string[] RequiredOfGenerator = { "generated: loop nest in one block", "generated: Gradient over Core" };
+
     public static HashSet<string> Of(FuzzProgram p)
     {
         var set = new HashSet<string>(StringComparer.Ordinal) { p.IsFloat ? "float" : "double" };

@@ -269,7 +269,20 @@ internal sealed class FuzzGenerator
         inner.LoopDepth++;
         if (kind == LoopKind.Foreach) inner.Scalars.Add(counter);
         else inner.Counters.Add(counter);
+        // Now and then a counted outer loop starts with a counted inner loop over a length that records (a product of
+        // tanh): a nest the generator records into one block (inner loops at fixed places, bounds from before the nest).
+        Stmt? first = null;
+        if (kind is LoopKind.ForUp or LoopKind.ForDown && scope.LoopDepth == 0 && inner.Assignable.Count > 0 && Chance(0.3))
+        {
+            string innerCounter = "i" + _names++;
+            var nested = inner.Copy();
+            nested.LoopDepth++;
+            nested.Counters.Add(innerCounter);
+            var update = new Assign(Pick(inner.Assignable), "*=", new Fn("Tanh", new[] { Expr(nested, 2) }));
+            first = new Loop(LoopKind.ForUp, innerCounter, Pick(_readable) + ".Length", null, null, new Stmt[] { update });
+        }
         var body = Statements(inner, 1 + _r.Next(2), depth + 1);
+        if (first is not null) body.Insert(0, first);
         return new Loop(kind, counter, bound, over, extra, body.ToArray());
     }
 

@@ -118,6 +118,16 @@ internal static class FuzzRunner
             stats.GeneratorSeconds += clock.Elapsed.TotalSeconds;
             stats.GeneratedChars += generatedTrees.Sum(t => (long)t.Length);
             stats.SourceChars += compilation.SyntaxTrees.Sum(t => (long)t.Length);
+            // What the generator did with the programs, read from its output: a loop nest recording into one block (an
+            // inner loop cuts its block from its parent's), Gradient and Backward over one body.
+            foreach (var p in programs)
+            {
+                string text = GeneratedFor(generatedTrees, p.Id);
+                if (System.Text.RegularExpressions.Regex.IsMatch(text, @"= recorded\w+\.Slice\("))
+                    stats.Constructs["generated: loop nest in one block"] = stats.Constructs.GetValueOrDefault("generated: loop nest in one block") + 1;
+                if (text.Contains("Core(", StringComparison.Ordinal))
+                    stats.Constructs["generated: Gradient over Core"] = stats.Constructs.GetValueOrDefault("generated: Gradient over Core") + 1;
+            }
         }
         var broken = new HashSet<int>();
         ClassifyGenerator(programs, generatorDiagnostics, outcomes, broken);

@@ -30,7 +30,7 @@ public class FuzzTests(ITestOutputHelper output)
     public void Fuzz_Ci()
     {
         var run = FuzzRun.Execute(CiSeed, CiCount, CiBatch, shrinkBudget: TimeSpan.FromSeconds(15), maxShrunk: 2, analysesOff: false, log: output.WriteLine);
-        var missing = FuzzConstructs.Required.Where(c => !run.Stats.Constructs.ContainsKey(c)).ToList();
+        var missing = FuzzConstructs.Required.Concat(FuzzConstructs.RequiredOfGenerator).Where(c => !run.Stats.Constructs.ContainsKey(c)).ToList();
         Assert.True(missing.Count == 0, "the fuzz grammar no longer produces: " + string.Join(", ", missing));
         Assert.True(run.Stats.Invalid == 0, $"{run.Stats.Invalid} programs were invalid (the fuzzer's fault):\n{run.InvalidExamples}");
         Assert.True(run.Stats.Failed == 0, $"{run.Stats.Failed} of {run.Stats.Programs} fuzzed programs failed:\n{run.Text}");
