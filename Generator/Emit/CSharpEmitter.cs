@@ -37,11 +37,11 @@ namespace Differentiable.Generator.Emit
                 IrFacts.AllInstructions(function.Body).Any(i => i is LoopInstr);
             if (shared)
             {
-                new MethodBodyWriter(function, body, BodyForm.Gradient, split: choice).WriteOverCore(writer, model.Accessibility, gradient: true);
+                new MethodBodyWriter(function, body, BodyForm.Gradient, split: choice).WriteOverCore(writer, model.Accessibility);
                 writer.Line();
                 new MethodBodyWriter(function, body, BodyForm.Core, split: choice).Write(writer, model.Accessibility);
                 writer.Line();
-                new MethodBodyWriter(function, body, BodyForm.Backward, split: choice).WriteOverCore(writer, model.Accessibility, gradient: false);
+                new MethodBodyWriter(function, body, BodyForm.Backward, split: choice).WriteOverCore(writer, model.Accessibility);
             }
             else
             {

@@ -140,64 +140,10 @@ namespace Differentiable.Generator.Emit
         public void Write(SourceWriter writer, string accessibility)
         {
             var f = _function;
-            var primal = f.Parameters.Select(p => p.TypeName + " " + _names.Value(p.Value));
             var active = f.Parameters.Where(p => p.Active).ToList();
-            string type = f.ReturnType?.Keyword() ?? "void";
-            string parameters;
-            if (_gradientMode)
-            {
-                writer.Line("/// <summary>Returns <c>" + f.Name + "</c> and writes its gradient with respect to each active parameter.</summary>");
-                parameters = string.Join(", ", primal.Concat(active.Select(p =>
-                    (p.Type.IsBuffer() ? ShadowType(p.Type) : "out " + p.Type.Keyword()) + " " + _names.Adjoint(p.Value))));
-                writer.Line(GeneratedCode);
-                writer.Open(accessibility + " static " + type + " " + Naming.Gradient(f.Name) + "(" + parameters + ")");
-            }
-            else if (_form == BodyForm.Forward)
-            {
-                writer.Line("/// <summary>The forward half of <c>" + f.Name + "Backward</c>: runs <c>" + f.Name + "</c> and leaves what <c>" + Naming.SplitReverse(f.Name) +
-                    "</c> needs on the stacks.</summary>");
-                parameters = string.Join(", ", primal.Concat(StackParameters()));
-                writer.Line(GeneratedCode);
-                writer.Open("internal static " + type + " " + Naming.SplitForward(f.Name) + "(" + parameters + ")");
-            }
-            else if (_form == BodyForm.Core)
-            {
-                writer.Line("/// <summary>Runs <c>" + f.Name + "</c>, adds the seed times its gradient to the adjoints and returns the value: the body of <c>" +
-                    Naming.Gradient(f.Name) + "</c> and <c>" + Naming.Backward(f.Name) + "</c>.</summary>");
-                parameters = string.Join(", ", primal.Concat(new[] { type + " " + Naming.Seed }).Concat(active.Select(p =>
-                    (p.Type.IsBuffer() ? ShadowType(p.Type) : "ref " + p.Type.Keyword()) + " " + _names.Adjoint(p.Value))));
-                writer.Line(GeneratedCode);
-                writer.Open("private static " + type + " " + Naming.Core(f.Name) + "(" + parameters + ")");
-            }
-            else if (_form == BodyForm.Reverse)
-            {
-                writer.Line("/// <summary>The reverse half of <c>" + f.Name + "Backward</c>: takes what <c>" + Naming.SplitForward(f.Name) +
-                    "</c> left on the stacks and adds the seed times the gradient to the adjoints.</summary>");
-                var seed = f.ReturnType is { } r ? new[] { r.Keyword() + " " + Naming.Seed } : new string[0];
-                parameters = string.Join(", ", primal.Concat(seed).Concat(active.Select(p =>
-                    (p.Type.IsBuffer() ? ShadowType(p.Type) : "ref " + p.Type.Keyword()) + " " + _names.Adjoint(p.Value))).Concat(StackParameters()));
-                writer.Line(GeneratedCode);
-                writer.Open("internal static void " + Naming.SplitReverse(f.Name) + "(" + parameters + ")");
-            }
-            else
-            {
-                writer.Line(_variantName is null
-                    ? "/// <summary>Runs <c>" + f.Name + "</c> and adds the seed times its gradient to the adjoint of each active parameter.</summary>"
-                    : "/// <summary><c>" + f.Name + "Backward</c> for callers that pass constant buffers: no adjoint is taken or computed for them.</summary>");
-                var seed = f.ReturnType is { } r ? new[] { r.Keyword() + " " + Naming.Seed } : new string[0];
-                parameters = string.Join(", ", primal.Concat(seed).Concat(active.Select(p =>
-                    (p.Type.IsBuffer() ? ShadowType(p.Type) : "ref " + p.Type.Keyword()) + " " + _names.Adjoint(p.Value))));
-                writer.Line(GeneratedCode);
-                writer.Open(accessibility + " static void " + (_variantName ?? Naming.Backward(f.Name)) + "(" + parameters + ")");
-            }
-
+            OpenMember(writer, accessibility);
             // Adjoint spans at least as long as their buffers, checked before any work (Forward has none).
-            foreach (var p in active.Where(p => p.Type.IsBuffer() && _form != BodyForm.Forward))
-            {
-                string name = _names.Value(p.Value), adjoint = _names.Adjoint(p.Value);
-                writer.Line("if (" + adjoint + ".Length < " + name + ".Length) throw new global::System.ArgumentException(\"The adjoint '" + adjoint +
-                    "' is shorter than '" + name + "'.\", nameof(" + adjoint + "));");
-            }
+            if (_form != BodyForm.Forward) WriteLengthChecks(writer, active);
             WriteOverlapChecks(writer, active);
             if (_form == BodyForm.Backward && _program.ZeroSeedAddsNothing)
                 writer.Line("if (" + Naming.Seed + " == " + Literal(0, f.ReturnType!.Value) + ") return; // the seed is the only adjoint coming in");
@@ -258,30 +204,82 @@ namespace Differentiable.Generator.Emit
         /// under another name, which its reverse sweep does not model: such calls throw before any work. Pairs that
         /// are only read (<c>Dot(x, x)</c>) are fine, and so are adjoints of read-only buffers, which only add up.
         /// </summary>
-        /// <summary>
-        /// <c>{M}Gradient</c> over <c>{M}Core</c>: the checks, the adjoints cleared (scalars set to zero), then the core
-        /// with the seed 1. Or <c>{M}Backward</c> over it (<paramref name="gradient"/> false): the seed's shortcut, then the core.
-        /// </summary>
-        public void WriteOverCore(SourceWriter writer, string accessibility, bool gradient)
+        /// <summary>The member's summary and signature, opened: Gradient, Backward (or a variant), Core, Forward or Reverse.</summary>
+        private void OpenMember(SourceWriter writer, string accessibility)
         {
             var f = _function;
             var primal = f.Parameters.Select(p => p.TypeName + " " + _names.Value(p.Value));
-            var active = f.Parameters.Where(p => p.Active).ToList();
-            string type = f.ReturnType!.Value.Keyword();
-            var arguments = f.Parameters.Select(p => _names.Value(p.Value)).ToList();
-            var adjoints = active.Select(p => (p.Type.IsBuffer() ? "" : "ref ") + _names.Adjoint(p.Value));
-            if (gradient)
+            string type = f.ReturnType?.Keyword() ?? "void";
+            var seed = f.ReturnType is { } r ? new[] { r.Keyword() + " " + Naming.Seed } : new string[0];
+            string summary, signature;
+            IEnumerable<string> parameters;
+            switch (_form)
             {
-                writer.Line("/// <summary>Returns <c>" + f.Name + "</c> and writes its gradient with respect to each active parameter.</summary>");
-                writer.Line(GeneratedCode);
-                writer.Open(accessibility + " static " + type + " " + Naming.Gradient(f.Name) + "(" + string.Join(", ", primal.Concat(active.Select(p =>
-                    (p.Type.IsBuffer() ? ShadowType(p.Type) : "out " + p.Type.Keyword()) + " " + _names.Adjoint(p.Value)))) + ")");
-                foreach (var p in active.Where(p => p.Type.IsBuffer()))
-                {
-                    string name = _names.Value(p.Value), adjoint = _names.Adjoint(p.Value);
-                    writer.Line("if (" + adjoint + ".Length < " + name + ".Length) throw new global::System.ArgumentException(\"The adjoint '" + adjoint +
-                        "' is shorter than '" + name + "'.\", nameof(" + adjoint + "));");
-                }
+                case BodyForm.Gradient:
+                    summary = "Returns <c>" + f.Name + "</c> and writes its gradient with respect to each active parameter.";
+                    signature = accessibility + " static " + type + " " + Naming.Gradient(f.Name);
+                    parameters = primal.Concat(AdjointParameters("out "));
+                    break;
+                case BodyForm.Forward:
+                    summary = "The forward half of <c>" + f.Name + "Backward</c>: runs <c>" + f.Name + "</c> and leaves what <c>" + Naming.SplitReverse(f.Name) +
+                        "</c> needs on the stacks.";
+                    signature = "internal static " + type + " " + Naming.SplitForward(f.Name);
+                    parameters = primal.Concat(StackParameters());
+                    break;
+                case BodyForm.Core:
+                    summary = "Runs <c>" + f.Name + "</c>, adds the seed times its gradient to the adjoints and returns the value: the body of <c>" +
+                        Naming.Gradient(f.Name) + "</c> and <c>" + Naming.Backward(f.Name) + "</c>.";
+                    signature = "private static " + type + " " + Naming.Core(f.Name);
+                    parameters = primal.Concat(seed).Concat(AdjointParameters("ref "));
+                    break;
+                case BodyForm.Reverse:
+                    summary = "The reverse half of <c>" + f.Name + "Backward</c>: takes what <c>" + Naming.SplitForward(f.Name) +
+                        "</c> left on the stacks and adds the seed times the gradient to the adjoints.";
+                    signature = "internal static void " + Naming.SplitReverse(f.Name);
+                    parameters = primal.Concat(seed).Concat(AdjointParameters("ref ")).Concat(StackParameters());
+                    break;
+                default:
+                    summary = _variantName is null
+                        ? "Runs <c>" + f.Name + "</c> and adds the seed times its gradient to the adjoint of each active parameter."
+                        : "<c>" + f.Name + "Backward</c> for callers that pass constant buffers: no adjoint is taken or computed for them.";
+                    signature = accessibility + " static void " + (_variantName ?? Naming.Backward(f.Name));
+                    parameters = primal.Concat(seed).Concat(AdjointParameters("ref "));
+                    break;
+            }
+            writer.Line("/// <summary>" + summary + "</summary>");
+            writer.Line(GeneratedCode);
+            writer.Open(signature + "(" + string.Join(", ", parameters) + ")");
+        }
+
+        /// <summary>One adjoint per active parameter: a span for a buffer, <paramref name="scalar"/> (<c>out </c> or <c>ref </c>) for a scalar.</summary>
+        private IEnumerable<string> AdjointParameters(string scalar) =>
+            _function.Parameters.Where(p => p.Active).Select(p => (p.Type.IsBuffer() ? ShadowType(p.Type) : scalar + p.Type.Keyword()) + " " + _names.Adjoint(p.Value));
+
+        /// <summary>An adjoint span shorter than its buffer throws, naming it, before any work.</summary>
+        private void WriteLengthChecks(SourceWriter writer, List<IrParameter> active)
+        {
+            foreach (var p in active.Where(p => p.Type.IsBuffer()))
+            {
+                string name = _names.Value(p.Value), adjoint = _names.Adjoint(p.Value);
+                writer.Line("if (" + adjoint + ".Length < " + name + ".Length) throw new global::System.ArgumentException(\"The adjoint '" + adjoint +
+                    "' is shorter than '" + name + "'.\", nameof(" + adjoint + "));");
+            }
+        }
+
+        /// <summary>
+        /// <c>{M}Gradient</c> over <c>{M}Core</c> (this writer's form is Gradient): the checks, the adjoints cleared (scalars
+        /// set to zero), then the core with the seed 1. Or <c>{M}Backward</c> over it: the seed's shortcut, then the core.
+        /// </summary>
+        public void WriteOverCore(SourceWriter writer, string accessibility)
+        {
+            var f = _function;
+            var active = f.Parameters.Where(p => p.Active).ToList();
+            var arguments = f.Parameters.Select(p => _names.Value(p.Value));
+            var adjoints = active.Select(p => (p.Type.IsBuffer() ? "" : "ref ") + _names.Adjoint(p.Value));
+            OpenMember(writer, accessibility);
+            if (_gradientMode)
+            {
+                WriteLengthChecks(writer, active);
                 WriteOverlapChecks(writer, active);
                 foreach (var p in active)
                 {
@@ -293,10 +291,6 @@ namespace Differentiable.Generator.Emit
             }
             else
             {
-                writer.Line("/// <summary>Runs <c>" + f.Name + "</c> and adds the seed times its gradient to the adjoint of each active parameter.</summary>");
-                writer.Line(GeneratedCode);
-                writer.Open(accessibility + " static void " + Naming.Backward(f.Name) + "(" + string.Join(", ", primal.Concat(new[] { type + " " + Naming.Seed }).Concat(active.Select(p =>
-                    (p.Type.IsBuffer() ? ShadowType(p.Type) : "ref " + p.Type.Keyword()) + " " + _names.Adjoint(p.Value)))) + ")");
                 if (_program.ZeroSeedAddsNothing)
                     writer.Line("if (" + Naming.Seed + " == " + Literal(0, f.ReturnType!.Value) + ") return; // the seed is the only adjoint coming in");
                 writer.Line(Naming.Core(f.Name) + "(" + string.Join(", ", arguments.Concat(new[] { Naming.Seed }).Concat(adjoints)) + ");");
