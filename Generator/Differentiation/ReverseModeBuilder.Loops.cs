@@ -229,13 +229,18 @@ namespace Differentiable.Generator.Differentiation
                 plan = shared;
             }
             // Blocks need a trip count known at entry, and nothing else pushing while the loop fills them.
-            plan.RecordsInBlocks = loop.Counted is not null && plan.Recorded.Count > 0 &&
-                !IrFacts.AllInstructions(loop.Body).Any(i =>
-                    (i is LoopInstr inner && _plans.TryGetValue(inner, out var innerPlan) && innerPlan.Recorded.Count > 0) ||
-                    (i is CallInstr call && (_snapshots.ContainsKey(call) || _splitCalls.Contains(call))));
+            plan.RecordsInBlocks = loop.Counted is not null && plan.Recorded.Count > 0 && !PushesOnItsOwn(loop) &&
+                !IrFacts.AllInstructions(loop.Body).Any(i => i is LoopInstr inner && Records(inner));
             plan.Nest = NestOf(loop);
             return plan;
         }
+
+        /// <summary>Something inside the loop pushes on the stacks by itself while it runs: a split call, a buffer's snapshot.</summary>
+        private bool PushesOnItsOwn(LoopInstr loop) =>
+            IrFacts.AllInstructions(loop.Body).Any(i => i is CallInstr call && (_snapshots.ContainsKey(call) || _splitCalls.Contains(call)));
+
+        /// <summary>The loop's own iterations record values (its plan is known: inner loops are planned first).</summary>
+        private bool Records(LoopInstr loop) => _plans.TryGetValue(loop, out var plan) && plan.Recorded.Count > 0;
 
         /// <summary>
         /// The loops whose records can share one block with <paramref name="loop"/>'s (see <see cref="LoopPlan.Nest"/>),
@@ -246,10 +251,8 @@ namespace Differentiable.Generator.Differentiation
         /// </summary>
         private BlockNest? NestOf(LoopInstr loop)
         {
-            if (loop.Counted is null) return null;
-            var all = IrFacts.AllInstructions(loop.Body).ToList();
-            if (all.Any(i => i is CallInstr call && (_snapshots.ContainsKey(call) || _splitCalls.Contains(call)))) return null;
-            var recording = all.OfType<LoopInstr>().Where(l => _plans.TryGetValue(l, out var p) && p.Recorded.Count > 0).ToList();
+            if (loop.Counted is null || PushesOnItsOwn(loop)) return null;
+            var recording = IrFacts.AllInstructions(loop.Body).OfType<LoopInstr>().Where(Records).ToList();
             if (recording.Count == 0) return null;
             var inside = new HashSet<ValueId>(IrFacts.LoopLocals(loop));
             IrFacts.CollectDefinitions(loop.Header, inside);
@@ -266,7 +269,7 @@ namespace Differentiable.Generator.Differentiation
             foreach (var instruction in parent.Body.Instructions)
             {
                 if (instruction is not LoopInstr inner) continue;
-                if (!IrFacts.AllInstructions(inner.Body).Prepend(inner).Any(i => i is LoopInstr l && _plans.TryGetValue(l, out var p) && p.Recorded.Count > 0)) continue;
+                if (!IrFacts.AllInstructions(inner.Body).Prepend(inner).Any(i => i is LoopInstr l && Records(l))) continue;
                 if (inner.Counted is not { } counted || !_plans.ContainsKey(inner)) return false;
                 if (Available(counted.Start, inside, 0) is not { } start || Available(counted.Bound, inside, 0) is not { } bound) return false;
                 into.Add(new NestedLoop(inner, parent, start, bound, counted.Comparison));

@@ -199,11 +199,6 @@ namespace Differentiable.Generator.Emit
             writer.Close();
         }
 
-        /// <summary>
-        /// Overlapping buffers where one of them is written would make the method read what it has just written
-        /// under another name, which its reverse sweep does not model: such calls throw before any work. Pairs that
-        /// are only read (<c>Dot(x, x)</c>) are fine, and so are adjoints of read-only buffers, which only add up.
-        /// </summary>
         /// <summary>The member's summary and signature, opened: Gradient, Backward (or a variant), Core, Forward or Reverse.</summary>
         private void OpenMember(SourceWriter writer, string accessibility)
         {
@@ -298,6 +293,11 @@ namespace Differentiable.Generator.Emit
             writer.Close();
         }
 
+        /// <summary>
+        /// Overlapping buffers where one of them is written would make the method read what it has just written
+        /// under another name, which its reverse sweep does not model: such calls throw before any work. Pairs that
+        /// are only read (<c>Dot(x, x)</c>) are fine, and so are adjoints of read-only buffers, which only add up.
+        /// </summary>
         private void WriteOverlapChecks(SourceWriter writer, List<IrParameter> active)
         {
             var buffers = _function.Parameters.Where(p => p.Type.IsBuffer()).ToList();
