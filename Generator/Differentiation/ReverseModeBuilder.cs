@@ -149,6 +149,69 @@ namespace Differentiable.Generator.Differentiation
                 }
             }
             FindInPlaceUpdates(function.Body, CountUses(function.Body));
+            FindSiblingFunctions(function.Body);
+        }
+
+        // The math functions each block computes, by function and arguments: a partial that calls one of them on the
+        // same arguments (sin' = cos, with cos(θ) computed beside sin(θ), as in a rotation) reads its value instead.
+        private readonly Dictionary<IntrinsicInstr, List<IntrinsicInstr>> _siblings =
+            new Dictionary<IntrinsicInstr, List<IntrinsicInstr>>(ReferenceComparer<IntrinsicInstr>.Instance);
+
+        private void FindSiblingFunctions(Block block)
+        {
+            var here = new List<IntrinsicInstr>();
+            foreach (var instruction in block.Instructions)
+            {
+                switch (instruction)
+                {
+                    case IntrinsicInstr call:
+                        here.Add(call);
+                        _siblings[call] = here;
+                        break;
+                    case IfInstr f:
+                        FindSiblingFunctions(f.Then);
+                        FindSiblingFunctions(f.Else);
+                        break;
+                    case LoopInstr l:
+                        FindSiblingFunctions(l.Header);
+                        FindSiblingFunctions(l.Body);
+                        break;
+                }
+            }
+            if (block.Terminator is SplitTerminator s)
+            {
+                FindSiblingFunctions(s.Then);
+                FindSiblingFunctions(s.Else);
+            }
+        }
+
+        /// <summary>
+        /// A rule's partial with each function call that its block already computes on the same arguments replaced by
+        /// that value. Both run in the same block, so the value is there whenever the partial is (a loop records it as
+        /// it would have recorded the arguments). It stands as a <see cref="ResultExpr"/>: it may be infinite like the
+        /// call it replaces, so a product with it stays checked.
+        /// </summary>
+        private Expr ReuseSiblings(Expr partial, List<IntrinsicInstr> siblings) => partial switch
+        {
+            MathExpr m => SiblingComputing(m, siblings) is { } sibling
+                ? new ResultExpr(sibling.Result)
+                : new MathExpr(m.Function, m.Args.Select(a => ReuseSiblings(a, siblings)).ToArray()),
+            BinaryExpr b => new BinaryExpr(b.Op, ReuseSiblings(b.Left, siblings), ReuseSiblings(b.Right, siblings)),
+            NegateExpr n => new NegateExpr(ReuseSiblings(n.Operand, siblings)),
+            ConditionalExpr c => new ConditionalExpr(ReuseSiblings(c.Condition, siblings), ReuseSiblings(c.WhenTrue, siblings), ReuseSiblings(c.WhenFalse, siblings)),
+            _ => partial,
+        };
+
+        private IntrinsicInstr? SiblingComputing(MathExpr m, List<IntrinsicInstr> siblings)
+        {
+            foreach (var sibling in siblings)
+            {
+                if (sibling.Function != m.Function || sibling.Args.Count != m.Args.Length) continue;
+                bool same = true;
+                for (int i = 0; i < m.Args.Length && same; i++) same = Operand(sibling.Args[i]).Equals(m.Args[i]);
+                if (same) return sibling;
+            }
+            return null;
         }
 
         // w[i] = w[i] + e (w[i] += e, w[i] -= e): the element's adjoint passes to e and stays as it was, so the
@@ -735,6 +798,7 @@ namespace Differentiable.Generator.Differentiation
                     {
                         if (!IsActive(call.Args[k])) continue;
                         var partial = rule.Partials[k](args, new ResultExpr(call.Result));
+                        if (partial is not null) partial = ReuseSiblings(partial, _siblings[call]);
                         if (partial is not null) Add(call.Args[k], Times(dy, partial, rule.Checked), into, scope);
                     }
                     break;
