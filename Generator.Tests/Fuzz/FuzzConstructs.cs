@@ -15,6 +15,7 @@ internal static class FuzzConstructs
         "if", "if/else", "?:", "&&", "||", "!", "store =", "store +=", "store *=", "assign *=",
         "helper scalar call", "helper inlined in a loop", "helper split in a loop", "helper calls a helper", "helper void call", "helper buffer argument [NoDiff]", "same buffer twice", "rule Soft", "rule WSum",
         "CopyTo", "Fill", "Clear", "Grad.Stop", "via double", "counter as value", "index ^1", "index mirror", "index next",
+        "sin and cos of one value",
     };
 
     /// <summary>What the generator must have done with some program of the CI run, read from its output (FuzzRunner).</summary>
@@ -144,6 +145,8 @@ internal static class FuzzConstructs
                     break;
                 case IntVal: set.Add("counter as value"); break;
                 case Neg n: Expr(n.Operand); break;
+                case Bin { Left: Fn { Name: "Sin", Args: [Var a] }, Right: Fn { Name: "Cos", Args: [Var b] } } rotation when a == b:
+                    set.Add("sin and cos of one value"); Expr(rotation.Left); Expr(rotation.Right); break;
                 case Bin b: Expr(b.Left); Expr(b.Right); break;
                 case Fn f: set.Add("fn " + f.Name); foreach (var a in f.Args) Expr(a); break;
                 case Cond c: set.Add("?:"); Bool(c.Test, false); Expr(c.IfTrue); Expr(c.IfFalse); break;

@@ -239,6 +239,12 @@ internal sealed class FuzzGenerator
         if (k < 3) return new Assign(target, "=", Expr(scope, 3));
         if (k < 7) return new Assign(target, "+=", Expr(scope, 2));
         if (k < 8) return new Assign(target, "-=", Expr(scope, 2));
+        if (k == 9 && scope.Scalars.Count > 0 && Chance(0.5))
+        {
+            // Sine and cosine of one value side by side (a rotation): the reverse reads each as the other's partial.
+            var angle = new Var(Pick(scope.Scalars));
+            return new Assign(target, "+=", new Bin('*', new Fn("Sin", new Expr[] { angle }), new Fn("Cos", new Expr[] { angle })));
+        }
         return new Assign(target, "*=", new Fn(Pick(new[] { "Cos", "Tanh", "Sin" }), new[] { Expr(scope, 2) }));
     }
 
