@@ -136,8 +136,8 @@ namespace Differentiable.Generator.Lowering
             if (ContainsBranch(loop, BranchKind.Continue)) frame.Continued = new FlagVariable("continued");
             if (frame.Broke is not null) environment.Set(frame.Broke, Constant("false", IrType.Bool, into));
 
-            // The variables the loop writes that exist before it: locals and parameters by data flow, plus flags.
-            var written = _semanticModel.AnalyzeDataFlow(loop.Syntax)?.WrittenInside ?? System.Collections.Immutable.ImmutableArray<ISymbol>.Empty;
+            // The variables the loop writes that exist before it: locals and parameters (WrittenVariables), plus flags.
+            var written = WrittenVariables.Of(loop);
             var carriedVariables = new List<object>();
             foreach (var symbol in written)
             {
@@ -469,8 +469,7 @@ namespace Differentiable.Generator.Lowering
             bool upward = comparison is BinaryOp.Less or BinaryOp.LessOrEqual;
             if (step == 0 || (step == 1) != upward) return false;
 
-            var flow = _semanticModel.AnalyzeDataFlow(loop.Syntax);
-            if (flow is null || !flow.Succeeded) return false;
+            var written = WrittenVariables.Of(loop);
             var boundSyntax = test.RightOperand.Syntax;
             if (boundSyntax.DescendantNodesAndSelf().Any(n => n is InvocationExpressionSyntax or ElementAccessExpressionSyntax or AssignmentExpressionSyntax
                     or PostfixUnaryExpressionSyntax or PrefixUnaryExpressionSyntax { RawKind: (int)Microsoft.CodeAnalysis.CSharp.SyntaxKind.PreIncrementExpression or (int)Microsoft.CodeAnalysis.CSharp.SyntaxKind.PreDecrementExpression }))
@@ -483,11 +482,10 @@ namespace Differentiable.Generator.Lowering
                     IParameterReferenceOperation p => p.Parameter,
                     _ => null,
                 };
-                if (symbol is not null && flow.WrittenInside.Contains(symbol, SymbolEqualityComparer.Default)) return false;
+                if (symbol is not null && written.Contains(symbol, SymbolEqualityComparer.Default)) return false;
             }
             if (loop.Body is null) return false;
-            var bodyFlow = _semanticModel.AnalyzeDataFlow(loop.Body.Syntax);
-            if (bodyFlow is null || !bodyFlow.Succeeded || bodyFlow.WrittenInside.Contains(local, SymbolEqualityComparer.Default)) return false;
+            if (WrittenVariables.Of(loop.Body).Contains(local, SymbolEqualityComparer.Default)) return false;
             if (ContainsReturn(loop.Body) || ContainsBranch(loop, BranchKind.Break)) return false;
             counter = local;
             bound = test.RightOperand;
