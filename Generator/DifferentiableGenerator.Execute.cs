@@ -48,7 +48,7 @@ namespace Differentiable.Generator
             try
             {
                 FaultInjection?.Invoke(method.Name);
-                return MethodPipeline.Parse(method, declaration, context.SemanticModel, cancellationToken);
+                return MethodPipeline.Parse(method, declaration, SemanticModels.Share(context.SemanticModel), cancellationToken);
             }
             catch (Exception exception) when (exception is not OperationCanceledException)
             {

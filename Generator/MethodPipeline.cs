@@ -119,7 +119,7 @@ namespace Differentiable.Generator
                         // Too deep to go on down this chain (each level would lower again what is below it): the callee's
                         // own result, which the generator reports and acts on anyway. Skipping the check instead would let
                         // this method call a Backward that was never generated when something deeper is refused.
-                        var own = ParseOwn(callee, calleeDeclaration, compilation.GetSemanticModel(calleeDeclaration.SyntaxTree), cancellationToken, out bool ownSkipped);
+                        var own = ParseOwn(callee, calleeDeclaration, SemanticModels.For(compilation, calleeDeclaration.SyntaxTree), cancellationToken, out bool ownSkipped);
                         skippedBelow |= ownSkipped;
                         reachBelow = System.Math.Max(reachBelow, MaxCalleeDepth);
                         return new List<DiagnosticInfo>(own.Diagnostics);
@@ -140,7 +140,7 @@ namespace Differentiable.Generator
                         return new List<DiagnosticInfo>(done.Diagnostics);
                     }
                     var calleeDiagnostics = new List<DiagnosticInfo>();
-                    var calleeModel = ParseCore(callee, calleeDeclaration, compilation.GetSemanticModel(calleeDeclaration.SyntaxTree), calleeDiagnostics,
+                    var calleeModel = ParseCore(callee, calleeDeclaration, SemanticModels.For(compilation, calleeDeclaration.SyntaxTree), calleeDiagnostics,
                         new HashSet<IMethodSymbol>(visiting, SymbolEqualityComparer.Default), depth + 1, checkedHere, cancellationToken, out bool calleeSkipped, out int calleeReach);
                     checkedHere[callee] = new Checked(calleeDiagnostics, calleeSkipped, calleeReach);
                     reachBelow = System.Math.Max(reachBelow, calleeReach + 1);

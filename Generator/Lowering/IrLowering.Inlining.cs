@@ -46,7 +46,7 @@ namespace Differentiable.Generator.Lowering
                     RefExpressionSyntax or RefTypeSyntax)
                     return null;
             }
-            var model = _semanticModel.Compilation.GetSemanticModel(declaration.SyntaxTree);
+            var model = SemanticModels.For(_semanticModel.Compilation, declaration.SyntaxTree);
             SyntaxNode body = (SyntaxNode?)declaration.Body ?? declaration.ExpressionBody!.Expression;
             var operation = model.GetOperation(body, _cancellationToken);
             if (operation is null) return null;

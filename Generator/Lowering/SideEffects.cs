@@ -58,7 +58,7 @@ namespace Differentiable.Generator.Lowering
             var body = method.DeclaringSyntaxReferences.Select(r => r.GetSyntax(cancellationToken)).OfType<BaseMethodDeclarationSyntax>()
                 .Select(d => (SyntaxNode?)d.Body ?? d.ExpressionBody).FirstOrDefault(b => b is not null);
             if (body is null) return summary;
-            var operation = compilation.GetSemanticModel(body.SyntaxTree).GetOperation(body, cancellationToken);
+            var operation = SemanticModels.For(compilation, body.SyntaxTree).GetOperation(body, cancellationToken);
             if (operation is null) return summary;
             foreach (var node in operation.DescendantsAndSelf())
             {
@@ -105,7 +105,7 @@ namespace Differentiable.Generator.Lowering
             if (summary.Effect is not null || summary.MutableRead is not null) return false;
             var body = method.DeclaringSyntaxReferences.Select(r => r.GetSyntax(cancellationToken)).OfType<BaseMethodDeclarationSyntax>()
                 .Select(d => (SyntaxNode?)d.Body ?? d.ExpressionBody).FirstOrDefault(b => b is not null);
-            var operation = body is null ? null : compilation.GetSemanticModel(body.SyntaxTree).GetOperation(body, cancellationToken);
+            var operation = body is null ? null : SemanticModels.For(compilation, body.SyntaxTree).GetOperation(body, cancellationToken);
             return operation is not null && AssignsOnlyLocals(operation);
         }
 

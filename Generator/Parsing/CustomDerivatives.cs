@@ -185,7 +185,7 @@ namespace Differentiable.Generator.Parsing
                     };
                     if (simple != "DerivativeOf" && simple != "DerivativeOfAttribute") continue;
                     if (attribute.Parent?.Parent is not MethodDeclarationSyntax method) continue;
-                    model ??= compilation.GetSemanticModel(tree);
+                    model ??= SemanticModels.For(compilation, tree);
                     if (model.GetDeclaredSymbol(method) is IMethodSymbol symbol) yield return symbol;
                 }
             }
