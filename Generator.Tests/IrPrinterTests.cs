@@ -167,26 +167,21 @@ public class IrPrinterTests
               %2 = const 0d : f64
               %3 = const 0 : i32
               %4 = length %0 : i32
-              %17: f64 = loop for %6 = %3 < %4 step 1 trips %18 carry %5: f64 <- %2
+              %16: f64 = loop for %6 = %3 < %4 step 1 trips %17 carry %5: f64 <- %2
               body
                 %7 = const false : bool
                 %8 = load %0[%6] : f64 [recomputed]
-                %9 = binary %8 < %2 : bool
-                %11: bool [recorded] = if %9
-                  %10 = const true : bool
-                  yield %10
-                else
-                  yield %7
-                %16: f64 = if %11
+                %9 = binary %8 < %2 : bool [recomputed]
+                %15: f64 = if %9
                   yield %5
                 else
-                  %12 = binary %8 * %1 : f64 [recomputed in its branch]
-                  %13 = intrinsic Sin(%12) : f64 [recorded]
-                  %14 = binary %13 * %8 : f64
-                  %15 = binary %5 + %14 : f64
-                  yield %15
-                yield %16
-              return %17
+                  %11 = binary %8 * %1 : f64 [recomputed in its branch]
+                  %12 = intrinsic Sin(%11) : f64 [recorded]
+                  %13 = binary %12 * %8 : f64
+                  %14 = binary %5 + %13 : f64
+                  yield %14
+                yield %15
+              return %16
 
             """, Printed("Kept"));
     }

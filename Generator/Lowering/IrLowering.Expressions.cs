@@ -33,8 +33,12 @@ namespace Differentiable.Generator.Lowering
             return Poison(SymbolFacts.IrTypeOf(operation.Type) ?? IrType.F64);
         }
 
-        private ValueId Constant(string text, IrType type, List<Instruction> into) =>
-            Pure("const " + text, type, result => new ConstInstr(result, text, _origin), into);
+        private ValueId Constant(string text, IrType type, List<Instruction> into)
+        {
+            var value = Pure("const " + text, type, result => new ConstInstr(result, text, _origin), into);
+            _constantText[value] = text;
+            return value;
+        }
 
         private ValueId LowerExpression(IOperation operation, List<Instruction> into, Environment environment)
         {

@@ -34,6 +34,10 @@ namespace Differentiable.Generator.Lowering
         // computed once. A branch sees what was computed before it; what it computes stays inside.
         private Dictionary<string, ValueId> _available = new Dictionary<string, ValueId>();
 
+        // The text of each constant the lowering made (ConstInstr), by value: Merge recognizes a flag set to true in one
+        // branch and false in the other.
+        private readonly Dictionary<ValueId, string> _constantText = new Dictionary<ValueId, string>();
+
         private IrLowering(SemanticModel semanticModel, IMethodSymbol method, IrType? returnType, CancellationToken cancellationToken)
         {
             _semanticModel = semanticModel;
@@ -410,8 +414,27 @@ namespace Differentiable.Generator.Lowering
             var outputs = new List<ValueId>();
             var thenYield = new List<ValueId>();
             var elseYield = new List<ValueId>();
+            var negations = new List<(object Symbol, ValueId Result)>();
             foreach (var symbol in changed)
             {
+                // A bool set to true in one branch and false in the other is the condition (or its negation): a pure
+                // value of the condition's operands, which the reverse sweep can recompute instead of recording a
+                // branch's output (a loop's 'continued' flag after `if (...) continue;`).
+                thenEnvironment.TryGet(symbol, out var whenTrue);
+                elseEnvironment.TryGet(symbol, out var whenFalse);
+                if (_constantText.TryGetValue(whenTrue, out var thenText) && _constantText.TryGetValue(whenFalse, out var elseText) && TypeOf(whenTrue) == IrType.Bool)
+                {
+                    if (thenText == "true" && elseText == "false")
+                    {
+                        environment.Set(symbol, condition);
+                        continue;
+                    }
+                    if (thenText == "false" && elseText == "true")
+                    {
+                        negations.Add((symbol, NewValue(IrType.Bool, VariableComparer.NameOf(symbol))));
+                        continue;
+                    }
+                }
                 thenEnvironment.TryGet(symbol, out var branchValue);
                 if (TypeOf(branchValue).IsBuffer() && _statement is not null)
                 {
@@ -438,10 +461,21 @@ namespace Differentiable.Generator.Lowering
                 elseYield.Add(x.Else);
             }
 
-            into.Add(new IfInstr(condition,
-                new Block(thenInstructions.ToEquatableArray(), new YieldTerminator(thenYield.ToEquatableArray())),
-                new Block(elseInstructions.ToEquatableArray(), new YieldTerminator(elseYield.ToEquatableArray())),
-                outputs.ToEquatableArray(), origin));
+            // A branch left with nothing to yield and only constants inside (`if (c) continue;` once its flag is the
+            // condition itself) does nothing: no IfInstr, nothing to print or reverse.
+            bool empty = outputs.Count == 0 && thenInstructions.All(i => i is ConstInstr) && elseInstructions.All(i => i is ConstInstr);
+            if (!empty)
+            {
+                into.Add(new IfInstr(condition,
+                    new Block(thenInstructions.ToEquatableArray(), new YieldTerminator(thenYield.ToEquatableArray())),
+                    new Block(elseInstructions.ToEquatableArray(), new YieldTerminator(elseYield.ToEquatableArray())),
+                    outputs.ToEquatableArray(), origin));
+            }
+            foreach (var (symbol, negation) in negations)
+            {
+                into.Add(new UnaryInstr(negation, UnaryOp.Not, condition, origin));
+                environment.Set(symbol, negation);
+            }
             return result;
         }
 
