@@ -18,6 +18,8 @@ shift 2
 tools="${TOOLS:-differentiable manual adol-c tapenade pytorch}"
 
 dotnet build -c Release "$here/GradBench.csproj" >&2
+# The build leaves the compiler server and MSBuild nodes busy for a moment: let them settle before timing anything.
+sleep "${SETTLE_SECONDS:-5}"
 mkdir -p "$here/results"
 results="$here/results/$eval_name.jsonl"
 : > "$results"
