@@ -72,6 +72,7 @@ public class WrittenVariablesTests
                 }
                 a += t2.Item1 + pt.X + pr.X + buf[0];
                 foreach (double v2 in arr) b -= v2;
+                foreach (var (u1, u2) in new[] { (1.0, 2.0) }) b += u1 * u2;
                 while (k > 0) { k -= 2; c = k; }
                 do { b *= 0.5; } while (b > 10);
                 for (int j = n, m = 0; j > 0; j--, m++) a += j + m;

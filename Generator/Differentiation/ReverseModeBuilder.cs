@@ -157,31 +157,12 @@ namespace Differentiable.Generator.Differentiation
         private readonly Dictionary<IntrinsicInstr, List<IntrinsicInstr>> _siblings =
             new Dictionary<IntrinsicInstr, List<IntrinsicInstr>>(ReferenceComparer<IntrinsicInstr>.Instance);
 
-        private void FindSiblingFunctions(Block block)
+        private void FindSiblingFunctions(Block body)
         {
-            var here = new List<IntrinsicInstr>();
-            foreach (var instruction in block.Instructions)
+            foreach (var block in IrFacts.AllBlocks(body))
             {
-                switch (instruction)
-                {
-                    case IntrinsicInstr call:
-                        here.Add(call);
-                        _siblings[call] = here;
-                        break;
-                    case IfInstr f:
-                        FindSiblingFunctions(f.Then);
-                        FindSiblingFunctions(f.Else);
-                        break;
-                    case LoopInstr l:
-                        FindSiblingFunctions(l.Header);
-                        FindSiblingFunctions(l.Body);
-                        break;
-                }
-            }
-            if (block.Terminator is SplitTerminator s)
-            {
-                FindSiblingFunctions(s.Then);
-                FindSiblingFunctions(s.Else);
+                var here = block.Instructions.OfType<IntrinsicInstr>().ToList();
+                foreach (var call in here) _siblings[call] = here;
             }
         }
 
@@ -798,7 +779,7 @@ namespace Differentiable.Generator.Differentiation
                     {
                         if (!IsActive(call.Args[k])) continue;
                         var partial = rule.Partials[k](args, new ResultExpr(call.Result));
-                        if (partial is not null) partial = ReuseSiblings(partial, _siblings[call]);
+                        if (partial is not null && _siblings[call].Count > 1) partial = ReuseSiblings(partial, _siblings[call]);
                         if (partial is not null) Add(call.Args[k], Times(dy, partial, rule.Checked), into, scope);
                     }
                     break;

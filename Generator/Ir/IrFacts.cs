@@ -72,6 +72,29 @@ namespace Differentiable.Generator.Ir
         public static bool ChangesNothing(Instruction instruction) =>
             instruction is BinaryInstr or UnaryInstr or ConvertInstr or ConstInstr { Mutable: false } or IntrinsicInstr or LoadInstr or LengthInstr or SliceInstr or StopInstr;
 
+        /// <summary>A block and every block inside it: branches, loop headers and bodies, splits.</summary>
+        public static IEnumerable<Block> AllBlocks(Block block)
+        {
+            yield return block;
+            foreach (var instruction in block.Instructions)
+            {
+                var inner = instruction switch
+                {
+                    IfInstr f => new[] { f.Then, f.Else },
+                    LoopInstr l => new[] { l.Header, l.Body },
+                    _ => null,
+                };
+                if (inner is null) continue;
+                foreach (var child in inner)
+                    foreach (var nested in AllBlocks(child)) yield return nested;
+            }
+            if (block.Terminator is SplitTerminator s)
+            {
+                foreach (var nested in AllBlocks(s.Then)) yield return nested;
+                foreach (var nested in AllBlocks(s.Else)) yield return nested;
+            }
+        }
+
         /// <summary>Every instruction of a block, in order, with those of its branches and splits.</summary>
         public static IEnumerable<Instruction> AllInstructions(Block block)
         {

@@ -42,14 +42,14 @@ namespace Differentiable.Generator.Lowering
                         written.Add(declarator.Symbol);
                         if (declarator.Symbol.RefKind == RefKind.Ref) AddTarget(initializer.Value, written); // ref var r = ref v
                         break;
-                    case IVariableDeclaratorOperation declarator when IsForeachVariable(declarator):
-                        written.Add(declarator.Symbol);
-                        break;
                     case ICatchClauseOperation { ExceptionDeclarationOrExpression: IVariableDeclaratorOperation caught }:
                         written.Add(caught.Symbol);
                         break;
-                    case IForEachLoopOperation loop:
-                        foreach (var local in loop.Locals) if (IsIterationVariable(loop, local)) written.Add(local);
+                    case IForEachLoopOperation { LoopControlVariable: IVariableDeclaratorOperation iteration }:
+                        written.Add(iteration.Symbol);
+                        break;
+                    case IForEachLoopOperation loop: // foreach (var (a, b) in pairs)
+                        AddTarget(loop.LoopControlVariable, written);
                         break;
                     case IDeclarationPatternOperation { DeclaredSymbol: { } declared }:
                         written.Add(declared);
@@ -95,19 +95,6 @@ namespace Differentiable.Generator.Lowering
                     break;
             }
         }
-
-        // A foreach's iteration variable is declared by the loop, not by a declaration statement: written by the loop.
-        private static bool IsForeachVariable(IVariableDeclaratorOperation declarator) =>
-            declarator.Parent?.Parent is IForEachLoopOperation;
-
-        private static bool IsIterationVariable(IForEachLoopOperation loop, ILocalSymbol local) =>
-            loop.LoopControlVariable switch
-            {
-                IVariableDeclaratorOperation d => SymbolEqualityComparer.Default.Equals(d.Symbol, local),
-                IDeclarationExpressionOperation e => e.Expression is ILocalReferenceOperation r && SymbolEqualityComparer.Default.Equals(r.Local, local)
-                    || e.Expression.DescendantsAndSelf().OfType<ILocalReferenceOperation>().Any(r2 => SymbolEqualityComparer.Default.Equals(r2.Local, local)),
-                _ => false,
-            };
 
         private static int Position(ISymbol symbol) => symbol.Locations.Length > 0 ? symbol.Locations[0].SourceSpan.Start : int.MaxValue;
     }
