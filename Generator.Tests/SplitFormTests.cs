@@ -1,4 +1,5 @@
 using System.Reflection;
+using System.Text.RegularExpressions;
 using Differentiable.Generator.Tests.Infrastructure;
 
 namespace Differentiable.Generator.Tests;
@@ -123,7 +124,7 @@ public class SplitFormTests
             }
         }
 
-        // Minor calls itself through its split forms; Determinant calls Minor once, outside a loop, through MinorBackward.
+        // Minor calls itself through its split forms; so does Determinant, which calls Minor once, outside a loop.
         string minorBackward = Member(compiled.GeneratedText, "void MinorBackward(");
         Assert.Contains("MinorForward(a, n, ", minorBackward);
         Assert.Contains("MinorReverse(a, n, ", minorBackward);
@@ -134,9 +135,17 @@ public class SplitFormTests
         string minorReverse = Member(compiled.GeneratedText, "void MinorReverse(");
         Assert.Contains("MinorReverse(a, n, ", minorReverse);
         Assert.DoesNotContain("MinorForward(", minorReverse); // the reverse runs no primal
-        string determinant = Member(compiled.GeneratedText, "void DeterminantBackward(");
-        Assert.Contains("MinorBackward(", determinant);
-        Assert.DoesNotContain("MinorForward(", determinant);
+        // Determinant runs Minor's primal once (MinorBackward would run it a second time after the call for the value):
+        // Forward, then Reverse; MinorBackward only past the stacks' limit.
+        foreach (var signature in new[] { "void DeterminantBackward(", "double DeterminantGradient(" })
+        {
+            string determinant = Member(compiled.GeneratedText, signature);
+            Assert.Contains("? global::T.C.MinorForward(a, ell, ", determinant);
+            Assert.Contains(": global::T.C.Minor(a, ell, ", determinant);
+            Assert.Contains("MinorReverse(a, ell, ", determinant);
+            Assert.Contains("MinorBackward(a, ell, ", determinant);
+            Assert.Single(Regex.Matches(determinant, @"global::T\.C\.Minor\(").Cast<Match>());
+        }
 
         var type = compiled.Assembly.GetType("T.C")!;
         foreach (var name in new[] { "MinorForward", "MinorReverse" })

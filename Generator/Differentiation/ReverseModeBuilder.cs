@@ -650,11 +650,11 @@ namespace Differentiable.Generator.Differentiation
         {
             var calls = new HashSet<CallInstr>(ReferenceComparer<CallInstr>.Instance);
             if (split is null || split.Keys.Count == 0) return calls;
-            var inLoops = SplitForms.CallsInLoops(function);
+            // Every call of a method with split forms goes through them, in a loop or not: Backward would run the callee's
+            // primal again (and a caller that needs the result has already run it once), Forward and Reverse run it once.
             foreach (var call in IrFacts.AllInstructions(function.Body).OfType<CallInstr>())
             {
                 if (call.Kind != CallKind.Differentiable || call.Backward is not null || call.CalleeKey is not { } key || !split.Keys.Contains(key)) continue;
-                if (!inLoops.Contains(call) && key != split.SelfKey && !split.ForSplitForms) continue;
                 if (call.Result is not { } result || !activity.IsActive(result)) continue;
                 if (ActivityVariants.Mask(call, activity, function) is not null) continue;
                 calls.Add(call);
