@@ -206,16 +206,5 @@ namespace Differentiable.Generator.Differentiation
                 }
             }
         }
-
-        /// <summary>The calls of a method that are inside a loop.</summary>
-        public static HashSet<CallInstr> CallsInLoops(IrFunction function)
-        {
-            var calls = new HashSet<CallInstr>(ReferenceComparer<CallInstr>.Instance);
-            foreach (var loop in IrFacts.AllInstructions(function.Body).OfType<LoopInstr>())
-            {
-                foreach (var call in IrFacts.AllInstructions(loop.Header).Concat(IrFacts.AllInstructions(loop.Body)).OfType<CallInstr>()) calls.Add(call);
-            }
-            return calls;
-        }
     }
 }
