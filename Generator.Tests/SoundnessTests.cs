@@ -329,6 +329,8 @@ public class SoundnessTests
     [InlineData("public static double Next() { s_gain += 1; return s_gain; }", "[Differentiable] static double Inner(double x) => x * Next();", "double F(double x) => Inner(x);", "calls 'Next()'")]
     [InlineData("public static void Anneal() => s_gain *= 0.5;", "[Differentiable] static double Inner(double x) => Mid(x);\n[Differentiable] static double Mid(double x) { Anneal(); return x; }", "double F(double x) => Inner(x);", "calls 'Anneal()'")]
     [InlineData("public static void Anneal() => s_gain *= 0.5;", "[Differentiable] static double Inner(double x) => x * s_gain;", "double F(double x) { double a = Inner(x); Anneal(); return a; }", "reads 'C.s_gain'")]
+    // A write through a ref local into an element of a readonly field's array: not a helper that only computes.
+    [InlineData("static readonly double[] s_hist = new double[1];\npublic static double Tick(double v) { ref double r = ref s_hist[0]; r += v; return r; }", "[Differentiable] static double Inner(double x) => x * Tick(1);", "double F(double x) => Inner(x);", "calls 'Tick(1)'")]
     public void CalleeWithSideEffectsIsRefused(string helper, string callee, string caller, string what)
     {
         string source = Header + "public static partial class C\n{\npublic static double s_gain = 1;\n" + helper + "\n" + callee + "\n[Differentiable] public static " + caller + "\n}\n";

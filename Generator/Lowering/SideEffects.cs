@@ -109,24 +109,30 @@ namespace Differentiable.Generator.Lowering
             return operation is not null && AssignsOnlyLocals(operation);
         }
 
-        /// <summary>True when every assignment, compound assignment and increment in the body targets a local or a parameter (no element, field or property).</summary>
+        /// <summary>
+        /// True when everything the body writes (<see cref="WrittenVariables.WriteTargets"/>: assignments, increments,
+        /// <c>ref</c>/<c>out</c> arguments, <c>ref</c> locals, struct methods) is a local or a parameter (no element, field
+        /// or property).
+        /// </summary>
         public static bool AssignsOnlyLocals(IOperation body)
         {
             foreach (var node in body.DescendantsAndSelf())
             {
-                IOperation? target = node switch
-                {
-                    ISimpleAssignmentOperation a => a.Target,
-                    ICompoundAssignmentOperation c => c.Target,
-                    IIncrementOrDecrementOperation i => i.Target,
-                    ICoalesceAssignmentOperation c => c.Target,
-                    IArgumentOperation { Parameter.RefKind: RefKind.Ref or RefKind.Out } r => r.Value,
-                    _ => null,
-                };
-                if (target is not null && target is not ILocalReferenceOperation && target is not IParameterReferenceOperation) return false;
+                foreach (var target in WrittenVariables.WriteTargets(node))
+                    if (!IsVariable(target)) return false;
             }
             return true;
         }
+
+        // A local, a parameter, a discard, or a tuple of them (a deconstruction's target).
+        private static bool IsVariable(IOperation target) => target switch
+        {
+            ILocalReferenceOperation or IParameterReferenceOperation or IDiscardOperation => true,
+            ITupleOperation tuple => tuple.Elements.All(IsVariable),
+            IDeclarationExpressionOperation declaration => IsVariable(declaration.Expression),
+            IConversionOperation conversion => IsVariable(conversion.Operand),
+            _ => false,
+        };
 
         private static string Describe(IInvocationOperation invocation)
         {

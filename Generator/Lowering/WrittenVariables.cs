@@ -20,27 +20,11 @@ namespace Differentiable.Generator.Lowering
             var written = new HashSet<ISymbol>(SymbolEqualityComparer.Default);
             foreach (var operation in root.DescendantsAndSelf())
             {
+                foreach (var target in WriteTargets(operation)) AddTarget(target, written);
                 switch (operation)
                 {
-                    case ISimpleAssignmentOperation { IsRef: true } refAssignment: // r = ref v: v may be written through r
-                        AddTarget(refAssignment.Target, written);
-                        AddTarget(refAssignment.Value, written);
-                        break;
-                    case IAssignmentOperation assignment:
-                        AddTarget(assignment.Target, written);
-                        break;
-                    case IIncrementOrDecrementOperation step:
-                        AddTarget(step.Target, written);
-                        break;
-                    case IInvocationOperation { Instance: { Type: { IsValueType: true, IsReadOnly: false } } receiver, TargetMethod.IsReadOnly: false }:
-                        AddTarget(receiver, written); // a struct variable's own method may change it
-                        break;
-                    case IArgumentOperation { Parameter.RefKind: RefKind.Ref or RefKind.Out } argument:
-                        AddTarget(argument.Value, written);
-                        break;
-                    case IVariableDeclaratorOperation declarator when declarator.GetVariableInitializer() is { } initializer:
+                    case IVariableDeclaratorOperation declarator when declarator.GetVariableInitializer() is not null:
                         written.Add(declarator.Symbol);
-                        if (declarator.Symbol.RefKind == RefKind.Ref) AddTarget(initializer.Value, written); // ref var r = ref v
                         break;
                     case ICatchClauseOperation { ExceptionDeclarationOrExpression: IVariableDeclaratorOperation caught }:
                         written.Add(caught.Symbol);
@@ -69,6 +53,38 @@ namespace Differentiable.Generator.Lowering
                 }
             }
             return written.OrderBy(Position).ThenBy(s => s.Name, System.StringComparer.Ordinal).ToList();
+        }
+
+        /// <summary>
+        /// What one operation writes, as written there (a local, a parameter, an element, a field, a tuple of them): an
+        /// assignment's target (and, for <c>r = ref v</c>, <c>v</c>), an increment's, a <c>ref</c>/<c>out</c> argument, the
+        /// variable a <c>ref</c> local is bound to, and a struct variable whose own method is called. Shared with
+        /// <see cref="SideEffects.AssignsOnlyLocals"/>.
+        /// </summary>
+        public static IEnumerable<IOperation> WriteTargets(IOperation operation)
+        {
+            switch (operation)
+            {
+                case ISimpleAssignmentOperation { IsRef: true } refAssignment: // r = ref v: v may be written through r
+                    yield return refAssignment.Target;
+                    yield return refAssignment.Value;
+                    break;
+                case IAssignmentOperation assignment:
+                    yield return assignment.Target;
+                    break;
+                case IIncrementOrDecrementOperation step:
+                    yield return step.Target;
+                    break;
+                case IInvocationOperation { Instance: { Type: { IsValueType: true, IsReadOnly: false } } receiver, TargetMethod.IsReadOnly: false }:
+                    yield return receiver; // a struct variable's own method may change it
+                    break;
+                case IArgumentOperation { Parameter.RefKind: RefKind.Ref or RefKind.Out } argument:
+                    yield return argument.Value;
+                    break;
+                case IVariableDeclaratorOperation { Symbol.RefKind: RefKind.Ref } declarator when declarator.GetVariableInitializer() is { } initializer:
+                    yield return initializer.Value; // ref var r = ref v
+                    break;
+            }
         }
 
         private static void AddTarget(IOperation target, HashSet<ISymbol> written)
