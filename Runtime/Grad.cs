@@ -1,3 +1,5 @@
+using System;
+using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 
 namespace Differentiable
@@ -34,5 +36,15 @@ namespace Differentiable
         /// <inheritdoc cref="Div(double, double)"/>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static float Div(float adjoint, float divisor) => adjoint == 0f ? 0f : adjoint / divisor;
+
+        /// <summary>
+        /// True when every element is finite (no infinity, no NaN); true for an empty span. Generated adjoints test a
+        /// read-only input once per call with it: while its elements are finite, a checked multiply by one of them
+        /// (<see cref="Mul(double, double)"/>) equals the plain product (up to the sign of a zero), and loops that multiply by them run plain.
+        /// </summary>
+        public static bool AllFinite(ReadOnlySpan<double> values) => TensorPrimitives.IsFiniteAll(values);
+
+        /// <inheritdoc cref="AllFinite(ReadOnlySpan{double})"/>
+        public static bool AllFinite(ReadOnlySpan<float> values) => TensorPrimitives.IsFiniteAll(values);
     }
 }

@@ -119,7 +119,8 @@ internal static class FuzzRunner
             stats.GeneratedChars += generatedTrees.Sum(t => (long)t.Length);
             stats.SourceChars += compilation.SyntaxTrees.Sum(t => (long)t.Length);
             // What the generator did with the programs, read from its output: a loop nest recording into one block (an
-            // inner loop cuts its block from its parent's), Gradient and Backward over one body.
+            // inner loop cuts its block from its parent's), Gradient and Backward over one body, a reverse loop in a plain
+            // and a checked version.
             foreach (var p in programs)
             {
                 string text = GeneratedFor(generatedTrees, p.Id);
@@ -127,6 +128,8 @@ internal static class FuzzRunner
                     stats.Constructs["generated: loop nest in one block"] = stats.Constructs.GetValueOrDefault("generated: loop nest in one block") + 1;
                 if (text.Contains("Core(", StringComparison.Ordinal))
                     stats.Constructs["generated: Gradient over Core"] = stats.Constructs.GetValueOrDefault("generated: Gradient over Core") + 1;
+                if (text.Contains(".IsFinite(", StringComparison.Ordinal) || text.Contains("Grad.AllFinite(", StringComparison.Ordinal))
+                    stats.Constructs["generated: plain and checked loop versions"] = stats.Constructs.GetValueOrDefault("generated: plain and checked loop versions") + 1;
             }
         }
         var broken = new HashSet<int>();

@@ -123,6 +123,25 @@ namespace Differentiable.Generator.Differentiation
         /// (<see cref="RecomputeStatement"/>), instead of recording their values: for the annotations.
         /// </summary>
         public List<Instruction> RecomputeInBranches { get; } = new List<Instruction>();
+
+        /// <summary>
+        /// Set on an innermost loop when every checked product of its reverse body (<see cref="CheckedMulExpr"/>) is
+        /// the plain product once the <see cref="FiniteVersion"/>'s facts hold: the reverse tests them before the loop
+        /// and runs a copy of it with plain multiplies when they do (<see cref="FiniteVersions"/>).
+        /// </summary>
+        public FiniteVersion? Finite { get; set; }
+    }
+
+    /// <summary>
+    /// What makes a loop's checked products plain: each partial in <see cref="Partials"/> (the same in every
+    /// iteration) is finite, and so is every element of each buffer in <see cref="Buffers"/> (read-only parameters,
+    /// tested once per call).
+    /// </summary>
+    internal sealed class FiniteVersion
+    {
+        public List<(Expr Partial, IrType Type)> Partials { get; } = new List<(Expr, IrType)>();
+
+        public List<ValueId> Buffers { get; } = new List<ValueId>();
     }
 
     /// <summary>The loops whose records go in one block with their outermost loop's, outermost first, in body order.</summary>

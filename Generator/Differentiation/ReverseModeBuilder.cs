@@ -87,10 +87,24 @@ namespace Differentiable.Generator.Differentiation
         public string? AnnotateLoop(LoopInstr loop)
         {
             if (!Plans.TryGetValue(loop, out var plan)) return null;
-            if (plan.Nest is not null) return "one block for the nest";
-            if (plan.BlockParent is { } parent) return "block inside " + parent.TripCount + "'s";
-            return plan.RecordsInBlocks ? "one block" : null;
+            string? records = plan.Nest is not null ? "one block for the nest"
+                : plan.BlockParent is { } parent ? "block inside " + parent.TripCount + "'s"
+                : plan.RecordsInBlocks ? "one block" : null;
+            if (plan.Finite is not { } finite) return records;
+            string plain = "plain products when finite: " + string.Join(", ", finite.Buffers.Select(b => b + "[..]").Concat(finite.Partials.Select(p => Describe(p.Partial))));
+            return records is null ? plain : records + "] [" + plain;
         }
+
+        private static string Describe(Expr expr) => expr switch
+        {
+            ValueExpr v => v.Value.ToString(),
+            ResultExpr r => r.Value.ToString(),
+            LiteralExpr l => l.Value.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            NegateExpr n => "-" + Describe(n.Operand),
+            BinaryExpr b => "(" + Describe(b.Left) + " " + b.Op.Symbol() + " " + Describe(b.Right) + ")",
+            MathExpr m => m.Function + "(" + string.Join(", ", m.Args.Select(Describe)) + ")",
+            _ => "(" + expr.GetType().Name + ")",
+        };
 
         /// <summary>
         /// The annotation <see cref="IrPrinter"/> prints next to a value for the loops' plans (the to-be-recorded
@@ -267,6 +281,7 @@ namespace Differentiable.Generator.Differentiation
             program.FinalContents.AddRange(builder._finalContents);
             PruneUnreadAdjoints(function, program);
             GradientAssignments.Find(function, program);
+            FiniteVersions.Plan(function, program);
             AdjointProgramCheck.Verify(function, program);
             return program;
         }

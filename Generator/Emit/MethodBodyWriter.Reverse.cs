@@ -177,6 +177,46 @@ namespace Differentiable.Generator.Emit
             Dictionary<IrType, (string Name, List<ValueId> Values)>? blocks = null;
             if (statement.Plan.RecordsInBlocks && loop.Counted is { } counted)
                 blocks = WriteBlocks(writer, loop, counted, statement.Plan, push: false);
+            if (statement.Plan.Finite is { } finite)
+            {
+                // Two versions: plain products while the partials are finite, checked ones otherwise (FiniteVersions).
+                var tests = finite.Buffers.Select(b => _finiteFlags[b])
+                    .Concat(finite.Partials.Select(p => (p.Type == IrType.F32 ? "float" : "double") + ".IsFinite(" + Print(p.Partial, p.Type) + ")"));
+                writer.Open("if (" + string.Join(" && ", tests) + ")");
+                _plainProducts = true;
+                WriteReverseIterations(writer, statement, blocks);
+                _plainProducts = false;
+                writer.Close();
+                writer.Open("else");
+                WriteReverseIterations(writer, statement, blocks);
+                writer.Close();
+            }
+            else
+            {
+                WriteReverseIterations(writer, statement, blocks);
+            }
+        }
+
+        // Set while the plain version of a loop is written: checked products print as plain multiplies.
+        private bool _plainProducts;
+
+        // For each read-only buffer a loop's plain version needs finite: the local holding Grad.AllFinite of it.
+        private readonly Dictionary<ValueId, string> _finiteFlags = new Dictionary<ValueId, string>();
+
+        /// <summary><c>bool lFinite = Grad.AllFinite(l);</c> for each buffer <see cref="FiniteVersions"/> tests, once per call.</summary>
+        private void WriteFiniteFlags(SourceWriter writer)
+        {
+            foreach (var buffer in _program.Plans.Values.Where(p => p.Finite is not null).SelectMany(p => p.Finite!.Buffers).Distinct().OrderBy(v => v.Index))
+            {
+                string flag = _names.Fresh(_names.Value(buffer) + "Finite");
+                _finiteFlags[buffer] = flag;
+                writer.Line("bool " + flag + " = global::Differentiable.Grad.AllFinite(" + _names.Value(buffer) + ");");
+            }
+        }
+
+        private void WriteReverseIterations(SourceWriter writer, LoopStatement statement, Dictionary<IrType, (string Name, List<ValueId> Values)>? blocks)
+        {
+            var loop = statement.Loop;
             if (loop.Counted is { } c)
             {
                 string counter = _names.Value(c.Counter);
@@ -592,13 +632,14 @@ namespace Differentiable.Generator.Emit
         /// <summary>In Gradient the seed is 1: seed × e prints as e.</summary>
         private Expr Simplified(Expr expr)
         {
-            if (!_gradientMode) return expr;
+            if (!_gradientMode) return _plainProducts && expr is CheckedMulExpr m ? new BinaryExpr(BinaryOp.Multiply, m.Adjoint, m.Partial) : expr;
             return expr switch
             {
                 BinaryExpr { Op: BinaryOp.Multiply, Left: SeedExpr } b => Simplified(b.Right),
                 BinaryExpr { Op: BinaryOp.Multiply, Right: SeedExpr } b => Simplified(b.Left),
                 CheckedMulExpr { Adjoint: SeedExpr } c => Simplified(c.Partial),
                 CheckedDivExpr { Adjoint: SeedExpr } c => new BinaryExpr(BinaryOp.Divide, new LiteralExpr(1), c.Divisor),
+                CheckedMulExpr c when _plainProducts => new BinaryExpr(BinaryOp.Multiply, c.Adjoint, c.Partial),
                 _ => expr,
             };
         }

@@ -153,6 +153,8 @@ namespace Differentiable.Generator.Emit
                     writer.Line(_names.Adjoint(p.Value) + ".Slice(0, " + _names.Value(p.Value) + ".Length).Clear();");
             }
 
+            if (_form != BodyForm.Forward) WriteFiniteFlags(writer);
+
             var pooled = IrFacts.AllInstructions(f.Body).OfType<AllocInstr>().Where(a => a.Kind == AllocKind.Array && HasShadow(a.Result)).ToList();
             foreach (var alloc in pooled)
             {

@@ -10,7 +10,7 @@ namespace Differentiable.Generator.Ir
     /// </summary>
     internal static class IrPrinter
     {
-        /// <param name="annotateLoop">A note printed after a counted loop's trip count (where its records go).</param>
+        /// <param name="annotateLoop">A note printed after a loop's trip count (where its records go, when its products run plain).</param>
         public static string Print(IrFunction function, Func<ValueId, string?>? annotate = null, Func<LoopInstr, string?>? annotateLoop = null)
         {
             var text = new StringBuilder();
@@ -48,7 +48,7 @@ namespace Differentiable.Generator.Ir
                     else
                         text.Append(loop.TestFirst ? " while" : " do-while");
                     text.Append(" trips ").Append(loop.TripCount);
-                    if (loop.Counted is not null && annotateLoop?.Invoke(loop) is { } where) text.Append(" [").Append(where).Append(']');
+                    if (annotateLoop?.Invoke(loop) is { } where) text.Append(" [").Append(where).Append(']');
                     if (loop.Carried.Count > 0)
                         text.Append(" carry ").Append(string.Join(", ", loop.Carried.Zip(loop.Initial, (p, i) => $"{p}: {f.TypeOf(p).Short()}{Note(annotate, p)} <- {i}")));
                     text.Append('\n');
