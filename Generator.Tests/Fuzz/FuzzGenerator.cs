@@ -287,6 +287,18 @@ internal sealed class FuzzGenerator
             var update = new Assign(Pick(inner.Assignable), "*=", new Fn("Tanh", new[] { Expr(nested, 2) }));
             first = new Loop(LoopKind.ForUp, innerCounter, Pick(_readable) + ".Length", null, null, new Stmt[] { update });
         }
+        else if (kind is LoopKind.ForUp or LoopKind.ForDown && scope.LoopDepth == 0 && _writable.Count > 0 && inner.Scalars.Count > 0 && Chance(0.2))
+        {
+            // Or with a product into a buffer (GMM's triangular loop): the reverse multiplies the buffer's adjoint, which
+            // may be zero, by an element of a read-only buffer and by a scalar the same in every inner iteration, the
+            // shape the generator runs in a plain and a checked version.
+            string innerCounter = "i" + _names++;
+            var readOnly = _readable.Except(_writable).ToList();
+            string source = Pick(readOnly.Count > 0 ? readOnly : _readable);
+            var product = new Bin('*', new Load(source, new Index(IndexKind.Counter, innerCounter)), new Var(Pick(inner.Scalars)));
+            var store = new Store(Pick(_writable), new Index(IndexKind.Counter, innerCounter), "+=", product);
+            first = new Loop(LoopKind.ForUp, innerCounter, source + ".Length", null, null, new Stmt[] { store });
+        }
         var body = Statements(inner, 1 + _r.Next(2), depth + 1);
         if (first is not null) body.Insert(0, first);
         return new Loop(kind, counter, bound, over, extra, body.ToArray());
