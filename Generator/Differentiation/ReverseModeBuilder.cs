@@ -82,7 +82,9 @@ namespace Differentiable.Generator.Differentiation
         /// <summary>
         /// Where a counted loop's records go, printed after its trip count: <c>one block</c> (reserved before the loop),
         /// <c>one block for the nest</c> (its inner loops' records too), <c>block inside %N's</c> (cut from the block of
-        /// the loop whose trip count is %N); nothing when it pushes value by value or records nothing.
+        /// the loop whose trip count is %N); nothing when it pushes value by value or records nothing. Then, for a loop whose
+        /// reverse has a plain version (<see cref="FiniteVersions"/>), a second note: <c>plain products when finite: %3[..],
+        /// %60</c> (every element of the buffer %3, the value %60).
         /// </summary>
         public string? AnnotateLoop(LoopInstr loop)
         {
