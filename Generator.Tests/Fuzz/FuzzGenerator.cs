@@ -299,8 +299,26 @@ internal sealed class FuzzGenerator
             var store = new Store(Pick(_writable), new Index(IndexKind.Counter, innerCounter), "+=", product);
             first = new Loop(LoopKind.ForUp, innerCounter, source + ".Length", null, null, new Stmt[] { store });
         }
+        Stmt? weight = null;
+        if (first is null && kind is LoopKind.ForUp or LoopKind.ForDown && scope.LoopDepth == 0 && inner.Assignable.Count > 0 && Chance(0.2))
+        {
+            // Or a power series (llsq's shape): a weight that only the loop's own arithmetic changes, which a reverse
+            // running in the forward's order computes again instead of recording.
+            string innerCounter = "i" + _names++, w = "w" + _names++;
+            string source = Pick(_readable);
+            var nested = inner.Copy();
+            nested.LoopDepth++;
+            nested.Counters.Add(innerCounter);
+            weight = new Decl(w, new Num(1));
+            first = new Loop(LoopKind.ForUp, innerCounter, source + ".Length", null, null, new Stmt[]
+            {
+                new Assign(Pick(inner.Assignable), "+=", new Bin('*', new Load(source, new Index(IndexKind.Counter, innerCounter)), new Var(w))),
+                new Assign(w, "=", new Bin('+', new Bin('*', new Var(w), new Num(0.75)), new Num(0.125))),
+            });
+        }
         var body = Statements(inner, 1 + _r.Next(2), depth + 1);
         if (first is not null) body.Insert(0, first);
+        if (weight is not null) body.Insert(0, weight);
         return new Loop(kind, counter, bound, over, extra, body.ToArray());
     }
 

@@ -221,6 +221,7 @@ namespace Differentiable.Generator.Emit
             if (plan.RunsForward && loop.Counted is { } forward)
             {
                 // The reverse iterations in the forward's order, each carried value it needs computed again as the forward did.
+                writer.Line("// in the forward's order, computing " + string.Join(", ", plan.Recurrences.Select(r => _names.Value(r.Value))) + " again");
                 foreach (var recurrence in plan.Recurrences)
                     writer.Line(Declaration(recurrence.Value) + " " + _names.Value(recurrence.Value) + " = " + Operand(recurrence.Initial) + ";");
                 string counter = _names.Value(forward.Counter);
