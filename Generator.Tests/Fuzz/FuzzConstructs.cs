@@ -22,7 +22,6 @@ internal static class FuzzConstructs
     public static readonly string[] RequiredOfGenerator =
     {
         "generated: loop nest in one block", "generated: Gradient over Core", "generated: plain and checked loop versions",
-        "generated: reverse loop in the forward's order",
     };
 
     public static HashSet<string> Of(FuzzProgram p)

@@ -302,8 +302,8 @@ internal sealed class FuzzGenerator
         Stmt? weight = null;
         if (first is null && kind is LoopKind.ForUp or LoopKind.ForDown && scope.LoopDepth == 0 && inner.Assignable.Count > 0 && Chance(0.2))
         {
-            // Or a power series (llsq's shape): a weight that only the loop's own arithmetic changes, which a reverse
-            // running in the forward's order computes again instead of recording.
+            // Or a power series (llsq's shape): a weight that only the loop's own arithmetic changes, which the reverse
+            // reads from the loop's records.
             string innerCounter = "i" + _names++, w = "w" + _names++;
             string source = Pick(_readable);
             var nested = inner.Copy();

@@ -120,7 +120,7 @@ internal static class FuzzRunner
             stats.SourceChars += compilation.SyntaxTrees.Sum(t => (long)t.Length);
             // What the generator did with the programs, read from its output: a loop nest recording into one block (an
             // inner loop cuts its block from its parent's), Gradient and Backward over one body, a reverse loop in a plain
-            // and a checked version, a reverse loop in the forward's order.
+            // and a checked version.
             foreach (var p in programs)
             {
                 string text = GeneratedFor(generatedTrees, p.Id);
@@ -128,8 +128,6 @@ internal static class FuzzRunner
                     stats.Constructs["generated: loop nest in one block"] = stats.Constructs.GetValueOrDefault("generated: loop nest in one block") + 1;
                 if (text.Contains("Core(", StringComparison.Ordinal))
                     stats.Constructs["generated: Gradient over Core"] = stats.Constructs.GetValueOrDefault("generated: Gradient over Core") + 1;
-                if (text.Contains("// in the forward's order, computing ", StringComparison.Ordinal))
-                    stats.Constructs["generated: reverse loop in the forward's order"] = stats.Constructs.GetValueOrDefault("generated: reverse loop in the forward's order") + 1;
                 if (text.Contains(".IsFinite(", StringComparison.Ordinal) || text.Contains("Grad.AllFinite(", StringComparison.Ordinal))
                     stats.Constructs["generated: plain and checked loop versions"] = stats.Constructs.GetValueOrDefault("generated: plain and checked loop versions") + 1;
             }

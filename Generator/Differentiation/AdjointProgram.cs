@@ -1,5 +1,4 @@
 using System.Collections.Generic;
-using System.Linq;
 using Differentiable.Generator.Ir;
 
 namespace Differentiable.Generator.Differentiation
@@ -131,28 +130,6 @@ namespace Differentiable.Generator.Differentiation
         /// and runs a copy of it with plain multiplies when they do (<see cref="FiniteVersions"/>).
         /// </summary>
         public FiniteVersion? Finite { get; set; }
-
-        /// <summary>
-        /// The reverse iterations run in the forward loop's order (a counted loop whose reverse iterations do not depend
-        /// on each other's order), so that carried values the reverse reads are computed again as the forward did
-        /// (<see cref="Recurrences"/>) instead of recorded.
-        /// </summary>
-        public bool RunsForward { get; set; }
-
-        /// <summary>Carried values the reverse computes again, iteration after iteration, when it runs forward.</summary>
-        public List<Recurrence> Recurrences { get; } = new List<Recurrence>();
-    }
-
-    /// <summary>
-    /// A carried value of a loop whose reverse runs forward (<see cref="LoopPlan.RunsForward"/>): it starts at
-    /// <paramref name="Initial"/> before the reverse loop, and each reverse iteration ends by running
-    /// <paramref name="Step"/> (pure instructions at the top level of the body, in body order) and taking
-    /// <paramref name="Next"/>, as the forward iteration did (<c>power *= t</c>).
-    /// </summary>
-    internal sealed record Recurrence(ValueId Value, ValueId Initial, List<Instruction> Step, ValueId Next)
-    {
-        /// <summary>What it reads from outside the loop, and the loop's own values it reads (the caller filters those).</summary>
-        public IEnumerable<ValueId> Operands => Step.SelectMany(IrFacts.Operands).Append(Initial).Append(Next);
     }
 
     /// <summary>

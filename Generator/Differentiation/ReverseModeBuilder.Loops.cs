@@ -170,7 +170,6 @@ namespace Differentiable.Generator.Differentiation
             var inBranch = new Dictionary<ValueId, (Instruction Instruction, IfInstr Branch, bool Then)>();
             CollectBranchSites(loop.Body, inBranch);
             var branchRecompute = new HashSet<Instruction>(ReferenceComparer<Instruction>.Instance);
-            var recurrences = new List<Recurrence>();
             while (work.Count > 0)
             {
                 var value = work.Pop();
@@ -212,23 +211,7 @@ namespace Differentiable.Generator.Differentiation
                     if (defined.Contains(induction.Increment)) work.Push(induction.Increment); // a literal of the body
                     continue;
                 }
-                if (recurrences.Any(r => r.Value == value)) continue;
-                if (_activity.Enabled && Recurrence(loop, value, topLevel, defined) is { } recurrence)
-                {
-                    recurrences.Add(recurrence);
-                    continue;
-                }
                 recorded.Add(value);
-            }
-            // Carried values computed again as the forward did: only when the reverse can run in the forward's order.
-            if (recurrences.Count > 0 && RunsForward(loop, reverseBody, recurrences))
-            {
-                plan.RunsForward = true;
-                plan.Recurrences.AddRange(recurrences);
-            }
-            else
-            {
-                recorded.UnionWith(recurrences.Select(r => r.Value));
             }
             foreach (var instruction in loop.Body.Instructions)
             {
@@ -409,10 +392,6 @@ namespace Differentiable.Generator.Differentiation
         {
             var recorded = new HashSet<ValueId>(shared.Recorded);
             recorded.UnionWith(other.Recorded);
-            // Each path's reverse was checked alone: with two, the loop runs backwards and records its recurrences.
-            recorded.UnionWith(shared.Recurrences.Concat(other.Recurrences).Select(r => r.Value));
-            shared.Recurrences.Clear();
-            shared.RunsForward = false;
             shared.Recorded.Clear();
             shared.Recorded.AddRange(recorded.OrderBy(v => v.Index));
 
@@ -514,106 +493,6 @@ namespace Differentiable.Generator.Differentiation
         }
 
         /// <summary>
-        /// A carried floating value of a counted loop whose next value the body computes at its top level with cheap pure
-        /// instructions (<see cref="IsRecomputable"/>) from the value itself, the counter, constants and values from outside
-        /// the loop (<c>power = power * t</c>): a reverse that runs forward can compute it again instead of recording it.
-        /// </summary>
-        private Recurrence? Recurrence(LoopInstr loop, ValueId value, Dictionary<ValueId, Instruction> topLevel, HashSet<ValueId> defined)
-        {
-            if (loop.Counted is not { } counted || !_function.TypeOf(value).IsFloating()) return null;
-            int k = 0;
-            while (k < loop.Carried.Count && loop.Carried[k] != value) k++;
-            if (k == loop.Carried.Count) return null;
-            var next = ((YieldTerminator)loop.Body.Terminator).Values[k];
-            var step = new HashSet<Instruction>(ReferenceComparer<Instruction>.Instance);
-            var work = new Stack<ValueId>();
-            work.Push(next);
-            while (work.Count > 0)
-            {
-                var v = work.Pop();
-                if (v == value || v == counted.Counter || !defined.Contains(v)) continue;
-                if (!topLevel.TryGetValue(v, out var instruction) || !IsRecomputable(instruction)) return null;
-                if (!step.Add(instruction)) continue;
-                foreach (var operand in IrFacts.Operands(instruction)) work.Push(operand);
-            }
-            return new Recurrence(value, loop.Initial[k], loop.Body.Instructions.Where(step.Contains).ToList(), next);
-        }
-
-        /// <summary>
-        /// True when the loop's reverse iterations can run in the forward loop's order: the loop is counted, with no loop,
-        /// call or early exit inside, and its reverse body only declares per-iteration adjoints and adds into others it
-        /// does not read (scalars, and buffer elements with <c>+=</c>): no carried adjoint moves from one iteration to the
-        /// next, no buffer adjoint is read or reset. Its records then go in a block (indexed by the counter, in any order).
-        /// </summary>
-        private bool RunsForward(LoopInstr loop, List<AdjointStatement> reverseBody, List<Recurrence> recurrences)
-        {
-            if (loop.Counted is null || PushesOnItsOwn(loop)) return false;
-            if (IrFacts.AllInstructions(loop.Body).Any(i => i is LoopInstr or CallInstr) || IrFacts.AllBlocks(loop.Body).Any(b => b.Terminator is SplitTerminator)) return false;
-            var added = new HashSet<ValueId>();
-            if (!ForwardSafe(reverseBody, new HashSet<ValueId>(), added)) return false;
-            return ReadsNone(reverseBody, added);
-        }
-
-        private static bool ForwardSafe(List<AdjointStatement> statements, HashSet<ValueId> declared, HashSet<ValueId> added)
-        {
-            foreach (var statement in statements)
-            {
-                switch (statement)
-                {
-                    case CommentStatement or NopStatement or RecomputeStatement:
-                        break;
-                    case AccumulateStatement { Reassign: true }:
-                        return false;
-                    case AccumulateStatement a when a.Declare:
-                        declared.Add(a.Target);
-                        break;
-                    case AccumulateStatement a:
-                        if (!declared.Contains(a.Target)) added.Add(a.Target);
-                        break;
-                    case ShadowStatement s when !s.Assign:
-                        break;
-                    case BranchStatement b:
-                        if (!ForwardSafe(b.Then, new HashSet<ValueId>(declared), added) || !ForwardSafe(b.Else, new HashSet<ValueId>(declared), added)) return false;
-                        break;
-                    default:
-                        return false;
-                }
-            }
-            return true;
-        }
-
-        /// <summary>True when no statement reads a buffer adjoint, a temporary or one of <paramref name="added"/>.</summary>
-        private static bool ReadsNone(List<AdjointStatement> statements, HashSet<ValueId> added)
-        {
-            foreach (var statement in statements)
-            {
-                var ok = statement switch
-                {
-                    AccumulateStatement a => ReadsNone(a.Value, added),
-                    ShadowStatement s => ReadsNone(s.Value, added),
-                    BranchStatement b => ReadsNone(b.Then, added) && ReadsNone(b.Else, added),
-                    _ => true,
-                };
-                if (!ok) return false;
-            }
-            return true;
-        }
-
-        private static bool ReadsNone(Expr expr, HashSet<ValueId> added) => expr switch
-        {
-            ShadowExpr or TempExpr => false,
-            AdjointExpr a => !added.Contains(a.Value),
-            NegateExpr n => ReadsNone(n.Operand, added),
-            BinaryExpr b => ReadsNone(b.Left, added) && ReadsNone(b.Right, added),
-            MathExpr m => m.Args.All(a => ReadsNone(a, added)),
-            CheckedMulExpr c => ReadsNone(c.Adjoint, added) && ReadsNone(c.Partial, added),
-            CheckedDivExpr c => ReadsNone(c.Adjoint, added) && ReadsNone(c.Divisor, added),
-            ConditionalExpr c => ReadsNone(c.Condition, added) && ReadsNone(c.WhenTrue, added) && ReadsNone(c.WhenFalse, added),
-            ConvertExpr c => ReadsNone(c.Operand, added),
-            _ => true,
-        };
-
-        /// <summary>
         /// Pure instructions that are cheaper to compute again in the reverse iteration than to record. A
         /// transcendental function (exp, log, tanh, ...) costs more than a store and a load: it is recorded.
         /// </summary>
@@ -713,7 +592,6 @@ namespace Differentiable.Generator.Differentiation
                             foreach (var operand in IrFacts.Operands(instruction)) inner.Add(operand);
                         }
                         foreach (var induction in l.Plan.Inductions) inner.UnionWith(induction.Operands);
-                        foreach (var recurrence in l.Plan.Recurrences) inner.UnionWith(recurrence.Operands);
                         // A nest's block is sized from values defined before it, where it is reserved and popped.
                         if (l.Plan.Nest is { } nest) inner.UnionWith(nest.Leaves);
                         // What the inner loop defines, it provides itself.

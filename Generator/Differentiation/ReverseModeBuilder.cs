@@ -92,7 +92,6 @@ namespace Differentiable.Generator.Differentiation
             string? records = plan.Nest is not null ? "one block for the nest"
                 : plan.BlockParent is { } parent ? "block inside " + parent.TripCount + "'s"
                 : plan.RecordsInBlocks ? "one block" : null;
-            if (plan.RunsForward) records = records is null ? "reverse runs forward" : records + "] [reverse runs forward";
             if (plan.Finite is not { } finite) return records;
             string plain = "plain products when finite: " + string.Join(", ", finite.Buffers.Select(b => b + "[..]").Concat(finite.Partials.Select(p => Describe(p.Partial))));
             return records is null ? plain : records + "] [" + plain;
@@ -121,7 +120,6 @@ namespace Differentiable.Generator.Differentiation
             {
                 if (plan.Recorded.Contains(value)) return "recorded";
                 if (plan.Inductions.Any(i => i.Value == value)) return "from counter";
-                if (plan.Recurrences.Any(r => r.Value == value)) return "recomputed forward";
                 if (plan.Recompute.Any(i => IrFacts.Definitions(i).Contains(value))) return "recomputed";
                 if (plan.RecomputeInBranches.Any(i => IrFacts.Definitions(i).Contains(value))) return "recomputed in its branch";
             }

@@ -217,18 +217,7 @@ namespace Differentiable.Generator.Emit
         private void WriteReverseIterations(SourceWriter writer, LoopStatement statement, Dictionary<IrType, (string Name, List<ValueId> Values)>? blocks)
         {
             var loop = statement.Loop;
-            var plan = statement.Plan;
-            if (plan.RunsForward && loop.Counted is { } forward)
-            {
-                // The reverse iterations in the forward's order, each carried value it needs computed again as the forward did.
-                writer.Line("// in the forward's order, computing " + string.Join(", ", plan.Recurrences.Select(r => _names.Value(r.Value))) + " again");
-                foreach (var recurrence in plan.Recurrences)
-                    writer.Line(Declaration(recurrence.Value) + " " + _names.Value(recurrence.Value) + " = " + Operand(recurrence.Initial) + ";");
-                string counter = _names.Value(forward.Counter);
-                writer.Open("for (int " + counter + " = " + Operand(forward.Start) + "; " + counter + " " + forward.Comparison.Symbol() + " " +
-                    Operand(forward.Bound) + "; " + counter + (forward.Step > 0 ? "++" : "--") + ")");
-            }
-            else if (loop.Counted is { } c)
+            if (loop.Counted is { } c)
             {
                 string counter = _names.Value(c.Counter);
                 string start = Operand(c.Start), bound = Operand(c.Bound);
@@ -265,19 +254,6 @@ namespace Differentiable.Generator.Emit
             }
             foreach (var instruction in statement.Plan.Recompute) WritePrimalInstruction(writer, instruction, insideLoop: true, reverse: true);
             WriteStatements(writer, statement.Body);
-            if (plan.RunsForward)
-            {
-                // The next iteration's carried values: every step first (one may read another's value), then the moves.
-                var written = new HashSet<Instruction>(plan.Recompute, ReferenceComparer<Instruction>.Instance);
-                foreach (var instruction in plan.Recurrences.SelectMany(r => r.Step))
-                {
-                    if (written.Add(instruction)) WritePrimalInstruction(writer, instruction, insideLoop: true, reverse: true);
-                }
-                foreach (var recurrence in plan.Recurrences)
-                {
-                    if (recurrence.Next != recurrence.Value) writer.Line(_names.Value(recurrence.Value) + " = " + Operand(recurrence.Next) + ";");
-                }
-            }
             writer.Close();
         }
 
