@@ -555,9 +555,10 @@ internal static class FuzzRunner
         private static bool BeyondFloat(double[] values) => values.Any(v => Math.Abs(v) > float.MaxValue);
 
         /// <summary>
-        /// The twin's finite differences at <paramref name="x"/> moved by one float ulp in every coordinate (alternating
-        /// signs, then the opposite signs) differ from those at <paramref name="x"/> by more than the float tolerance, or
-        /// cannot be taken there: the derivative is not determined to float precision at this point.
+        /// The twin's finite differences at <paramref name="x"/> moved by <see cref="FloatRoundingUlps"/> float ulps in
+        /// every coordinate (alternating signs, then the opposite signs) differ from those at <paramref name="x"/> by more
+        /// than the float tolerance, or cannot be taken there: the derivative is not determined to float precision at
+        /// this point.
         /// </summary>
         private bool IllConditionedForFloat(object[] point, double[] x, long[] baseTrace, double[] shadowSeeds, (double[] Value, double[] Objective) atX, object[] args)
         {
@@ -567,7 +568,7 @@ internal static class FuzzRunner
                 for (int j = 0; j < x.Length; j++)
                 {
                     double ulp = Math.Max(Math.Abs(MathF.BitIncrement((float)x[j]) - (float)x[j]), float.Epsilon);
-                    moved[j] = x[j] + ((j % 2 == 0 ? sign : -sign) * ulp);
+                    moved[j] = x[j] + ((j % 2 == 0 ? sign : -sign) * FloatRoundingUlps * ulp);
                 }
                 var fd = FiniteDifferences(point, moved, baseTrace, shadowSeeds, out _);
                 if (fd is null) return true;
@@ -575,6 +576,15 @@ internal static class FuzzRunner
             }
             return false;
         }
+
+        /// <summary>
+        /// How far <see cref="IllConditionedForFloat"/> moves the inputs, in float ulps: as far as a float forward's own
+        /// rounding moves its intermediate values. One ulp was too little (seed 6801620: a float sum of 25 terms, a0 =
+        /// 34.3, ends 5e-6 off the double twin's, which moves x·a0 2.5 times as far as one ulp of x does; read through
+        /// cos(x·a0) / (2 + sin(x·a0)) at x·a0 ≈ 48.65, the generated gradient equals the exact derivative at the float's
+        /// own a0 to 7 digits and is 0.1% off the twin's finite differences). A sum of n terms rounds by up to n/2 ulps.
+        /// </summary>
+        private const int FloatRoundingUlps = 16;
 
         private double Round(double v) => IsFloat ? (float)v : v;
 
