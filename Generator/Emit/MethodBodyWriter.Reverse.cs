@@ -629,19 +629,23 @@ namespace Differentiable.Generator.Emit
             return Precedence(Simplified(expr)) < parent ? "(" + text + ")" : text;
         }
 
-        /// <summary>In Gradient the seed is 1: seed × e prints as e.</summary>
+        /// <summary>
+        /// In Gradient the seed is 1: seed × e prints as e. In a loop's plain version (<see cref="_plainProducts"/>) a
+        /// checked product prints as a multiply.
+        /// </summary>
         private Expr Simplified(Expr expr)
         {
-            if (!_gradientMode) return _plainProducts && expr is CheckedMulExpr m ? new BinaryExpr(BinaryOp.Multiply, m.Adjoint, m.Partial) : expr;
-            return expr switch
+            if (_gradientMode)
             {
-                BinaryExpr { Op: BinaryOp.Multiply, Left: SeedExpr } b => Simplified(b.Right),
-                BinaryExpr { Op: BinaryOp.Multiply, Right: SeedExpr } b => Simplified(b.Left),
-                CheckedMulExpr { Adjoint: SeedExpr } c => Simplified(c.Partial),
-                CheckedDivExpr { Adjoint: SeedExpr } c => new BinaryExpr(BinaryOp.Divide, new LiteralExpr(1), c.Divisor),
-                CheckedMulExpr c when _plainProducts => new BinaryExpr(BinaryOp.Multiply, c.Adjoint, c.Partial),
-                _ => expr,
-            };
+                switch (expr)
+                {
+                    case BinaryExpr { Op: BinaryOp.Multiply, Left: SeedExpr } b: return Simplified(b.Right);
+                    case BinaryExpr { Op: BinaryOp.Multiply, Right: SeedExpr } b: return Simplified(b.Left);
+                    case CheckedMulExpr { Adjoint: SeedExpr } c: return Simplified(c.Partial);
+                    case CheckedDivExpr { Adjoint: SeedExpr } c: return new BinaryExpr(BinaryOp.Divide, new LiteralExpr(1), c.Divisor);
+                }
+            }
+            return _plainProducts && expr is CheckedMulExpr m ? new BinaryExpr(BinaryOp.Multiply, m.Adjoint, m.Partial) : expr;
         }
 
         private string PrintBare(Expr expr, IrType type)
