@@ -24,7 +24,8 @@ namespace Differentiable.Generator.Differentiation
                 checker.Run(statements, new Scope(null));
         }
 
-        private static IEnumerable<List<AdjointStatement>> ReverseNodes(List<BodyNode> nodes)
+        /// <summary>The reverse statement lists of a program's nodes, both ways of every split.</summary>
+        public static IEnumerable<List<AdjointStatement>> ReverseNodes(List<BodyNode> nodes)
         {
             foreach (var node in nodes)
             {

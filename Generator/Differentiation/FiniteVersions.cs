@@ -39,7 +39,7 @@ namespace Differentiable.Generator.Differentiation
             var depth = new Dictionary<LoopInstr, int>(ReferenceComparer<LoopInstr>.Instance);
             Depths(function.Body, 0, depth);
             var parameters = new HashSet<ValueId>(function.Parameters.Select(p => p.Value));
-            foreach (var statement in Loops(program.Nodes))
+            foreach (var statement in AdjointProgramCheck.ReverseNodes(program.Nodes).SelectMany(Loops))
             {
                 if (!program.Plans.TryGetValue(statement.Loop, out var plan) || !depth.TryGetValue(statement.Loop, out int level)) continue;
                 plan.Finite = Version(function, program, statement, level, loads, parameters);
@@ -138,23 +138,6 @@ namespace Differentiable.Generator.Differentiation
             ConvertExpr c => Invariant(c.Operand, inside),
             _ => false,
         };
-
-        private static IEnumerable<LoopStatement> Loops(List<BodyNode> nodes)
-        {
-            foreach (var node in nodes)
-            {
-                switch (node)
-                {
-                    case ReverseNode r:
-                        foreach (var loop in Loops(r.Statements)) yield return loop;
-                        break;
-                    case SplitNode s:
-                        foreach (var loop in Loops(s.Then)) yield return loop;
-                        foreach (var loop in Loops(s.Else)) yield return loop;
-                        break;
-                }
-            }
-        }
 
         private static IEnumerable<LoopStatement> Loops(List<AdjointStatement> statements)
         {
