@@ -130,6 +130,29 @@ namespace Differentiable.Generator.Differentiation
         /// and runs a copy of it with plain multiplies when they do (<see cref="FiniteVersions"/>).
         /// </summary>
         public FiniteVersion? Finite { get; set; }
+
+        /// <summary>
+        /// Recorded values pushed at the end of one side of a branch of the body, and popped at the start of that side's
+        /// reverse (<see cref="PopStatement"/>), instead of at the end of every iteration: the reverse reads them only
+        /// there. Not in <see cref="Recorded"/>.
+        /// </summary>
+        public List<BranchRecords> RecordedInBranches { get; } = new List<BranchRecords>();
+    }
+
+    /// <summary>The values one side of a branch inside a loop body pushes as it ends, in push order.</summary>
+    internal sealed class BranchRecords
+    {
+        public BranchRecords(IfInstr branch, bool then)
+        {
+            Branch = branch;
+            Then = then;
+        }
+
+        public IfInstr Branch { get; }
+
+        public bool Then { get; }
+
+        public List<ValueId> Values { get; } = new List<ValueId>();
     }
 
     /// <summary>
@@ -199,6 +222,12 @@ namespace Differentiable.Generator.Differentiation
     /// zero, exactly as in the forward).
     /// </summary>
     internal sealed record RecomputeStatement(List<Instruction> Instructions) : AdjointStatement;
+
+    /// <summary>
+    /// Pops, last first, the values the same side of the branch pushed as it ended in the forward iteration
+    /// (<see cref="LoopPlan.RecordedInBranches"/>): the first statement of that side's reverse.
+    /// </summary>
+    internal sealed record PopStatement(List<ValueId> Values) : AdjointStatement;
 
     /// <summary>
     /// A carried int of a counted loop that every iteration changes by the same amount (<c>li++</c>,

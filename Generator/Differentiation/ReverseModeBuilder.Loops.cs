@@ -235,12 +235,143 @@ namespace Differentiable.Generator.Differentiation
             return plan;
         }
 
+        /// <summary>
+        /// The recorded values the reverse reads only inside one side of a branch of the body (at any depth, not inside
+        /// inner loops) and that the forward still has at the end of that side: that side pushes them as it ends and its
+        /// reverse pops them first (<see cref="LoopPlan.RecordedInBranches"/>), so an iteration that takes the other way
+        /// records nothing for them (det's skipped columns pushed a sign and a minor each). The same condition picks the
+        /// same side in both sweeps, so pops match pushes. Only for loops that push (a block keeps a slot per iteration
+        /// anyway) and that one way out of the method reverses (each way's reverse has statements of its own).
+        /// </summary>
+        /// <remarks>Runs once every loop is planned and the blocks are assigned (<see cref="AssignBlocks"/>): a loop that
+        /// records into its own block or a nest's keeps every value there.</remarks>
+        private void RecordInBranches(List<AdjointStatement> statements)
+        {
+            foreach (var statement in statements)
+            {
+                switch (statement)
+                {
+                    case BranchStatement b:
+                        RecordInBranches(b.Then);
+                        RecordInBranches(b.Else);
+                        break;
+                    case LoopStatement l:
+                        RecordInBranches(l.Body);
+                        RecordInBranches(l.Loop, l.Body, l.Plan);
+                        break;
+                }
+            }
+        }
+
+        private void RecordInBranches(LoopInstr loop, List<AdjointStatement> reverseBody, LoopPlan plan)
+        {
+            if (!_activity.Enabled || plan.RecordsInBlocks || plan.Recorded.Count == 0 || _onSeveralPaths.Contains(loop)) return;
+            // Where the reverse reads each value: the branch sides around each read, outermost first (none: the top of the iteration).
+            var sites = new Dictionary<ValueId, List<List<(IfInstr Branch, bool Then)>>>();
+            void At(IEnumerable<ValueId> values, List<(IfInstr, bool)> path)
+            {
+                foreach (var value in values)
+                {
+                    if (!sites.TryGetValue(value, out var paths)) sites[value] = paths = new List<List<(IfInstr, bool)>>();
+                    paths.Add(path);
+                }
+            }
+            var top = new List<(IfInstr, bool)>();
+            foreach (var instruction in plan.Recompute) At(IrFacts.Operands(instruction), top);
+            foreach (var induction in plan.Inductions) At(induction.Operands, top);
+            Walk(reverseBody, loop.Body, top);
+            void Walk(List<AdjointStatement> statements, Block block, List<(IfInstr, bool)> path)
+            {
+                var branches = new Dictionary<BranchStatement, IfInstr>(ReferenceComparer<BranchStatement>.Instance);
+                foreach (var branch in block.Instructions.OfType<IfInstr>())
+                {
+                    if (_branchStatements.TryGetValue(branch, out var statement)) branches[statement] = branch;
+                }
+                foreach (var statement in statements)
+                {
+                    if (statement is BranchStatement b && branches.TryGetValue(b, out var branch))
+                    {
+                        At(new[] { b.Condition }, path);
+                        Walk(b.Then, branch.Then, new List<(IfInstr, bool)>(path) { (branch, true) });
+                        Walk(b.Else, branch.Else, new List<(IfInstr, bool)>(path) { (branch, false) });
+                        continue;
+                    }
+                    var read = new HashSet<ValueId>();
+                    CollectReferences(new[] { statement }, read);
+                    At(read, path);
+                }
+            }
+
+            foreach (var value in plan.Recorded.ToList())
+            {
+                if (!sites.TryGetValue(value, out var paths)) continue;
+                // The sides around every read.
+                var common = new List<(IfInstr Branch, bool Then)>(paths[0]);
+                foreach (var path in paths)
+                {
+                    int n = 0;
+                    while (n < common.Count && n < path.Count && ReferenceEquals(common[n].Branch, path[n].Branch) && common[n].Then == path[n].Then) n++;
+                    common.RemoveRange(n, common.Count - n);
+                }
+                for (int k = common.Count - 1; k >= 0; k--)
+                {
+                    if (!AtEndOfSide(loop, value, common, k)) continue;
+                    var (branch, then) = common[k];
+                    var entry = plan.RecordedInBranches.FirstOrDefault(r => ReferenceEquals(r.Branch, branch) && r.Then == then);
+                    if (entry is null) plan.RecordedInBranches.Add(entry = new BranchRecords(branch, then));
+                    entry.Values.Add(value);
+                    plan.Recorded.Remove(value);
+                    break;
+                }
+            }
+            foreach (var entry in plan.RecordedInBranches)
+            {
+                var statement = _branchStatements[entry.Branch];
+                (entry.Then ? statement.Then : statement.Else).Insert(0, new PopStatement(entry.Values));
+            }
+        }
+
+        /// <summary>Whether the forward iteration still has <paramref name="value"/> when the side <paramref name="path"/>[k] ends.</summary>
+        private static bool AtEndOfSide(LoopInstr loop, ValueId value, List<(IfInstr Branch, bool Then)> path, int k)
+        {
+            if (loop.Carried.Contains(value)) return true; // the loop's variable changes after the body
+            var block = loop.Body;
+            for (int j = 0; j <= k; j++)
+            {
+                // Defined before the branch in the block around it.
+                foreach (var instruction in block.Instructions)
+                {
+                    if (ReferenceEquals(instruction, path[j].Branch)) break;
+                    if (IrFacts.Definitions(instruction).Contains(value)) return true;
+                }
+                block = path[j].Then ? path[j].Branch.Then : path[j].Branch.Else;
+            }
+            return block.Instructions.Any(i => IrFacts.Definitions(i).Contains(value));
+        }
+
+        // Loops in a block that ends in a split: each way out reverses them with its own statements, from one plan.
+        private readonly HashSet<LoopInstr> _onSeveralPaths = new HashSet<LoopInstr>(ReferenceComparer<LoopInstr>.Instance);
+
+        private void FindLoopsOnSeveralPaths(Block block)
+        {
+            if (block.Terminator is not SplitTerminator split) return;
+            // The block's own instructions only: what follows the split is a way out of its own.
+            foreach (var instruction in block.Instructions)
+            {
+                if (instruction is LoopInstr loop) _onSeveralPaths.Add(loop);
+                var inside = instruction switch { IfInstr f => new[] { f.Then, f.Else }, LoopInstr l => new[] { l.Header, l.Body }, _ => new Block[0] };
+                foreach (var inner in inside.SelectMany(IrFacts.AllInstructions)) if (inner is LoopInstr l2) _onSeveralPaths.Add(l2);
+            }
+            FindLoopsOnSeveralPaths(split.Then);
+            FindLoopsOnSeveralPaths(split.Else);
+        }
+
         /// <summary>Something inside the loop pushes on the stacks by itself while it runs: a split call, a buffer's snapshot.</summary>
         private bool PushesOnItsOwn(LoopInstr loop) =>
             IrFacts.AllInstructions(loop.Body).Any(i => i is CallInstr call && (_snapshots.ContainsKey(call) || _splitCalls.Contains(call)));
 
         /// <summary>The loop's own iterations record values (its plan is known: inner loops are planned first).</summary>
-        private bool Records(LoopInstr loop) => _plans.TryGetValue(loop, out var plan) && plan.Recorded.Count > 0;
+        private bool Records(LoopInstr loop) => _plans.TryGetValue(loop, out var plan) && (plan.Recorded.Count > 0 || plan.RecordedInBranches.Count > 0);
 
         /// <summary>
         /// The loops whose records can share one block with <paramref name="loop"/>'s (see <see cref="LoopPlan.Nest"/>),

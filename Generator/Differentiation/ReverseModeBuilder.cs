@@ -111,7 +111,8 @@ namespace Differentiable.Generator.Differentiation
         /// <summary>
         /// The annotation <see cref="IrPrinter"/> prints next to a value for the loops' plans (the to-be-recorded
         /// analysis): <c>recorded</c> (pushed by each forward iteration), <c>recomputed</c> (its instruction runs
-        /// again in the reverse iteration), <c>from counter</c> (a carried int computed from the counter); nothing for
+        /// again in the reverse iteration), <c>from counter</c> (a carried int computed from the counter), <c>recorded in
+        /// its branch</c> (pushed as the branch side that reads it ends, <see cref="LoopPlan.RecordedInBranches"/>); nothing for
         /// a value the reverse does not need from the forward sweep or reads where it is.
         /// </summary>
         public string? Annotate(ValueId value)
@@ -122,6 +123,7 @@ namespace Differentiable.Generator.Differentiation
                 if (plan.Inductions.Any(i => i.Value == value)) return "from counter";
                 if (plan.Recompute.Any(i => IrFacts.Definitions(i).Contains(value))) return "recomputed";
                 if (plan.RecomputeInBranches.Any(i => IrFacts.Definitions(i).Contains(value))) return "recomputed in its branch";
+                if (plan.RecordedInBranches.Any(r => r.Values.Contains(value))) return "recorded in its branch";
             }
             return null;
         }
@@ -166,6 +168,7 @@ namespace Differentiable.Generator.Differentiation
             }
             FindInPlaceUpdates(function.Body, CountUses(function.Body));
             FindSiblingFunctions(function.Body);
+            FindLoopsOnSeveralPaths(function.Body);
         }
 
         // The math functions each block computes, by function and arguments: a partial that calls one of them on the
@@ -276,6 +279,7 @@ namespace Differentiable.Generator.Differentiation
                 nodes = builder.BuildPath(function.Body, new List<Block>());
             }
             builder.AssignBlocks(function.Body);
+            foreach (var statements in AdjointProgramCheck.ReverseNodes(nodes)) builder.RecordInBranches(statements);
             var program = new ReverseProgram(nodes, builder._plans, builder._aliases, activity, builder._snapshots, builder._splitCalls)
             {
                 ZeroSeedAddsNothing = function.ReturnType is not null && !builder._writesBuffers,

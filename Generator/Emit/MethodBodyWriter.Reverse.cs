@@ -521,6 +521,11 @@ namespace Differentiable.Generator.Emit
                         foreach (var instruction in r.Instructions) WritePrimalInstruction(writer, instruction, insideLoop: true, reverse: true);
                         break;
 
+                    case PopStatement p:
+                        for (int i = p.Values.Count - 1; i >= 0; i--)
+                            writer.Line(Declaration(p.Values[i]) + " " + _names.Value(p.Values[i]) + " = " + StackFor(_function.TypeOf(p.Values[i])) + ".Pop();");
+                        break;
+
                     case RestoreStatement r:
                     {
                         string buffer = Operand(r.Buffer);

@@ -100,10 +100,27 @@ namespace Differentiable.Generator.Emit
             foreach (var plan in program.Plans.Values)
             {
                 foreach (var recorded in plan.Recorded) StackFor(_function.TypeOf(recorded));
+                foreach (var records in plan.RecordedInBranches)
+                {
+                    foreach (var recorded in records.Values) StackFor(_function.TypeOf(recorded));
+                    _branchRecords[(records.Branch, records.Then)] = records.Values;
+                }
             }
             foreach (var written in program.Snapshots.Values.SelectMany(w => w)) StackFor(_function.TypeOf(written).Element());
             FindHoisted();
             FindUsedOutputs();
+        }
+
+        // The values each side of a branch in a loop body pushes as it ends, by branch and side (LoopPlan.RecordedInBranches).
+        private readonly Dictionary<(IfInstr, bool), List<ValueId>> _branchRecords = new Dictionary<(IfInstr, bool), List<ValueId>>(BranchSideComparer.Instance);
+
+        private sealed class BranchSideComparer : IEqualityComparer<(IfInstr Branch, bool Then)>
+        {
+            public static readonly BranchSideComparer Instance = new BranchSideComparer();
+
+            public bool Equals((IfInstr Branch, bool Then) x, (IfInstr Branch, bool Then) y) => ReferenceEquals(x.Branch, y.Branch) && x.Then == y.Then;
+
+            public int GetHashCode((IfInstr Branch, bool Then) side) => System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(side.Branch) * 2 + (side.Then ? 1 : 0);
         }
 
         private string StackFor(IrType type)
@@ -407,6 +424,7 @@ namespace Differentiable.Generator.Emit
             foreach (var plan in _program.Plans.Values)
             {
                 used.UnionWith(plan.Recorded);
+                foreach (var records in plan.RecordedInBranches) used.UnionWith(records.Values);
                 // A recomputed instruction reads its operands in the reverse iteration; an operand the plan recomputes
                 // too is computed there again, so it is no reason to keep the forward's copy (fuzz seed 953264, CS0219).
                 var recomputed = new HashSet<ValueId>(plan.Recompute.SelectMany(IrFacts.Definitions));
@@ -665,7 +683,7 @@ namespace Differentiable.Generator.Emit
                 case ConstInstr c when _inline.ContainsKey(c.Result):
                     break;
                 case IfInstr branch:
-                    WritePrimalBranch(writer, branch, insideLoop);
+                    WritePrimalBranch(writer, branch, insideLoop, reverse);
                     break;
                 case LoopInstr loop:
                     WritePrimalLoop(writer, loop);
@@ -764,7 +782,7 @@ namespace Differentiable.Generator.Emit
         /// <summary>"type " for a value declared where it is computed; nothing for one declared before its branch (hoisted).</summary>
         private string DeclarationPrefix(ValueId value) => _hoistedDeclared.Contains(value) ? "" : Declaration(value) + " ";
 
-        private void WritePrimalBranch(SourceWriter writer, IfInstr branch, bool insideLoop)
+        private void WritePrimalBranch(SourceWriter writer, IfInstr branch, bool insideLoop, bool reverse)
         {
             foreach (var output in branch.Outputs)
             {
@@ -781,12 +799,13 @@ namespace Differentiable.Generator.Emit
                 if (_function.TypeOf(value).IsBuffer() && HasShadow(value))
                     writer.Line(ShadowType(_function.TypeOf(value)) + " " + _names.Adjoint(value) + " = default;");
             }
-            WriteSide(writer, "if (" + Operand(branch.Condition) + ")", branch, branch.Then, insideLoop);
-            WriteSide(writer, "else", branch, branch.Else, insideLoop);
+            WriteSide(writer, "if (" + Operand(branch.Condition) + ")", branch, true, insideLoop, reverse);
+            WriteSide(writer, "else", branch, false, insideLoop, reverse);
         }
 
-        private void WriteSide(SourceWriter writer, string header, IfInstr branch, Block side, bool insideLoop)
+        private void WriteSide(SourceWriter writer, string header, IfInstr branch, bool then, bool insideLoop, bool reverse)
         {
+            var side = then ? branch.Then : branch.Else;
             writer.Open(header);
             foreach (var instruction in side.Instructions) WritePrimalInstruction(writer, instruction, insideLoop, reverse: false);
             var values = ((YieldTerminator)side.Terminator).Values;
@@ -794,6 +813,11 @@ namespace Differentiable.Generator.Emit
             {
                 if (_usedOutputs.Contains(branch.Outputs[i]) || _hoistedDeclared.Contains(branch.Outputs[i]))
                     writer.Line(_names.Value(branch.Outputs[i]) + " = " + Operand(values[i]) + ";");
+            }
+            // What this side's reverse reads from it (LoopPlan.RecordedInBranches); a recomputation pushes nothing.
+            if (!reverse && _branchRecords.TryGetValue((branch, then), out var recorded))
+            {
+                foreach (var value in recorded) writer.Line(StackFor(_function.TypeOf(value)) + ".Push(" + Operand(value) + ");");
             }
             writer.Close();
         }
