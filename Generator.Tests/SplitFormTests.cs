@@ -564,4 +564,84 @@ public class SplitFormTests
         Assert.True(declaration.Success, core.Groups[1].Value + "Core is called but not declared");
         return Member(generated, declaration.Value);
     }
+    // Reverse computes again, from its parameters, the values at the top level of a way out that are cheap (h, and the
+    // condition k <= 0) instead of popping them; it still pops what is not (e, and the condition e > 2.5 that reads it).
+    private const string Ways = LeanAdjointTests.Header + """
+            [Differentiable]
+            public static double Walk(double x, int k)
+            {
+                int h = k >> 1;
+                double e = Math.Exp(0.3 * x);
+                if (k <= 0) return e;
+                if (e > 2.5) return x * h + e;
+                double s = Walk(x * 0.9 + 0.1, h) * (k - h);
+                return s + Math.Sin(x) * h;
+            }
+
+            [Differentiable]
+            public static double Walks(ReadOnlySpan<double> w, int k)
+            {
+                double s = 0;
+                for (int i = 0; i < w.Length; i++) s += Walk(w[i], k + i) * (i + 1);
+                return s;
+            }
+
+            public static double[] Probe(double[] w, int k)
+            {
+                var dw = new double[w.Length];
+                double v = WalksGradient(w, k, dw);
+                var result = new System.Collections.Generic.List<double> { v, Walks(w, k) };
+                result.AddRange(dw);
+                for (int i = 0; i < w.Length; i++) result.Add(Fd(() => Walks(w, k), w, i));
+                return result.ToArray();
+            }
+        }
+        """;
+
+    /// <summary>Walk by hand, with its derivative in x.</summary>
+    private static (double Value, double Dx) Walk(double x, int k)
+    {
+        int h = k >> 1;
+        double e = Math.Exp(0.3 * x);
+        if (k <= 0) return (e, 0.3 * e);
+        if (e > 2.5) return (x * h + e, h + 0.3 * e);
+        var (inner, dInner) = Walk(x * 0.9 + 0.1, h);
+        return (inner * (k - h) + Math.Sin(x) * h, dInner * 0.9 * (k - h) + Math.Cos(x) * h);
+    }
+
+    [Theory, InlineData(false), InlineData(true)]
+    public void Reverse_computes_cheap_values_of_a_way_out_again_and_pops_the_others(bool analysesOff)
+    {
+        var compiled = GradientAssert.Compile(Ways, analysesOff);
+        var probe = compiled.Assembly.GetType("T.C")!.GetMethod("Probe")!;
+        // Every way out: k = 0 at once; e > 2.5 (x > 3.05) at the top or deeper; the recursion down to k = 0.
+        foreach (var (w, k) in new[] { (new[] { 0.4, -1.2, 2.0 }, 0), (new[] { 3.5, 0.7 }, 5), (new[] { -0.6, 1.3, 0.2, 2.9 }, 6), (new double[0], 3) })
+        {
+            var r = (double[])probe.Invoke(null, new object[] { w, k })!;
+            Assert.Equal(r[1], r[0]);
+            int n = w.Length;
+            for (int i = 0; i < n; i++)
+            {
+                double hand = (i + 1) * Walk(w[i], k + i).Dx;
+                Assert.True(Math.Abs(r[2 + i] - hand) <= 1e-12 * Math.Max(1, Math.Abs(hand)), $"k={k}: d[{i}] = {r[2 + i]:R}, by hand {hand:R}");
+                Assert.True(Math.Abs(r[2 + i] - r[2 + n + i]) <= 1e-6 * Math.Max(1, Math.Abs(hand)), $"k={k}: d[{i}] = {r[2 + i]:R}, finite differences {r[2 + n + i]:R}");
+            }
+        }
+        string forward = Member(compiled.GeneratedText, "double WalkForward(");
+        string reverse = Member(compiled.GeneratedText, "void WalkReverse(");
+        if (analysesOff)
+        {
+            // Switched off: every way out pushes the conditions that led to it (1 + 2 + 2), and Reverse pops them.
+            Assert.Equal(5, Regex.Matches(forward, "the way out taken").Count);
+            return;
+        }
+        // The two ways past the first test push the second condition only; Reverse tests k <= 0 itself.
+        Assert.Equal(2, Regex.Matches(forward, "the way out taken").Count);
+        Assert.Matches(@"bool \w+ = k <= 0;", reverse);
+        // Two flags popped: the way past e > 2.5, and whether the call of Walk was split.
+        Assert.Equal(2, Regex.Matches(reverse, @"savedFlags\.Pop\(\)").Count);
+        Assert.Contains("double e = savedDoubles.Pop();", reverse);
+        Assert.DoesNotContain("int h = savedInts", reverse);
+        Assert.Contains("int h = k >> 1;", reverse);
+    }
 }

@@ -66,6 +66,13 @@ namespace Differentiable.Generator.Differentiation
         public List<ValueId> FinalContents { get; }
 
         /// <summary>
+        /// For split forms: the instructions at the top level of the method's ways (outside loops and branches) that
+        /// <c>{M}Reverse</c> runs again from the parameters instead of popping what <c>{M}Forward</c> pushed, in the
+        /// method's order (<see cref="SplitForms.RecomputedInReverse"/>). Empty for the other forms.
+        /// </summary>
+        public List<Instruction> RecomputedInReverse { get; } = new List<Instruction>();
+
+        /// <summary>
         /// True when <c>Backward</c> with a zero seed has nothing to add: the method returns a value and writes no
         /// parameter buffer, so the seed is the only adjoint coming in. <c>Backward</c> then returns at once. Besides
         /// saving the work, this keeps a zero seed zero: run through, it would meet the partials of a primal that
@@ -285,6 +292,7 @@ namespace Differentiable.Generator.Differentiation
                 ZeroSeedAddsNothing = function.ReturnType is not null && !builder._writesBuffers,
             };
             program.FinalContents.AddRange(builder._finalContents);
+            if (split is { ForSplitForms: true } && activity.Enabled) program.RecomputedInReverse.AddRange(SplitForms.RecomputedInReverse(function));
             PruneUnreadAdjoints(function, program);
             GradientAssignments.Find(function, program);
             FiniteVersions.Plan(function, program);

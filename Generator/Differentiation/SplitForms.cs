@@ -170,6 +170,46 @@ namespace Differentiable.Generator.Differentiation
             _ => false,
         });
 
+        /// <summary>
+        /// The instructions at the top level of the method's ways (its body and the blocks after each split, outside
+        /// loops and branches) whose values <c>{M}Reverse</c> computes again from the parameters rather than popping
+        /// them: arithmetic, conversions, constants that cannot change, lengths, <c>Grad.Stop</c>, the cheap math functions
+        /// and <c>BitOperations</c>, with operands that are parameters or such values. A push and a pop cost more than
+        /// such an instruction, and the same operands give the same value (an <c>int</c> division that did not throw in
+        /// Forward does not throw in Reverse). det's <c>Minor</c> pushed its row, the rows of its minors, a leaf's index
+        /// and the way out it took (<c>m == 1</c>) on every call.
+        /// </summary>
+        public static List<Instruction> RecomputedInReverse(IrFunction function)
+        {
+            var available = new HashSet<ValueId>(function.Parameters.Select(p => p.Value));
+            var recomputed = new List<Instruction>();
+            Walk(function.Body);
+            return recomputed;
+
+            void Walk(Block block)
+            {
+                foreach (var instruction in block.Instructions)
+                {
+                    bool cheap = instruction switch
+                    {
+                        ConstInstr c => !c.Mutable,
+                        UnaryInstr or BinaryInstr or ConvertInstr or LengthInstr or StopInstr => true,
+                        IntrinsicInstr i => IsCheap(i.Function),
+                        CallInstr { Kind: CallKind.Opaque, Result: not null } call => call.Method.StartsWith("global::System.Numerics.BitOperations.", System.StringComparison.Ordinal),
+                        _ => false,
+                    };
+                    if (!cheap || !IrFacts.Operands(instruction).All(available.Contains)) continue;
+                    recomputed.Add(instruction);
+                    available.UnionWith(IrFacts.Definitions(instruction));
+                }
+                if (block.Terminator is SplitTerminator split)
+                {
+                    Walk(split.Then);
+                    Walk(split.Else);
+                }
+            }
+        }
+
         private static bool IsCheap(string function) =>
             function is "Abs" or "Max" or "Min" or "Clamp" or "FusedMultiplyAdd" or "Floor" or "Ceiling" or "Round" or "Truncate" or "Sign" or "CopySign";
 

@@ -107,6 +107,11 @@ namespace Differentiable.Generator.Emit
                 }
             }
             foreach (var written in program.Snapshots.Values.SelectMany(w => w)) StackFor(_function.TypeOf(written).Element());
+            if (form is BodyForm.Forward or BodyForm.Reverse)
+            {
+                foreach (var instruction in program.RecomputedInReverse)
+                    foreach (var value in IrFacts.Definitions(instruction)) _recomputedInReverse[value] = instruction;
+            }
             FindHoisted();
             FindUsedOutputs();
         }
@@ -198,7 +203,7 @@ namespace Differentiable.Generator.Emit
                     writer.Line("var " + stack.Value + " = global::Differentiable.ValueStack<" + stack.Key.Keyword() + ">.Rent();");
             }
             if (guarded) writer.Open("try");
-            if (_form == BodyForm.Reverse) WriteReverseNodes(writer, _body);
+            if (_form == BodyForm.Reverse) WriteReverseNodes(writer, _body, new HashSet<ValueId>());
             else WriteNodes(writer, _body, new List<ValueId>());
             if (guarded)
             {
@@ -572,7 +577,10 @@ namespace Differentiable.Generator.Emit
                         foreach (var value in PathValues(nodes))
                             writer.Line(StackFor(_function.TypeOf(value)) + ".Push(" + Operand(value) + ");");
                         for (int i = conditions.Count - 1; i >= 0; i--)
-                            writer.Line(StackFor(IrType.Bool) + ".Push(" + Operand(conditions[i]) + "); // the way out taken");
+                        {
+                            if (!_recomputedInReverse.ContainsKey(conditions[i]))
+                                writer.Line(StackFor(IrType.Bool) + ".Push(" + Operand(conditions[i]) + "); // the way out taken");
+                        }
                         writer.Line("return " + (ret.Value is { } value0 ? Operand(value0) : "") + ";");
                         break;
                     case ReturnNode ret when _form == BodyForm.Core:
@@ -627,11 +635,40 @@ namespace Differentiable.Generator.Emit
             }
             var topLevel = new HashSet<ValueId>();
             ReverseModeBuilder.DefinedOutsideLoops(_function.Body, topLevel);
-            return referenced.Where(v => topLevel.Contains(v) && !_parameters.Contains(v) && !_inline.ContainsKey(v)).OrderBy(v => v.Index).ToList();
+            return referenced.Where(v => topLevel.Contains(v) && !_parameters.Contains(v) && !_inline.ContainsKey(v) && !_recomputedInReverse.ContainsKey(v))
+                .OrderBy(v => v.Index).ToList();
         }
 
-        /// <summary>Reverse: the way out Forward took, then what it pushed for that way, then the way's reverse sweep.</summary>
-        private void WriteReverseNodes(SourceWriter writer, List<BodyNode> nodes)
+        // Split forms: the values Reverse computes again from the parameters (ReverseProgram.RecomputedInReverse), by value.
+        private readonly Dictionary<ValueId, Instruction> _recomputedInReverse = new Dictionary<ValueId, Instruction>();
+
+        /// <summary>
+        /// Reverse: writes, in the method's order, the instructions that compute <paramref name="values"/> again (those
+        /// Forward did not push) and the ones they read, except those already written in an enclosing scope.
+        /// </summary>
+        private void WriteRecomputed(SourceWriter writer, IEnumerable<ValueId> values, HashSet<ValueId> written)
+        {
+            var needed = new HashSet<Instruction>(ReferenceComparer<Instruction>.Instance);
+            var work = new Stack<ValueId>(values);
+            while (work.Count > 0)
+            {
+                var value = work.Pop();
+                if (written.Contains(value) || _inline.ContainsKey(value) || !_recomputedInReverse.TryGetValue(value, out var instruction) || !needed.Add(instruction)) continue;
+                foreach (var operand in IrFacts.Operands(instruction)) work.Push(operand);
+            }
+            foreach (var instruction in _program.RecomputedInReverse)
+            {
+                if (!needed.Contains(instruction)) continue;
+                WritePrimalInstruction(writer, instruction, insideLoop: false, reverse: true);
+                written.UnionWith(IrFacts.Definitions(instruction));
+            }
+        }
+
+        /// <summary>
+        /// Reverse: the way out Forward took (computed again from the parameters where it can be, else popped), then what
+        /// Forward pushed for that way and the values computed again instead, then the way's reverse sweep.
+        /// </summary>
+        private void WriteReverseNodes(SourceWriter writer, List<BodyNode> nodes, HashSet<ValueId> written)
         {
             bool popped = false;
             foreach (var node in nodes)
@@ -639,28 +676,45 @@ namespace Differentiable.Generator.Emit
                 switch (node)
                 {
                     case SplitNode s:
-                        writer.Open("if (" + StackFor(IrType.Bool) + ".Pop())");
-                        WriteReverseNodes(writer, s.Then);
+                        if (_recomputedInReverse.ContainsKey(s.Condition))
+                        {
+                            WriteRecomputed(writer, new[] { s.Condition }, written);
+                            writer.Open("if (" + Operand(s.Condition) + ")");
+                        }
+                        else
+                        {
+                            writer.Open("if (" + StackFor(IrType.Bool) + ".Pop())");
+                        }
+                        WriteReverseNodes(writer, s.Then, new HashSet<ValueId>(written));
                         writer.Close();
                         writer.Open("else");
-                        WriteReverseNodes(writer, s.Else);
+                        WriteReverseNodes(writer, s.Else, new HashSet<ValueId>(written));
                         writer.Close();
                         break;
                     case ReverseNode r:
-                        if (!popped) PopPathValues(writer, nodes);
+                        if (!popped) PopPathValues(writer, nodes, written);
                         popped = true;
                         WriteStatements(writer, r.Statements);
                         break;
                     case ReturnNode:
-                        if (!popped) PopPathValues(writer, nodes);
+                        if (!popped) PopPathValues(writer, nodes, written);
                         popped = true;
                         break;
                 }
             }
         }
 
-        private void PopPathValues(SourceWriter writer, List<BodyNode> nodes)
+        private void PopPathValues(SourceWriter writer, List<BodyNode> nodes, HashSet<ValueId> written)
         {
+            if (_recomputedInReverse.Count > 0)
+            {
+                var referenced = new HashSet<ValueId>();
+                foreach (var node in nodes)
+                {
+                    if (node is ReverseNode r) ReverseModeBuilder.CollectReferences(r.Statements, referenced);
+                }
+                WriteRecomputed(writer, referenced.Where(v => !_parameters.Contains(v)).OrderBy(v => v.Index), written);
+            }
             var values = PathValues(nodes);
             for (int i = values.Count - 1; i >= 0; i--)
                 writer.Line(Declaration(values[i]) + " " + _names.Value(values[i]) + " = " + StackFor(_function.TypeOf(values[i])) + ".Pop();");
