@@ -11,9 +11,9 @@ namespace Differentiable.Generator.Tests;
 /// Values a loop records only for one side of a branch (<c>LoopPlan.RecordedInBranches</c>): that side pushes them as it
 /// ends and its reverse pops them first, so iterations that take the other way record nothing for them. Checked:
 /// gradients against finite differences and hand-derived formulas at points where iterations take both ways, analyses
-/// on and off, Backward on pre-filled adjoints; nested branches; a carried value and a split call's result (det's minor
-/// expansion, whose gradient is the cofactor matrix); a loop with a return inside (two ways out: no records in branches)
-/// and a loop nest recording in one block (no records in branches); the generated code pushes and pops inside the sides.
+/// on and off, Backward on pre-filled adjoints; nested branches; a loop with a return inside (two ways out: no records in
+/// branches; a loop nest recording in one block is FuzzRegressionTests'); the generated code pushes and pops inside the
+/// sides, det's minor expansion included (a carried sign and a split call's result).
 /// </summary>
 public class BranchRecordTests
 {
@@ -65,26 +65,6 @@ public class BranchRecordTests
                 return s;
             }
 
-            // As det's minor expansion: a carried sign and a recursive call's result, both read only where the column counts.
-            [Differentiable] public static double Minor(ReadOnlySpan<double> a, int n, int m, int rows, int columns)
-            {
-                int row = System.Numerics.BitOperations.TrailingZeroCount(rows);
-                if (m == 1) return a[row * n + System.Numerics.BitOperations.TrailingZeroCount(columns)];
-                int subRows = rows & ~(1 << row);
-                double det = 0;
-                int sign = 1;
-                for (int column = 0; column < n; column++)
-                {
-                    if ((columns & (1 << column)) == 0) continue;
-                    double sub = Minor(a, n, m - 1, subRows, columns & ~(1 << column));
-                    det += sign * a[row * n + column] * sub;
-                    sign = -sign;
-                }
-                return det;
-            }
-
-            [Differentiable] public static double Determinant(ReadOnlySpan<double> a, int n) => Minor(a, n, n, (1 << n) - 1, (1 << n) - 1);
-
             // A return inside the loop: two ways out reverse the loop, so it records at the end of each iteration.
             [Differentiable] public static double FirstBig(ReadOnlySpan<double> x, double a)
             {
@@ -130,23 +110,6 @@ public class BranchRecordTests
                     r.Add(dx[i]);
                     r.Add(Fd(f, x, i));
                     r.Add(bx[i]);
-                }
-                return r.ToArray();
-            }
-
-            public static double[] ProbeDeterminant(double[] a, int n)
-            {
-                var g = new double[a.Length];
-                double v = DeterminantGradient(a, n, g);
-                var b = new double[a.Length];
-                Array.Fill(b, 1.0);
-                DeterminantBackward(a, n, 2, b);
-                var r = new System.Collections.Generic.List<double> { v, Determinant(a, n) };
-                for (int i = 0; i < a.Length; i++)
-                {
-                    r.Add(g[i]);
-                    r.Add(Fd(() => Determinant(a, n), a, i));
-                    r.Add(b[i]);
                 }
                 return r.ToArray();
             }
@@ -254,28 +217,6 @@ public class BranchRecordTests
         Assert.DoesNotContain("recorded in its branch", Printed("FirstBig"));
     }
 
-    [Theory, InlineData(false, 3), InlineData(false, 4), InlineData(true, 4), InlineData(false, 5)]
-    public void The_minor_expansion_gives_the_cofactor_matrix(bool analysesOff, int n)
-    {
-        var compiled = GradientAssert.Compile(Source, analysesOff);
-        var random = new Random(29 + n);
-        var a = Enumerable.Range(0, n * n).Select(_ => 2 * random.NextDouble() - 1).ToArray();
-        var r = (double[])compiled.Assembly.GetType("T.C")!.GetMethod("ProbeDeterminant")!.Invoke(null, new object[] { a, n })!;
-        Assert.True(r[0].Equals(r[1]));
-        for (int i = 0; i < n; i++)
-        {
-            for (int j = 0; j < n; j++)
-            {
-                // ∂det/∂a[i,j] = (−1)^(i+j)·det(A without row i and column j).
-                double cofactor = ((i + j) % 2 == 0 ? 1 : -1) * Det(Without(a, n, i, j), n - 1);
-                int k = i * n + j;
-                Close(r[2 + 3 * k], cofactor, 1e-12, $"n={n} [{i},{j}] cofactor");
-                Close(r[2 + 3 * k], r[3 + 3 * k], 1e-6, $"n={n} [{i},{j}] finite differences");
-                Close(r[4 + 3 * k], 1 + 2 * cofactor, 1e-12, $"n={n} [{i},{j}] Backward");
-            }
-        }
-    }
-
     [Fact]
     public void The_sides_push_and_pop_what_only_their_reverse_reads()
     {
@@ -287,8 +228,9 @@ public class BranchRecordTests
         var pop = Assert.Single(Regex.Matches(gated, @"double " + push.Groups[1].Value + @" = saved\w+\.Pop\(\);"));
         Assert.True(InsideSide(gated, pop.Index), "the pop is not inside a side:\n" + gated);
 
-        // det: the sign and the minor are pushed where the column counts, not for every column.
-        string minor = Member(compiled.GeneratedText, "internal static double MinorForward(");
+        // det (its gradient is checked against the cofactors in SplitFormTests): the sign and the minor are pushed where
+        // the column counts, not for every column.
+        string minor = Member(GradientAssert.Compile(SplitFormTests.Det).GeneratedText, "internal static double MinorForward(");
         foreach (var value in new[] { "sign", "sub" })
         {
             var at = Assert.Single(Regex.Matches(minor, @"saved\w+\.Push\(" + value + @"\);"));
@@ -341,40 +283,6 @@ public class BranchRecordTests
 
     private static void Close(double actual, double expected, double tolerance, string what) =>
         Assert.True(Math.Abs(actual - expected) <= tolerance * Math.Max(1, Math.Abs(expected)), $"{what}: {actual:R}, expected {expected:R}");
-
-    private static double[] Without(double[] a, int n, int row, int column)
-    {
-        var m = new List<double>();
-        for (int i = 0; i < n; i++)
-            for (int j = 0; j < n; j++)
-                if (i != row && j != column) m.Add(a[i * n + j]);
-        return m.ToArray();
-    }
-
-    /// <summary>The determinant by Gaussian elimination with partial pivoting (independent of the expansion under test).</summary>
-    private static double Det(double[] a, int n)
-    {
-        var m = (double[])a.Clone();
-        double det = 1;
-        for (int c = 0; c < n; c++)
-        {
-            int p = c;
-            for (int r = c + 1; r < n; r++) if (Math.Abs(m[r * n + c]) > Math.Abs(m[p * n + c])) p = r;
-            if (m[p * n + c] == 0) return 0;
-            if (p != c)
-            {
-                for (int j = 0; j < n; j++) (m[p * n + j], m[c * n + j]) = (m[c * n + j], m[p * n + j]);
-                det = -det;
-            }
-            det *= m[c * n + c];
-            for (int r = c + 1; r < n; r++)
-            {
-                double f = m[r * n + c] / m[c * n + c];
-                for (int j = c; j < n; j++) m[r * n + j] -= f * m[c * n + j];
-            }
-        }
-        return det;
-    }
 
     /// <summary>The member that runs the method's forward and reverse sweeps: Core when Gradient and Backward share one.</summary>
     private static string Body(string generated, string name) =>

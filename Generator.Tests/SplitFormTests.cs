@@ -15,7 +15,7 @@ namespace Differentiable.Generator.Tests;
 /// </summary>
 public class SplitFormTests
 {
-    private const string Det = LeanAdjointTests.Header + """
+    internal const string Det = LeanAdjointTests.Header + """
 
             [Differentiable]
             public static double Minor(ReadOnlySpan<double> a, int n, int m, int rows, int columns)
@@ -61,7 +61,7 @@ public class SplitFormTests
         """;
 
     /// <summary>The determinant of a row-major ℓ×ℓ matrix by Gaussian elimination with partial pivoting (independent of the code under test).</summary>
-    private static double Gauss(double[] a, int ell)
+    internal static double Gauss(double[] a, int ell)
     {
         var m = (double[])a.Clone();
         double det = 1;
@@ -86,7 +86,7 @@ public class SplitFormTests
     }
 
     /// <summary>∂det/∂a_ij is the cofactor (−1)^(i+j) det(minor_ij).</summary>
-    private static double Cofactor(double[] a, int ell, int i, int j)
+    internal static double Cofactor(double[] a, int ell, int i, int j)
     {
         if (ell == 1) return 1;
         var minor = new double[(ell - 1) * (ell - 1)];

@@ -120,7 +120,7 @@ internal static class FuzzRunner
             stats.SourceChars += compilation.SyntaxTrees.Sum(t => (long)t.Length);
             // What the generator did with the programs, read from its output: a loop nest recording into one block (an
             // inner loop cuts its block from its parent's), Gradient and Backward over one body, a reverse loop in a plain
-            // and a checked version.
+            // and a checked version, a value pushed where a branch side ends (LoopPlan.RecordedInBranches).
             foreach (var p in programs)
             {
                 string text = GeneratedFor(generatedTrees, p.Id);
@@ -130,6 +130,8 @@ internal static class FuzzRunner
                     stats.Constructs["generated: Gradient over Core"] = stats.Constructs.GetValueOrDefault("generated: Gradient over Core") + 1;
                 if (text.Contains(".IsFinite(", StringComparison.Ordinal) || text.Contains("Grad.AllFinite(", StringComparison.Ordinal))
                     stats.Constructs["generated: plain and checked loop versions"] = stats.Constructs.GetValueOrDefault("generated: plain and checked loop versions") + 1;
+                if (text.Contains("); // for this side's reverse", StringComparison.Ordinal))
+                    stats.Constructs["generated: records in a branch"] = stats.Constructs.GetValueOrDefault("generated: records in a branch") + 1;
             }
         }
         var broken = new HashSet<int>();

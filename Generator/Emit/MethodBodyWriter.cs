@@ -871,7 +871,7 @@ namespace Differentiable.Generator.Emit
             // What this side's reverse reads from it (LoopPlan.RecordedInBranches); a recomputation pushes nothing.
             if (!reverse && _branchRecords.TryGetValue((branch, then), out var recorded))
             {
-                foreach (var value in recorded) writer.Line(StackFor(_function.TypeOf(value)) + ".Push(" + Operand(value) + ");");
+                foreach (var value in recorded) writer.Line(StackFor(_function.TypeOf(value)) + ".Push(" + Operand(value) + "); // for this side's reverse");
             }
             writer.Close();
         }
