@@ -132,23 +132,7 @@ public class SnapshotTests
             {
                 // det's cofactor expansion (GradBench): split forms; the sign and the minor recorded only where a column
                 // counts (// for this side's reverse); Reverse computes the row, the minors' rows and m == 1 again.
-                [Differentiable]
-                public static double Minor(ReadOnlySpan<double> a, int n, int m, int rows, int columns)
-                {
-                    int row = System.Numerics.BitOperations.TrailingZeroCount(rows);
-                    if (m == 1) return a[row * n + System.Numerics.BitOperations.TrailingZeroCount(columns)];
-                    int subRows = rows & ~(1 << row);
-                    double det = 0;
-                    int sign = 1;
-                    for (int column = 0; column < n; column++)
-                    {
-                        if ((columns & (1 << column)) == 0) continue;
-                        double sub = Minor(a, n, m - 1, subRows, columns & ~(1 << column));
-                        det += sign * a[row * n + column] * sub;
-                        sign = -sign;
-                    }
-                    return det;
-                }
+            """ + "\n" + SplitFormTests.Minor + "\n" + """
             }
             """ },
     };

@@ -15,8 +15,8 @@ namespace Differentiable.Generator.Tests;
 /// </summary>
 public class SplitFormTests
 {
-    internal const string Det = LeanAdjointTests.Header + """
-
+    /// <summary>det's cofactor expansion (as GradBench's det): the method the determinant tests and the Recursion snapshot share.</summary>
+    internal const string Minor = """
             [Differentiable]
             public static double Minor(ReadOnlySpan<double> a, int n, int m, int rows, int columns)
             {
@@ -34,6 +34,9 @@ public class SplitFormTests
                 }
                 return det;
             }
+            """;
+
+    internal const string Det = LeanAdjointTests.Header + Minor + """
 
             [Differentiable]
             public static double Determinant(ReadOnlySpan<double> a, int ell) => Minor(a, ell, ell, (1 << ell) - 1, (1 << ell) - 1);
