@@ -6,12 +6,12 @@ namespace Differentiable.Generator.Tests;
 
 /// <summary>
 /// <c>{M}Gradient</c> and <c>{M}Backward</c> share one body, a private <c>{M}Core</c> (Backward's sweeps, returning the
-/// value), when the method has a loop and Gradient would differ from Backward only by its seed: the generated code to
+/// value), when the method has a loop or a long straight line and Gradient would differ from Backward only by its seed: the generated code to
 /// compile is about halved. Gradient then checks, clears its adjoints (scalars to zero) and calls the core with the seed 1;
 /// Backward calls it with its seed. Each case is checked for the contract: the value, finite differences, Backward adding
 /// the seed times the gradient to pre-filled adjoints, twice when called twice (GradientAssert), Gradient overwriting
-/// adjoints that held garbage. Where sharing would cost (no loop; Gradient writing <c>=</c> where Backward adds) or the
-/// name is taken, the two bodies stay.
+/// adjoints that held garbage. Where sharing would cost (a short straight line; Gradient writing <c>=</c> where Backward
+/// adds) or the name is taken, the two bodies stay.
 /// </summary>
 public class SharedBodyTests
 {
@@ -44,6 +44,44 @@ public class SharedBodyTests
 
             // No loop: a body each (the extra call would be a large part of a small method).
             [Differentiable] public static double Small(double x, double y) => Math.Sin(x) * y;
+
+            // No loop, but a straight line of CSharpEmitter.SharedStraightLine instructions or more: shares.
+            [Differentiable] public static double Long(double x, double y)
+            {
+                double a = Math.Sin(x * y) + y;
+                double b = Math.Exp(a * 0.5) * x - y;
+                double c = a * b + Math.Cos(b - x);
+                double d = Math.Sqrt(c * c + 1) * y;
+                double e = Math.Tanh(d + a) - b * x;
+                double f = e * e + Math.Log(1 + d * d);
+                double g = f * y + Math.Atan(e - x);
+                double h = g * a - Math.Sin(c * y);
+                double k = h * x + f * Math.Cosh(0.1 * g);
+                return k * k / (1 + a * a);
+            }
+
+            // The same length over a buffer: the checks are Gradient's and Backward's, before any work, whatever the seed.
+            [Differentiable] public static double LongOver(ReadOnlySpan<double> w, double x)
+            {
+                double a = Math.Sin(x * w[0]) + w[1];
+                double b = Math.Exp(a * 0.5) * x - w[2];
+                double c = a * b + Math.Cos(b - x);
+                double d = Math.Sqrt(c * c + 1) * w[0];
+                double e = Math.Tanh(d + a) - b * x;
+                double f = e * e + Math.Log(1 + d * d);
+                double g = f * w[1] + Math.Atan(e - x);
+                double h = g * a - Math.Sin(c * w[2]);
+                return h * x + f * Math.Cosh(0.1 * g);
+            }
+
+            public static string ShortAdjoint(double seed)
+            {
+                double[] w = { 0.3, -0.2, 0.5 };
+                double[] dw = new double[2];
+                double dx = 0;
+                try { LongOverBackward(w, 0.4, seed, dw, ref dx); return "no exception"; }
+                catch (ArgumentException e) { return e.ParamName + "|" + dx + "," + string.Join(",", dw); }
+            }
 
             public static double[] Probe(string method, double[] w, double x)
             {
@@ -110,7 +148,12 @@ public class SharedBodyTests
             }
         }
         foreach (var (x, y) in new[] { (0.3, 0.7), (-1.1, 2.0) })
+        {
             GradientAssert.Check(compiled.Assembly, "T.C", "Small", x, y);
+            GradientAssert.Check(compiled.Assembly, "T.C", "Long", x, y);
+        }
+        foreach (double seed in new[] { 0.0, 1.5 })
+            Assert.Equal("dW|0,0,0", (string)compiled.Assembly.GetType("T.C")!.GetMethod("ShortAdjoint")!.Invoke(null, new object[] { seed })!);
 
         string generated = compiled.GeneratedText;
         Assert.Matches(@"private static double ChainCore\(double x, double y, int n, double dResult, ref double dX, ref double dY\)", generated);
@@ -120,6 +163,15 @@ public class SharedBodyTests
         // The user's WeightedTooCore keeps its name; the generated WeightedToo has no core, nor has Small.
         Assert.DoesNotMatch(@"WeightedTooCore\(", generated);
         Assert.DoesNotMatch(@"SmallCore\(", generated);
+        Assert.Matches(@"private static double LongCore\(double x, double y, double dResult, ref double dX, ref double dY\)", generated);
+        Assert.Matches(@"return LongCore\(x, y, 1d, ref dX, ref dY\);", generated);
+        Assert.Matches(@"private static double LongOverCore\(", generated);
+        // The checks are in Gradient and Backward, not in the core they call.
+        string Member(string signature) => Regex.Match(generated, Regex.Escape(signature) + @".*?\n        \}\n", RegexOptions.Singleline).Value;
+        const string check = "if (dW.Length < w.Length) throw new global::System.ArgumentException";
+        Assert.DoesNotContain("throw new", Member("private static double LongOverCore("));
+        Assert.Contains(check, Member("public static double LongOverGradient("));
+        Assert.Contains(check, Member("public static void LongOverBackward("));
         Assert.Single(Regex.Matches(generated, @"static double WeightedTooGradient\("));
     }
 }

@@ -30,11 +30,12 @@ namespace Differentiable.Generator.Emit
             if (model.Namespace is not null) writer.Open("namespace " + model.Namespace);
             foreach (var type in model.ContainingTypes) writer.Open("partial " + type.Keyword + " " + type.Name);
 
-            // Gradient and Backward share one body (Core), which halves the code to compile, when the method has a loop (so
-            // the extra call is nothing next to the body) and Gradient would differ from Backward only by its seed: not
-            // when it writes = where Backward adds, or leaves an adjoint uncleared because a store overwrites it all.
+            // Gradient and Backward share one body (Core), which halves the code to compile, when the body is long enough for
+            // the extra call (and the seed Gradient no longer knows is 1) to be nothing next to it: a loop, or a straight line
+            // of SharedStraightLine instructions or more. And only when Gradient would differ from Backward by its seed alone:
+            // not when it writes = where Backward adds, or leaves an adjoint uncleared because a store overwrites it all.
             bool shared = function.ReturnType is not null && !model.CoreNameTaken && body.AssignedInGradient.Count == 0 && body.UnclearedInGradient.Count == 0 &&
-                IrFacts.AllInstructions(function.Body).Any(i => i is LoopInstr);
+                LongEnoughToShare(function.Body);
             if (shared)
             {
                 new MethodBodyWriter(function, body, BodyForm.Gradient, split: choice).WriteOverCore(writer, model.Accessibility);
@@ -79,6 +80,22 @@ namespace Differentiable.Generator.Emit
             foreach (var _ in model.ContainingTypes) writer.Close();
             if (model.Namespace is not null) writer.Close();
             return writer.ToString();
+        }
+
+        /// <summary>
+        /// The shortest straight-line body whose Gradient and Backward share a Core. Below it, a call and a multiply by the
+        /// seed per adjoint would be felt (Rosenbrock: 7 instructions, the whole gradient a few nanoseconds).
+        /// </summary>
+        internal const int SharedStraightLine = 40;
+
+        private static bool LongEnoughToShare(Block body)
+        {
+            int count = 0;
+            foreach (var instruction in IrFacts.AllInstructions(body))
+            {
+                if (instruction is LoopInstr || ++count >= SharedStraightLine) return true;
+            }
+            return false;
         }
     }
 }

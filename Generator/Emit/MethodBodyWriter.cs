@@ -164,9 +164,10 @@ namespace Differentiable.Generator.Emit
             var f = _function;
             var active = f.Parameters.Where(p => p.Active).ToList();
             OpenMember(writer, accessibility);
-            // Adjoint spans at least as long as their buffers, checked before any work (Forward has none).
-            if (_form != BodyForm.Forward) WriteLengthChecks(writer, active);
-            WriteOverlapChecks(writer, active);
+            // Adjoint spans at least as long as their buffers, checked before any work (Forward has none). Core's callers,
+            // Gradient and Backward, have checked.
+            if (_form is not (BodyForm.Forward or BodyForm.Core)) WriteLengthChecks(writer, active);
+            if (_form != BodyForm.Core) WriteOverlapChecks(writer, active);
             if (_form == BodyForm.Backward && _program.ZeroSeedAddsNothing)
                 writer.Line("if (" + Naming.Seed + " == " + Literal(0, f.ReturnType!.Value) + ") return; // the seed is the only adjoint coming in");
             if (_gradientMode)
@@ -287,7 +288,8 @@ namespace Differentiable.Generator.Emit
 
         /// <summary>
         /// <c>{M}Gradient</c> over <c>{M}Core</c> (this writer's form is Gradient): the checks, the adjoints cleared (scalars
-        /// set to zero), then the core with the seed 1. Or <c>{M}Backward</c> over it: the seed's shortcut, then the core.
+        /// set to zero), then the core with the seed 1. Or <c>{M}Backward</c> over it: the checks, the seed's shortcut, then
+        /// the core. The core itself checks nothing: these two are its only callers.
         /// </summary>
         public void WriteOverCore(SourceWriter writer, string accessibility)
         {
@@ -296,10 +298,10 @@ namespace Differentiable.Generator.Emit
             var arguments = f.Parameters.Select(p => _names.Value(p.Value));
             var adjoints = active.Select(p => (p.Type.IsBuffer() ? "" : "ref ") + _names.Adjoint(p.Value));
             OpenMember(writer, accessibility);
+            WriteLengthChecks(writer, active);
+            WriteOverlapChecks(writer, active);
             if (_gradientMode)
             {
-                WriteLengthChecks(writer, active);
-                WriteOverlapChecks(writer, active);
                 foreach (var p in active)
                 {
                     writer.Line(p.Type.IsBuffer()
