@@ -6,9 +6,10 @@ namespace Differentiable.Generator.Tests;
 
 /// <summary>
 /// <c>{M}Gradient</c> and <c>{M}Backward</c> share one body, a private <c>{M}Core</c> (Backward's sweeps, returning the
-/// value), when the method has a loop or a long straight line and Gradient would differ from Backward only by its seed: the generated code to
-/// compile is about halved. Gradient then checks, clears its adjoints (scalars to zero) and calls the core with the seed 1;
-/// Backward calls it with its seed. Each case is checked for the contract: the value, finite differences, Backward adding
+/// value), when the method has a loop or a long straight line and Gradient would differ from Backward only by its seed:
+/// the generated code to compile is about halved. Gradient sets its scalar adjoints to zero and calls the core with the
+/// seed 1 and <c>gradient: true</c> (the core checks, then clears Gradient's adjoint spans); Backward calls it with its
+/// seed and <c>false</c> (the core checks, then takes Backward's zero-seed shortcut). Each case is checked for the contract: the value, finite differences, Backward adding
 /// the seed times the gradient to pre-filled adjoints, twice when called twice (GradientAssert), Gradient overwriting
 /// adjoints that held garbage. Where sharing would cost (a short straight line; Gradient writing <c>=</c> where Backward
 /// adds) or the name is taken, the two bodies stay.
@@ -156,22 +157,26 @@ public class SharedBodyTests
             Assert.Equal("dW|0,0,0", (string)compiled.Assembly.GetType("T.C")!.GetMethod("ShortAdjoint")!.Invoke(null, new object[] { seed })!);
 
         string generated = compiled.GeneratedText;
-        Assert.Matches(@"private static double ChainCore\(double x, double y, int n, double dResult, ref double dX, ref double dY\)", generated);
-        Assert.Matches(@"return ChainCore\(x, y, n, 1d, ref dX, ref dY\);", generated);
+        Assert.Matches(@"private static double ChainCore\(double x, double y, int n, double dResult, bool gradient, ref double dX, ref double dY\)", generated);
+        Assert.Matches(@"return ChainCore\(x, y, n, 1d, true, ref dX, ref dY\);", generated);
         Assert.Matches(@"private static double WeightedCore\(", generated);
-        Assert.Matches(@"WeightedCore\(w, x, dResult, dW, ref dX\);", generated);
+        Assert.Matches(@"WeightedCore\(w, x, dResult, false, dW, ref dX\);", generated);
         // The user's WeightedTooCore keeps its name; the generated WeightedToo has no core, nor has Small.
         Assert.DoesNotMatch(@"WeightedTooCore\(", generated);
         Assert.DoesNotMatch(@"SmallCore\(", generated);
-        Assert.Matches(@"private static double LongCore\(double x, double y, double dResult, ref double dX, ref double dY\)", generated);
-        Assert.Matches(@"return LongCore\(x, y, 1d, ref dX, ref dY\);", generated);
+        Assert.Matches(@"private static double LongCore\(double x, double y, double dResult, bool gradient, ref double dX, ref double dY\)", generated);
+        Assert.Matches(@"return LongCore\(x, y, 1d, true, ref dX, ref dY\);", generated);
         Assert.Matches(@"private static double LongOverCore\(", generated);
-        // The checks are in Gradient and Backward, not in the core they call.
+        // The checks are written once, in the core, before Backward's shortcut and Gradient's clearing; the wrappers only call it.
         string Member(string signature) => Regex.Match(generated, Regex.Escape(signature) + @".*?\n        \}\n", RegexOptions.Singleline).Value;
-        const string check = "if (dW.Length < w.Length) throw new global::System.ArgumentException";
-        Assert.DoesNotContain("throw new", Member("private static double LongOverCore("));
-        Assert.Contains(check, Member("public static double LongOverGradient("));
-        Assert.Contains(check, Member("public static void LongOverBackward("));
+        string core = Member("private static double LongOverCore(");
+        int check = core.IndexOf("if (dW.Length < w.Length) throw new global::System.ArgumentException", StringComparison.Ordinal);
+        int shortcut = core.IndexOf("if (!gradient && dResult == 0d) return 0d;", StringComparison.Ordinal);
+        int clear = core.IndexOf("dW.Slice(0, w.Length).Clear();", StringComparison.Ordinal);
+        Assert.True(check >= 0 && shortcut > check && clear > shortcut, core);
+        Assert.Equal("dX = 0d;\n            return LongOverCore(w, x, 1d, true, dW, ref dX);",
+            Regex.Match(Member("public static double LongOverGradient("), @"dX = 0d;\n.*?;").Value);
+        Assert.DoesNotContain("throw new", Member("public static void LongOverBackward("));
         Assert.Single(Regex.Matches(generated, @"static double WeightedTooGradient\("));
     }
 }

@@ -38,6 +38,9 @@ namespace Differentiable.Generator.Emit
         private readonly ReverseProgram _program;
         private readonly List<BodyNode> _body;
         private readonly bool _gradientMode;
+
+        /// <summary>Core's flag: true when Gradient calls it (its spans are cleared, it has no zero-seed shortcut), false for Backward.</summary>
+        private readonly string _coreGradient;
         private readonly BodyForm _form;
         private readonly NameAllocator _names;
         private readonly Dictionary<ValueId, string> _inline = new Dictionary<ValueId, string>();
@@ -75,6 +78,7 @@ namespace Differentiable.Generator.Emit
             _form = form;
             _gradientMode = form == BodyForm.Gradient;
             _names = new NameAllocator(function);
+            _coreGradient = form == BodyForm.Core ? _names.Fresh("gradient") : "gradient";
             // Split forms take the stacks of their key (their own values' and their split callees'); a method that calls
             // split forms has the stacks they take.
             if (form is BodyForm.Forward or BodyForm.Reverse)
@@ -164,17 +168,22 @@ namespace Differentiable.Generator.Emit
             var f = _function;
             var active = f.Parameters.Where(p => p.Active).ToList();
             OpenMember(writer, accessibility);
-            // Adjoint spans at least as long as their buffers, checked before any work (Forward has none). Core's callers,
-            // Gradient and Backward, have checked.
-            if (_form is not (BodyForm.Forward or BodyForm.Core)) WriteLengthChecks(writer, active);
-            if (_form != BodyForm.Core) WriteOverlapChecks(writer, active);
+            // Adjoint spans at least as long as their buffers, checked before any work (Forward has none).
+            if (_form != BodyForm.Forward) WriteLengthChecks(writer, active);
+            WriteOverlapChecks(writer, active);
             if (_form == BodyForm.Backward && _program.ZeroSeedAddsNothing)
                 writer.Line("if (" + Naming.Seed + " == " + Literal(0, f.ReturnType!.Value) + ") return; // the seed is the only adjoint coming in");
-            if (_gradientMode)
+            if (_form == BodyForm.Core && _program.ZeroSeedAddsNothing)
+                writer.Line("if (!" + _coreGradient + " && " + Naming.Seed + " == " + Literal(0, f.ReturnType!.Value) +
+                    ") return " + Literal(0, f.ReturnType!.Value) + "; // Backward's seed is the only adjoint coming in, and Backward returns nothing");
+            var cleared = active.Where(p => p.Type.IsBuffer() && !_program.UnclearedInGradient.Contains(p.Value)).ToList();
+            if (_form == BodyForm.Core && cleared.Count > 0) writer.Open("if (" + _coreGradient + ")");
+            if (_gradientMode || _form == BodyForm.Core)
             {
-                foreach (var p in active.Where(p => p.Type.IsBuffer() && !_program.UnclearedInGradient.Contains(p.Value)))
+                foreach (var p in cleared)
                     writer.Line(_names.Adjoint(p.Value) + ".Slice(0, " + _names.Value(p.Value) + ".Length).Clear();");
             }
+            if (_form == BodyForm.Core && cleared.Count > 0) writer.Close();
 
             if (_form != BodyForm.Forward) WriteFiniteFlags(writer);
 
@@ -248,9 +257,9 @@ namespace Differentiable.Generator.Emit
                     break;
                 case BodyForm.Core:
                     summary = "Runs <c>" + f.Name + "</c>, adds the seed times its gradient to the adjoints and returns the value: the body of <c>" +
-                        Naming.Gradient(f.Name) + "</c> and <c>" + Naming.Backward(f.Name) + "</c>.";
+                        Naming.Gradient(f.Name) + "</c> (<c>" + _coreGradient + "</c> true) and <c>" + Naming.Backward(f.Name) + "</c> (false).";
                     signature = "private static " + type + " " + Naming.Core(f.Name);
-                    parameters = primal.Concat(seed).Concat(AdjointParameters("ref "));
+                    parameters = primal.Concat(seed).Concat(new[] { "bool " + _coreGradient }).Concat(AdjointParameters("ref "));
                     break;
                 case BodyForm.Reverse:
                     summary = "The reverse half of <c>" + f.Name + "Backward</c>: takes what <c>" + Naming.SplitForward(f.Name) +
@@ -287,9 +296,10 @@ namespace Differentiable.Generator.Emit
         }
 
         /// <summary>
-        /// <c>{M}Gradient</c> over <c>{M}Core</c> (this writer's form is Gradient): the checks, the adjoints cleared (scalars
-        /// set to zero), then the core with the seed 1. Or <c>{M}Backward</c> over it: the checks, the seed's shortcut, then
-        /// the core. The core itself checks nothing: these two are its only callers.
+        /// <c>{M}Gradient</c> over <c>{M}Core</c> (this writer's form is Gradient): its scalar adjoints set to zero, then the
+        /// core with the seed 1, as Gradient. Or <c>{M}Backward</c> over it: the core with the seed, as Backward. The core
+        /// checks the adjoints and buffers first, in the order an unshared Gradient or Backward does (the checks, Backward's
+        /// zero-seed shortcut, Gradient's clearing): the checks are written once for both.
         /// </summary>
         public void WriteOverCore(SourceWriter writer, string accessibility)
         {
@@ -298,23 +308,14 @@ namespace Differentiable.Generator.Emit
             var arguments = f.Parameters.Select(p => _names.Value(p.Value));
             var adjoints = active.Select(p => (p.Type.IsBuffer() ? "" : "ref ") + _names.Adjoint(p.Value));
             OpenMember(writer, accessibility);
-            WriteLengthChecks(writer, active);
-            WriteOverlapChecks(writer, active);
             if (_gradientMode)
             {
-                foreach (var p in active)
-                {
-                    writer.Line(p.Type.IsBuffer()
-                        ? _names.Adjoint(p.Value) + ".Slice(0, " + _names.Value(p.Value) + ".Length).Clear();"
-                        : _names.Adjoint(p.Value) + " = " + Literal(0, p.Type) + ";");
-                }
-                writer.Line("return " + Naming.Core(f.Name) + "(" + string.Join(", ", arguments.Concat(new[] { Literal(1, f.ReturnType!.Value) }).Concat(adjoints)) + ");");
+                foreach (var p in active.Where(p => !p.Type.IsBuffer())) writer.Line(_names.Adjoint(p.Value) + " = " + Literal(0, p.Type) + ";");
+                writer.Line("return " + Naming.Core(f.Name) + "(" + string.Join(", ", arguments.Concat(new[] { Literal(1, f.ReturnType!.Value), "true" }).Concat(adjoints)) + ");");
             }
             else
             {
-                if (_program.ZeroSeedAddsNothing)
-                    writer.Line("if (" + Naming.Seed + " == " + Literal(0, f.ReturnType!.Value) + ") return; // the seed is the only adjoint coming in");
-                writer.Line(Naming.Core(f.Name) + "(" + string.Join(", ", arguments.Concat(new[] { Naming.Seed }).Concat(adjoints)) + ");");
+                writer.Line(Naming.Core(f.Name) + "(" + string.Join(", ", arguments.Concat(new[] { Naming.Seed, "false" }).Concat(adjoints)) + ");");
             }
             writer.Close();
         }
