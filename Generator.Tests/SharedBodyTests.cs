@@ -75,6 +75,18 @@ public class SharedBodyTests
                 return h * x + f * Math.Cosh(0.1 * g);
             }
 
+            // Backward with the seed 0 adds nothing (the core's shortcut for Backward), shared or not.
+            public static double[] ZeroSeed(string method, double[] w, double x)
+            {
+                var bw = new double[w.Length];
+                for (int i = 0; i < bw.Length; i++) bw[i] = 1;
+                double bx = 1;
+                if (method == "Weighted") WeightedBackward(w, x, 0, bw, ref bx); else WeightedTooBackward(w, x, 0, bw, ref bx);
+                var r = new System.Collections.Generic.List<double> { bx };
+                r.AddRange(bw);
+                return r.ToArray();
+            }
+
             public static string ShortAdjoint(double seed)
             {
                 double[] w = { 0.3, -0.2, 0.5 };
@@ -125,6 +137,8 @@ public class SharedBodyTests
                 foreach (string method in new[] { "Weighted", "WeightedToo" })
                 {
                     var r = (double[])compiled.Assembly.GetType("T.C")!.GetMethod("Probe")!.Invoke(null, new object[] { method, w, x })!;
+                    var zero = (double[])compiled.Assembly.GetType("T.C")!.GetMethod("ZeroSeed")!.Invoke(null, new object[] { method, w, x })!;
+                    Assert.All(zero, v => Assert.Equal(1.0, v));
                     double value = 0, dx = 0;
                     var dw = new double[length];
                     for (int i = 0; i < 2 * length; i++)
