@@ -43,6 +43,14 @@ public class SharedBodyTests
             }
             public static int WeightedTooCore(int unrelated) => unrelated;
 
+            // A parameter named like the core's flag: the flag takes another name.
+            [Differentiable] public static double Named(double gradient, int n)
+            {
+                double s = gradient;
+                for (int i = 0; i < n; i++) s = s * 0.5 + Math.Sin(gradient * s);
+                return s;
+            }
+
             // No loop: a body each (the extra call would be a large part of a small method).
             [Differentiable] public static double Small(double x, double y) => Math.Sin(x) * y;
 
@@ -162,6 +170,8 @@ public class SharedBodyTests
                 }
             }
         }
+        foreach (var (g, n) in new[] { (0.3, 0), (0.3, 4), (-1.2, 7) })
+            GradientAssert.Check(compiled.Assembly, "T.C", "Named", g, n);
         foreach (var (x, y) in new[] { (0.3, 0.7), (-1.1, 2.0) })
         {
             GradientAssert.Check(compiled.Assembly, "T.C", "Small", x, y);
@@ -178,6 +188,7 @@ public class SharedBodyTests
         // The user's WeightedTooCore keeps its name; the generated WeightedToo has no core, nor has Small.
         Assert.DoesNotMatch(@"WeightedTooCore\(", generated);
         Assert.DoesNotMatch(@"SmallCore\(", generated);
+        Assert.Matches(@"private static double NamedCore\(double gradient, int n, double dResult, bool gradient1, ref double dGradient\)", generated);
         Assert.Matches(@"private static double LongCore\(double x, double y, double dResult, bool gradient, ref double dX, ref double dY\)", generated);
         Assert.Matches(@"return LongCore\(x, y, 1d, true, ref dX, ref dY\);", generated);
         Assert.Matches(@"private static double LongOverCore\(", generated);
