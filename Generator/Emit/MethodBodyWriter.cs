@@ -39,8 +39,8 @@ namespace Differentiable.Generator.Emit
         private readonly List<BodyNode> _body;
         private readonly bool _gradientMode;
 
-        /// <summary>Core's flag: true when Gradient calls it (its spans are cleared, it has no zero-seed shortcut), false for Backward.</summary>
-        private readonly string _coreGradient;
+        /// <summary>Core's flag (null in the other forms): true when Gradient calls it (its spans are cleared, it has no zero-seed shortcut), false for Backward.</summary>
+        private readonly string? _coreGradient;
         private readonly BodyForm _form;
         private readonly NameAllocator _names;
         private readonly Dictionary<ValueId, string> _inline = new Dictionary<ValueId, string>();
@@ -78,7 +78,7 @@ namespace Differentiable.Generator.Emit
             _form = form;
             _gradientMode = form == BodyForm.Gradient;
             _names = new NameAllocator(function);
-            _coreGradient = form == BodyForm.Core ? _names.Fresh("gradient") : "gradient";
+            _coreGradient = form == BodyForm.Core ? _names.Fresh("gradient") : null;
             // Split forms take the stacks of their key (their own values' and their split callees'); a method that calls
             // split forms has the stacks they take.
             if (form is BodyForm.Forward or BodyForm.Reverse)
@@ -176,14 +176,14 @@ namespace Differentiable.Generator.Emit
             if (_form == BodyForm.Core && _program.ZeroSeedAddsNothing)
                 writer.Line("if (!" + _coreGradient + " && " + Naming.Seed + " == " + Literal(0, f.ReturnType!.Value) +
                     ") return " + Literal(0, f.ReturnType!.Value) + "; // Backward's seed is the only adjoint coming in, and Backward returns nothing");
-            var cleared = active.Where(p => p.Type.IsBuffer() && !_program.UnclearedInGradient.Contains(p.Value)).ToList();
-            if (_form == BodyForm.Core && cleared.Count > 0) writer.Open("if (" + _coreGradient + ")");
-            if (_gradientMode || _form == BodyForm.Core)
-            {
-                foreach (var p in cleared)
-                    writer.Line(_names.Adjoint(p.Value) + ".Slice(0, " + _names.Value(p.Value) + ".Length).Clear();");
-            }
-            if (_form == BodyForm.Core && cleared.Count > 0) writer.Close();
+            // Gradient's adjoint spans cleared (in Core, when Gradient called it).
+            var cleared = _gradientMode || _form == BodyForm.Core
+                ? active.Where(p => p.Type.IsBuffer() && !_program.UnclearedInGradient.Contains(p.Value)).ToList()
+                : new List<IrParameter>();
+            bool underFlag = _form == BodyForm.Core && cleared.Count > 0;
+            if (underFlag) writer.Open("if (" + _coreGradient + ")");
+            foreach (var p in cleared) writer.Line(_names.Adjoint(p.Value) + ".Slice(0, " + _names.Value(p.Value) + ".Length).Clear();");
+            if (underFlag) writer.Close();
 
             if (_form != BodyForm.Forward) WriteFiniteFlags(writer);
 
