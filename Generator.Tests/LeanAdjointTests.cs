@@ -462,6 +462,167 @@ public class LeanAdjointTests
             Assert.Contains("savedInts", MembersOf(generated, "Wrapped"));
         }
     }
+    // ---- carried ints that an inner loop steps (packed triangles) are computed back from their value after the loop
+
+    private const string Packed = """
+            // The packed lower triangle of gmm: each col moves k on by its inner loop's trip count (none for the last).
+            [Differentiable] public static double Packed(ReadOnlySpan<double> w, ReadOnlySpan<double> x)
+            {
+                int n = x.Length;
+                double s = 0;
+                int k = 0;
+                for (int col = 0; col < n; col++)
+                {
+                    for (int row = col + 1; row < n; row++) { s += Math.Sin(w[k] * x[row]) * x[col]; k++; }
+                }
+                return s;
+            }
+
+            // Inside a loop over points (k after the col loop is recorded once per point, not once per col), counting
+            // down: the col loop runs down, its inner loop includes its bound, and k steps down by 2 from the end.
+            [Differentiable] public static double Points(ReadOnlySpan<double> w, ReadOnlySpan<double> x, int m)
+            {
+                int n = x.Length;
+                double s = 0;
+                for (int p = 0; p < m; p++)
+                {
+                    int k = w.Length - 1;
+                    for (int col = n - 1; col >= 0; col--)
+                    {
+                        for (int row = 0; row <= col; row++) { s += Math.Exp(0.1 * w[k] * x[row] * (p + 1)) * x[col]; k -= 2; }
+                    }
+                }
+                return s;
+            }
+
+            // k is read at the top of the col loop's body too, before the inner loop: that read is recomputed in the
+            // reverse iteration before k could be stepped back, so k is recorded.
+            [Differentiable] public static double ReadFirst(ReadOnlySpan<double> w, ReadOnlySpan<double> x)
+            {
+                int n = x.Length;
+                double s = 0;
+                int k = 0;
+                for (int col = 0; col < n; col++)
+                {
+                    s += w[k] * w[k] * x[col];
+                    for (int row = col + 1; row < n; row++) { s += Math.Sin(w[k] * x[row]); k++; }
+                }
+                return s;
+            }
+
+            public static double[] Probe(string method, double[] w, double[] x, int m)
+            {
+                Func<double> f = method == "Packed" ? () => Packed(w, x) : method == "Points" ? () => Points(w, x, m) : () => ReadFirst(w, x);
+                var dw = new double[w.Length];
+                var dx = new double[x.Length];
+                double v = method == "Packed" ? PackedGradient(w, x, dw, dx) : method == "Points" ? PointsGradient(w, x, m, dw, dx) : ReadFirstGradient(w, x, dw, dx);
+                var r = new System.Collections.Generic.List<double> { v };
+                r.AddRange(dw); r.AddRange(dx);
+                for (int i = 0; i < w.Length; i++) r.Add(Fd(f, w, i));
+                for (int i = 0; i < x.Length; i++) r.Add(Fd(f, x, i));
+                return r.ToArray();
+            }
+        """;
+
+    [Theory, InlineData(false), InlineData(true)]
+    public void H_ints_an_inner_loop_steps_are_computed_back_from_their_end(bool analysesOff)
+    {
+        var (assembly, generated) = Compile(Packed, analysesOff);
+        var random = new Random(21);
+        double[] Draw(int length) => Enumerable.Range(0, length).Select(_ => 2.2 * random.NextDouble() - 1.1).ToArray();
+        foreach (int n in new[] { 0, 1, 2, 5 })
+        {
+            // Packed, by hand: s = Σ_{col<row} sin(w_k x_row) x_col, k counting the pairs in order.
+            double[] w = Draw(n * (n - 1) / 2), x = Draw(n);
+            double[] dw = new double[w.Length], dx = new double[n];
+            double s = 0;
+            int k = 0;
+            for (int col = 0; col < n; col++)
+            {
+                for (int row = col + 1; row < n; row++, k++)
+                {
+                    double a = w[k] * x[row];
+                    s += Math.Sin(a) * x[col];
+                    dw[k] += Math.Cos(a) * x[row] * x[col];
+                    dx[row] += Math.Cos(a) * w[k] * x[col];
+                    dx[col] += Math.Sin(a);
+                }
+            }
+            AssertGradient(Run(assembly, "Probe", "Packed", w, x, 0), s, dw.Concat(dx).ToArray());
+
+            // Points, by hand: for each point p, k runs down from the end by 2 over col = n-1..0, row = 0..col.
+            foreach (int m in new[] { 0, 1, 3 })
+            {
+                w = Draw(n * (n + 1));
+                dw = new double[w.Length];
+                dx = new double[n];
+                s = 0;
+                for (int p = 0; p < m; p++)
+                {
+                    k = w.Length - 1;
+                    for (int col = n - 1; col >= 0; col--)
+                    {
+                        for (int row = 0; row <= col; row++, k -= 2)
+                        {
+                            double c = 0.1 * (p + 1), e = Math.Exp(c * w[k] * x[row]);
+                            s += e * x[col];
+                            dw[k] += e * c * x[row] * x[col];
+                            dx[row] += e * c * w[k] * x[col];
+                            dx[col] += e;
+                        }
+                    }
+                }
+                AssertGradient(Run(assembly, "Probe", "Points", w, x, m), s, dw.Concat(dx).ToArray());
+            }
+
+            // ReadFirst, by hand: each col adds w_k² x_col at its k, then sin(w_k x_row) for its rows.
+            w = Draw(n * (n - 1) / 2 + 1);
+            dw = new double[w.Length];
+            dx = new double[n];
+            s = 0;
+            k = 0;
+            for (int col = 0; col < n; col++)
+            {
+                s += w[k] * w[k] * x[col];
+                dw[k] += 2 * w[k] * x[col];
+                dx[col] += w[k] * w[k];
+                for (int row = col + 1; row < n; row++, k++)
+                {
+                    double a = w[k] * x[row];
+                    s += Math.Sin(a);
+                    dw[k] += Math.Cos(a) * x[row];
+                    dx[row] += Math.Cos(a) * w[k];
+                }
+            }
+            AssertGradient(Run(assembly, "Probe", "ReadFirst", w, x, 0), s, dw.Concat(dx).ToArray());
+        }
+        if (!analysesOff)
+        {
+            // Packed records no int: the col loop's reverse starts from k after the loop and steps back by the trips.
+            string packed = MembersOf(generated, "Packed");
+            Assert.DoesNotContain("savedInts", packed);
+            Assert.Matches(@"int kAfter\w* = k\w*; // after the loop", packed);
+            Assert.Matches(@"int kOld\w* = t\d+ < n \? unchecked\(kAfter\w* - \(n - t\d+\)\) : kAfter\w*;", packed);
+            // Points records one int per point (k after its col loop), none per col.
+            string points = MembersOf(generated, "Points");
+            Assert.Equal(new[] { "k" }, Regex.Matches(points, @"savedInts\.Push\((\w+)\);").Cast<Match>().Select(match => match.Groups[1].Value));
+            Assert.DoesNotContain("recordedInts", points);
+            Assert.Matches(@"\? unchecked\(kAfter\w* \+ \(col\w* - 0 \+ 1\) \* 2\) : kAfter\w*;", points);
+            // ReadFirst keeps recording k.
+            Assert.Contains("savedInts", MembersOf(generated, "ReadFirst"));
+        }
+    }
+
+    [Fact]
+    public void A_stepped_induction_is_annotated_on_the_loop()
+    {
+        string source = LeanAdjointTests.Header + Packed + "\n}\n";
+        var function = ModelHelper.ParseValid(source, "Packed").Function;
+        var program = Differentiable.Generator.Differentiation.ReverseModeBuilder.Build(function, Differentiable.Generator.Analysis.ActivityAnalysis.Run(function, enabled: true));
+        string printed = Differentiable.Generator.Ir.IrPrinter.Print(function, program.Annotate);
+        Assert.Matches(@"loop for %\d+ = %\d+ < %\d+ step 1 trips %\d+ carry %\d+: f64 <- %\d+, %\d+: i32 \[stepped back from the end\] <- %\d+", printed);
+    }
+
     // ---- a value stored into memory nothing writes afterwards is read back, not recorded
 
     [Theory, InlineData(false), InlineData(true)]

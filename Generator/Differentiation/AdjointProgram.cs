@@ -94,6 +94,12 @@ namespace Differentiable.Generator.Differentiation
         /// <summary>Carried ints that step by a loop-invariant amount: recomputed from the counter, never recorded.</summary>
         public List<Induction> Inductions { get; } = new List<Induction>();
 
+        /// <summary>
+        /// Carried ints that each iteration moves by what an inner loop added to them (<c>li</c> of a triangular loop):
+        /// recomputed backwards from their value after the loop, never recorded (<see cref="SteppedInduction"/>).
+        /// </summary>
+        public List<SteppedInduction> SteppedInductions { get; } = new List<SteppedInduction>();
+
         public bool NeedsTripCount { get; set; }
 
         /// <summary>
@@ -237,6 +243,19 @@ namespace Differentiable.Generator.Differentiation
     internal sealed record Induction(ValueId Value, ValueId Initial, ValueId Increment, bool Subtract)
     {
         public System.Collections.Generic.IEnumerable<ValueId> Operands => new[] { Initial, Increment };
+    }
+
+    /// <summary>
+    /// A carried int whose next value is what a counted inner loop at the top level of the body leaves in it, where that
+    /// loop starts it at the carried value and changes it by the same amount each iteration (<c>li++</c> in
+    /// <c>for (row = col + 1; row &lt; d; row++)</c>): each iteration moves it by the inner loop's trip count times
+    /// <see cref="Increment"/>. Integer addition undoes exactly (wrapping included), so the reverse starts from the value
+    /// after the loop (<see cref="Final"/>) and takes each iteration's step off as it goes back.
+    /// </summary>
+    internal sealed record SteppedInduction(ValueId Value, ValueId Final, CountedLoop Inner, ValueId Increment, bool Subtract)
+    {
+        /// <summary>What the reverse iteration reads: the value after the loop (before the first reverse iteration) and the step's parts.</summary>
+        public System.Collections.Generic.IEnumerable<ValueId> Operands => new[] { Final, Inner.Start, Inner.Bound, Increment };
     }
 
     /// <summary>

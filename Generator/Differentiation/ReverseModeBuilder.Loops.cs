@@ -204,11 +204,20 @@ namespace Differentiable.Generator.Differentiation
                     if (defined.Contains(reread.Load.Index)) work.Push(reread.Load.Index);
                     continue;
                 }
-                if (plan.Inductions.Any(i => i.Value == value)) continue;
+                if (plan.Inductions.Any(i => i.Value == value) || plan.SteppedInductions.Any(i => i.Value == value)) continue;
                 if (_activity.Enabled && Induction(loop, value, topLevel, defined) is { } induction)
                 {
                     plan.Inductions.Add(induction);
                     if (defined.Contains(induction.Increment)) work.Push(induction.Increment); // a literal of the body
+                    continue;
+                }
+                if (_activity.Enabled && Stepped(loop, value) is { } stepped)
+                {
+                    plan.SteppedInductions.Add(stepped);
+                    foreach (var operand in stepped.Operands)
+                    {
+                        if (defined.Contains(operand)) work.Push(operand);
+                    }
                     continue;
                 }
                 recorded.Add(value);
@@ -219,6 +228,7 @@ namespace Differentiable.Generator.Differentiation
                 else if (rereads.TryGetValue(instruction, out var load)) plan.Recompute.Add(load);
             }
             plan.Recorded.AddRange(recorded.OrderBy(v => v.Index));
+            SteppedAfterRecomputes(plan);
             PlaceBranchRecomputes(loop.Body, branchRecompute, plan);
             // One forward sweep serves every reverse path (a return inside the loop makes two): each path's reverse
             // must pop what the forward pushed. So a loop has one plan, the union of what every path's reverse reads;
@@ -279,6 +289,7 @@ namespace Differentiable.Generator.Differentiation
             var top = new List<(IfInstr, bool)>();
             foreach (var instruction in plan.Recompute) At(IrFacts.Operands(instruction), top);
             foreach (var induction in plan.Inductions) At(induction.Operands, top);
+            foreach (var stepped in plan.SteppedInductions) At(stepped.Operands, top);
             Walk(reverseBody, loop.Body, top);
             void Walk(List<AdjointStatement> statements, Block block, List<(IfInstr, bool)> path)
             {
@@ -549,6 +560,27 @@ namespace Differentiable.Generator.Differentiation
             {
                 if (!shared.Inductions.Any(i => i.Value == induction.Value)) shared.Inductions.Add(induction);
             }
+            foreach (var stepped in other.SteppedInductions)
+            {
+                if (!shared.SteppedInductions.Any(i => i.Value == stepped.Value)) shared.SteppedInductions.Add(stepped);
+            }
+            SteppedAfterRecomputes(shared);
+        }
+
+        /// <summary>
+        /// The reverse iteration computes a stepped induction after its recomputations (the step may read one of them):
+        /// one that a recomputation reads, or that another path records, is recorded instead.
+        /// </summary>
+        private static void SteppedAfterRecomputes(LoopPlan plan)
+        {
+            var demoted = plan.SteppedInductions.Where(s => plan.Recorded.Contains(s.Value) ||
+                plan.Recompute.Any(i => IrFacts.Operands(i).Contains(s.Value))).ToList();
+            if (demoted.Count == 0) return;
+            foreach (var stepped in demoted) plan.SteppedInductions.Remove(stepped);
+            var recorded = new HashSet<ValueId>(plan.Recorded);
+            recorded.UnionWith(demoted.Select(s => s.Value));
+            plan.Recorded.Clear();
+            plan.Recorded.AddRange(recorded.OrderBy(v => v.Index));
         }
 
         /// <summary>
@@ -609,17 +641,63 @@ namespace Differentiable.Generator.Differentiation
         /// </summary>
         private Induction? Induction(LoopInstr loop, ValueId value, Dictionary<ValueId, Instruction> topLevel, HashSet<ValueId> defined)
         {
-            if (loop.Counted is null || _function.TypeOf(value) != IrType.I32) return null;
-            int k = 0;
-            while (k < loop.Carried.Count && loop.Carried[k] != value) k++;
-            if (k == loop.Carried.Count) return null;
+            int k = CarriedIndex(loop, value);
+            if (loop.Counted is null || k < 0) return null;
+            return Step(loop, k, topLevel, defined) is { } step ? new Induction(value, loop.Initial[k], step.Increment, step.Subtract) : null;
+        }
+
+        /// <summary>
+        /// A carried int of a counted loop (no break, no return) whose next value is what a counted loop at the top level
+        /// of its body leaves in an induction of its own that starts at the carried value: each iteration adds that loop's
+        /// trip count times its increment (<see cref="SteppedInduction"/>).
+        /// </summary>
+        private SteppedInduction? Stepped(LoopInstr loop, ValueId value)
+        {
+            int k = CarriedIndex(loop, value);
+            if (loop.Counted is null || k < 0 || _function.TypeOf(value) != IrType.I32) return null;
+            var next = ((YieldTerminator)loop.Body.Terminator).Values[k];
+            foreach (var inner in loop.Body.Instructions.OfType<LoopInstr>())
+            {
+                int j = 0;
+                while (j < inner.Outputs.Count && inner.Outputs[j] != next) j++;
+                if (j == inner.Outputs.Count) continue;
+                if (inner.Counted is not { } counted || inner.Initial[j] != value) return null;
+                var topLevel = new Dictionary<ValueId, Instruction>();
+                foreach (var instruction in inner.Body.Instructions)
+                {
+                    foreach (var d in IrFacts.Definitions(instruction)) topLevel[d] = instruction;
+                }
+                var defined = new HashSet<ValueId>();
+                DefinedIn(inner, defined);
+                return Step(inner, j, topLevel, defined) is { } step ? new SteppedInduction(value, loop.Outputs[k], counted, step.Increment, step.Subtract) : null;
+            }
+            return null;
+        }
+
+        private static int CarriedIndex(LoopInstr loop, ValueId value)
+        {
+            for (int k = 0; k < loop.Carried.Count; k++)
+            {
+                if (loop.Carried[k] == value) return k;
+            }
+            return -1;
+        }
+
+        /// <summary>
+        /// The carried int <paramref name="k"/>'s change per iteration, when its next value is <c>carried ± c</c> computed at
+        /// the top level of the body (every iteration, whatever continue or break do after it) with c from outside the loop.
+        /// </summary>
+        private (ValueId Increment, bool Subtract)? Step(LoopInstr loop, int k, Dictionary<ValueId, Instruction> topLevel, HashSet<ValueId> defined)
+        {
+            var value = loop.Carried[k];
+            if (_function.TypeOf(value) != IrType.I32) return null;
             var next = ((YieldTerminator)loop.Body.Terminator).Values[k];
             if (!topLevel.TryGetValue(next, out var instruction) || instruction is not BinaryInstr b || _function.TypeOf(b.Result) != IrType.I32) return null;
             // The step comes from outside the loop, or is a literal (lowered where first used, maybe in the body).
             bool Invariant(ValueId v) => !defined.Contains(v) || (topLevel.TryGetValue(v, out var d) && d is ConstInstr { Mutable: false });
-            if (b.Op == BinaryOp.Add && b.Left == value && Invariant(b.Right)) return new Induction(value, loop.Initial[k], b.Right, Subtract: false);
-            if (b.Op == BinaryOp.Add && b.Right == value && Invariant(b.Left)) return new Induction(value, loop.Initial[k], b.Left, Subtract: false);
-            if (b.Op == BinaryOp.Subtract && b.Left == value && Invariant(b.Right)) return new Induction(value, loop.Initial[k], b.Right, Subtract: true);
+            if (b.Op == BinaryOp.Add && b.Left == value && Invariant(b.Right)) return (b.Right, false);
+            if (b.Op == BinaryOp.Add && b.Right == value && Invariant(b.Left)) return (b.Left, false);
+            if (b.Op == BinaryOp.Subtract && b.Left == value && Invariant(b.Right)) return (b.Right, true);
             return null;
         }
 
@@ -723,6 +801,7 @@ namespace Differentiable.Generator.Differentiation
                             foreach (var operand in IrFacts.Operands(instruction)) inner.Add(operand);
                         }
                         foreach (var induction in l.Plan.Inductions) inner.UnionWith(induction.Operands);
+                        foreach (var stepped in l.Plan.SteppedInductions) inner.UnionWith(stepped.Operands);
                         // A nest's block is sized from values defined before it, where it is reserved and popped.
                         if (l.Plan.Nest is { } nest) inner.UnionWith(nest.Leaves);
                         // What the inner loop defines, it provides itself.

@@ -118,7 +118,8 @@ namespace Differentiable.Generator.Differentiation
         /// <summary>
         /// The annotation <see cref="IrPrinter"/> prints next to a value for the loops' plans (the to-be-recorded
         /// analysis): <c>recorded</c> (pushed by each forward iteration), <c>recomputed</c> (its instruction runs
-        /// again in the reverse iteration), <c>from counter</c> (a carried int computed from the counter), <c>recorded in
+        /// again in the reverse iteration), <c>from counter</c> (a carried int computed from the counter), <c>stepped back from
+        /// the end</c> (a carried int the reverse computes from its value after the loop, <see cref="SteppedInduction"/>), <c>recorded in
         /// its branch</c> (pushed as the branch side that reads it ends, <see cref="LoopPlan.RecordedInBranches"/>); nothing for
         /// a value the reverse does not need from the forward sweep or reads where it is.
         /// </summary>
@@ -128,6 +129,7 @@ namespace Differentiable.Generator.Differentiation
             {
                 if (plan.Recorded.Contains(value)) return "recorded";
                 if (plan.Inductions.Any(i => i.Value == value)) return "from counter";
+                if (plan.SteppedInductions.Any(i => i.Value == value)) return "stepped back from the end";
                 if (plan.Recompute.Any(i => IrFacts.Definitions(i).Contains(value))) return "recomputed";
                 if (plan.RecomputeInBranches.Any(i => IrFacts.Definitions(i).Contains(value))) return "recomputed in its branch";
                 if (plan.RecordedInBranches.Any(r => r.Values.Contains(value))) return "recorded in its branch";

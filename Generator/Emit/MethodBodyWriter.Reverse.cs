@@ -217,6 +217,14 @@ namespace Differentiable.Generator.Emit
         private void WriteReverseIterations(SourceWriter writer, LoopStatement statement, Dictionary<IrType, (string Name, List<ValueId> Values)>? blocks)
         {
             var loop = statement.Loop;
+            // A stepped induction starts from its value after the loop and goes back one iteration's step at a time.
+            var after = new List<(SteppedInduction Induction, string Name)>();
+            foreach (var stepped in statement.Plan.SteppedInductions)
+            {
+                string name = _names.Fresh(_names.Value(stepped.Final) + "After");
+                writer.Line("int " + name + " = " + Operand(stepped.Final) + "; // after the loop, then after each iteration reversed");
+                after.Add((stepped, name));
+            }
             if (loop.Counted is { } c)
             {
                 string counter = _names.Value(c.Counter);
@@ -253,6 +261,24 @@ namespace Differentiable.Generator.Emit
                 }
             }
             foreach (var instruction in statement.Plan.Recompute) WritePrimalInstruction(writer, instruction, insideLoop: true, reverse: true);
+            foreach (var (stepped, name) in after)
+            {
+                // The inner loop ran (bound - start) times (or one more, or none); mod 2^32 like the forward's sum.
+                var inner = stepped.Inner;
+                string start = Operand(inner.Start), bound = Operand(inner.Bound), increment = Operand(stepped.Increment);
+                string ran = inner.Comparison switch
+                {
+                    BinaryOp.Less => start + " < " + bound,
+                    BinaryOp.LessOrEqual => start + " <= " + bound,
+                    BinaryOp.Greater => start + " > " + bound,
+                    _ => start + " >= " + bound,
+                };
+                string trips = "(" + Trips(start, bound, inner.Comparison) + ")";
+                string step = increment == "1" ? trips : trips + " * " + increment;
+                string value = _names.Value(stepped.Value);
+                writer.Line("int " + value + " = " + ran + " ? unchecked(" + name + (stepped.Subtract ? " + " : " - ") + step + ") : " + name + ";");
+                writer.Line(name + " = " + value + ";");
+            }
             WriteStatements(writer, statement.Body);
             writer.Close();
         }

@@ -442,6 +442,7 @@ namespace Differentiable.Generator.Emit
                         if (!recomputed.Contains(operand)) used.Add(operand);
                 }
                 foreach (var induction in plan.Inductions) used.UnionWith(induction.Operands);
+                foreach (var stepped in plan.SteppedInductions) used.UnionWith(stepped.Operands);
             }
             foreach (var values in _program.Snapshots.Values) used.UnionWith(values);
             // An output is read when something reads it; then what its branches yield for it is read too. A pure
