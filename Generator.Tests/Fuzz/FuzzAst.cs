@@ -73,7 +73,7 @@ internal sealed record Or(BoolExpr Left, BoolExpr Right) : BoolExpr;
 internal sealed record Not(BoolExpr Operand) : BoolExpr;
 
 /// <summary>How a buffer is indexed. Every buffer of a program has the same length, so any loop counter fits any buffer.</summary>
-internal enum IndexKind { Counter, Zero, Last, Mirror, Next }
+internal enum IndexKind { Counter, Zero, Last, Mirror, Next, Packed }
 
 internal sealed record Index(IndexKind Kind, string? Counter);
 
@@ -85,6 +85,9 @@ internal sealed record Decl(string Name, Expr Init) : Stmt;
 
 /// <summary><c>int name = 0;</c> (what the shrinker leaves of a loop's counter when it unwraps the loop).</summary>
 internal sealed record IntDecl(string Name) : Stmt;
+
+/// <summary><c>name++;</c> or <c>name += By;</c> on an int (a packed index that an inner loop moves on).</summary>
+internal sealed record IntStep(string Name, int By) : Stmt;
 
 /// <summary><c>name op e;</c>, op one of = += -= *=.</summary>
 internal sealed record Assign(string Name, string Op, Expr Value) : Stmt;

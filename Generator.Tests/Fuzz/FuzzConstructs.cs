@@ -15,14 +15,14 @@ internal static class FuzzConstructs
         "if", "if/else", "?:", "&&", "||", "!", "store =", "store +=", "store *=", "assign *=",
         "helper scalar call", "helper inlined in a loop", "helper split in a loop", "helper calls a helper", "helper void call", "helper buffer argument [NoDiff]", "same buffer twice", "rule Soft", "rule WSum",
         "CopyTo", "Fill", "Clear", "Grad.Stop", "via double", "counter as value", "index ^1", "index mirror", "index next",
-        "sin and cos of one value",
+        "sin and cos of one value", "index packed",
     };
 
     /// <summary>What the generator must have done with some program of the CI run, read from its output (FuzzRunner).</summary>
     public static readonly string[] RequiredOfGenerator =
     {
         "generated: loop nest in one block", "generated: Gradient over Core", "generated: plain and checked loop versions",
-        "generated: records in a branch",
+        "generated: records in a branch", "generated: stepped induction",
     };
 
     public static HashSet<string> Of(FuzzProgram p)
@@ -131,6 +131,7 @@ internal static class FuzzConstructs
             if (i.Kind == IndexKind.Last) set.Add("index ^1");
             if (i.Kind == IndexKind.Mirror) set.Add("index mirror");
             if (i.Kind == IndexKind.Next) set.Add("index next");
+            if (i.Kind == IndexKind.Packed) set.Add("index packed");
         }
 
         public void Expr(Expr e)

@@ -77,6 +77,9 @@ internal sealed class FuzzGenerator
 
     // ------------------------------------------------------------ methods
 
+    // Ints a loop of the main method declares where the method starts (packed indices).
+    private readonly List<Stmt> _prelude = new();
+
     private Method MainMethod()
     {
         _inHelper = false;
@@ -100,6 +103,7 @@ internal sealed class FuzzGenerator
             if (p.Kind == ParamKind.Int) scope.Ints.Add(p.Name);
         }
         var body = new List<Stmt>();
+        _prelude.Clear();
         int locs = 1 + _r.Next(3);
         for (int i = 0; i < locs; i++)
         {
@@ -109,6 +113,7 @@ internal sealed class FuzzGenerator
             scope.Assignable.Add(name);
         }
         body.AddRange(Statements(scope, 2 + _r.Next(5), depth: 0));
+        body.InsertRange(0, _prelude);
         Expr result = new Var("a0");
         foreach (var s in scope.Scalars.Skip(1).Where(_ => Chance(0.5))) result = new Bin(Pick(new[] { '+', '-', '*' }), result, new Var(s));
         if (Chance(0.5)) result = new Bin('+', result, Expr(scope, 2));
@@ -298,6 +303,25 @@ internal sealed class FuzzGenerator
             var product = new Bin('*', new Load(source, new Index(IndexKind.Counter, innerCounter)), new Var(Pick(inner.Scalars)));
             var store = new Store(Pick(_writable), new Index(IndexKind.Counter, innerCounter), "+=", product);
             first = new Loop(LoopKind.ForUp, innerCounter, source + ".Length", null, null, new Stmt[] { store });
+        }
+        if (first is null && kind is LoopKind.ForUp or LoopKind.ForDown && scope.LoopDepth == 0 && !_inHelper && inner.Assignable.Count > 0 && Chance(0.2))
+        {
+            // Or a packed index (gmm's lower triangle): an int declared where the method starts, moved on by a counted
+            // inner loop, carried by this loop from one iteration to the next; each iteration's reverse finds it again
+            // from its value after the loop. It only grows, so it stays an index modulo the length.
+            string innerCounter = "i" + _names++, packed = "p" + _names++;
+            _prelude.Add(new IntDecl(packed));
+            var nested = inner.Copy();
+            nested.LoopDepth++;
+            nested.Counters.Add(innerCounter);
+            string source = Pick(_readable);
+            var term = new Bin('*', new Fn("Sin", new Expr[] { new Load(Pick(_readable), new Index(IndexKind.Packed, packed)) }),
+                new Load(source, new Index(IndexKind.Counter, innerCounter)));
+            first = new Loop(Pick(new[] { LoopKind.ForUp, LoopKind.ForDown }), innerCounter, source + ".Length", null, null, new Stmt[]
+            {
+                new Assign(Pick(inner.Assignable), "+=", Chance(0.5) ? term : new Bin('*', term, Expr(nested, 1))),
+                new IntStep(packed, Chance(0.7) ? 1 : 2),
+            });
         }
         Stmt? weight = null;
         if (first is null && kind is LoopKind.ForUp or LoopKind.ForDown && scope.LoopDepth == 0 && inner.Assignable.Count > 0 && Chance(0.2))

@@ -172,6 +172,7 @@ internal sealed class FuzzPrinter
         {
             case Decl d: Line($"{T} {d.Name} = {E(d.Init)};"); break;
             case IntDecl d: Line($"int {d.Name} = 0;"); break;
+            case IntStep step: Line(step.By == 1 ? $"{step.Name}++;" : $"{step.Name} += {step.By};"); break;
             case Assign a: Line($"{a.Name} {a.Op} {E(a.Value)};"); break;
             case Store st: Line($"{Idx(st.Buffer, st.Index)} {st.Op} {E(st.Value)};"); break;
             case If i:
@@ -301,6 +302,7 @@ internal sealed class FuzzPrinter
         IndexKind.Last => $"{buffer}[^1]",
         IndexKind.Mirror => $"{buffer}[{buffer}.Length - 1 - {index.Counter}]",
         IndexKind.Next => $"{buffer}[({index.Counter} + 1) % {buffer}.Length]",
+        IndexKind.Packed => $"{buffer}[{index.Counter} % {buffer}.Length]",
         _ => throw new ArgumentOutOfRangeException(nameof(index)),
     };
 

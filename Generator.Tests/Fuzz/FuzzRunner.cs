@@ -120,7 +120,8 @@ internal static class FuzzRunner
             stats.SourceChars += compilation.SyntaxTrees.Sum(t => (long)t.Length);
             // What the generator did with the programs, read from its output: a loop nest recording into one block (an
             // inner loop cuts its block from its parent's), Gradient and Backward over one body, a reverse loop in a plain
-            // and a checked version, a value pushed where a branch side ends (LoopPlan.RecordedInBranches).
+            // and a checked version, a value pushed where a branch side ends (LoopPlan.RecordedInBranches), a carried int
+            // an inner loop steps computed back from its value after the loop (SteppedInduction).
             foreach (var p in programs)
             {
                 string text = GeneratedFor(generatedTrees, p.Id);
@@ -132,6 +133,8 @@ internal static class FuzzRunner
                     stats.Constructs["generated: plain and checked loop versions"] = stats.Constructs.GetValueOrDefault("generated: plain and checked loop versions") + 1;
                 if (text.Contains("); // for this side's reverse", StringComparison.Ordinal))
                     stats.Constructs["generated: records in a branch"] = stats.Constructs.GetValueOrDefault("generated: records in a branch") + 1;
+                if (text.Contains("; // after the loop, then after each iteration reversed", StringComparison.Ordinal))
+                    stats.Constructs["generated: stepped induction"] = stats.Constructs.GetValueOrDefault("generated: stepped induction") + 1;
             }
         }
         var broken = new HashSet<int>();
