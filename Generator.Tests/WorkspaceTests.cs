@@ -210,21 +210,29 @@ public class WorkspaceTests
             public static double DeepGradient(double[] parameters, double[] x, int[] labels, int[] sizes, int batch, double[] dParameters) =>
                 Net.DeepGradient(parameters, x, labels, sizes, batch, dParameters);
 
-            /// <summary>Bytes allocated by <paramref name="rounds"/> Gradient calls after one warm-up call, inside a caller's scope.</summary>
+            /// <summary>Bytes allocated by <paramref name="rounds"/> Loss and Gradient calls after one warm-up call, inside a caller's scope: the last of up to 4 such windows.</summary>
             public static long Allocated(double[] w1, double[] b1, double[] w2, double[] b2, double[] x, int[] labels, int batch, int inputs, int hidden, int classes,
                 double[] dW1, double[] dB1, double[] dW2, double[] dB2, int rounds)
             {
                 using (Workspace.Scope()) Net.LossGradient(w1, b1, w2, b2, x, labels, batch, inputs, hidden, classes, dW1, dB1, dW2, dB2);
-                long before = GC.GetAllocatedBytesForCurrentThread();
-                for (int r = 0; r < rounds; r++)
+                // The last of up to 4 windows of rounds: one that allocates nothing ends the search. The runtime may
+                // allocate once on this thread while the calls warm up (a method compiled on stack replacement is compiled
+                // by the thread that runs it); an allocation per call shows in every window.
+                long allocated = 0;
+                for (int window = 0; window < 4 && (window == 0 || allocated != 0); window++)
                 {
-                    using (Workspace.Scope())
+                    long before = GC.GetAllocatedBytesForCurrentThread();
+                    for (int r = 0; r < rounds; r++)
                     {
-                        Net.Loss(w1, b1, w2, b2, x, labels, batch, inputs, hidden, classes);
-                        Net.LossGradient(w1, b1, w2, b2, x, labels, batch, inputs, hidden, classes, dW1, dB1, dW2, dB2);
+                        using (Workspace.Scope())
+                        {
+                            Net.Loss(w1, b1, w2, b2, x, labels, batch, inputs, hidden, classes);
+                            Net.LossGradient(w1, b1, w2, b2, x, labels, batch, inputs, hidden, classes, dW1, dB1, dW2, dB2);
+                        }
                     }
+                    allocated = GC.GetAllocatedBytesForCurrentThread() - before;
                 }
-                return GC.GetAllocatedBytesForCurrentThread() - before;
+                return allocated;
             }
         }
         """;

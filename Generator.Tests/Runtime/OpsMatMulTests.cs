@@ -480,10 +480,17 @@ public class OpsMatMulTests
             }
 
             RunAll(); // warm: the thread's packing buffers grow to this shape
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            for (int r = 0; r < 3; r++) RunAll();
-            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-            Assert.True(allocated == 0, $"{m}×{k}×{n}: {allocated} bytes allocated by warm calls");
+            // A window of 3 rounds that allocates nothing. The runtime may allocate once on this thread while the calls
+            // warm up (a method compiled on stack replacement is compiled by the thread that runs it); an allocation per
+            // call shows in every window. This test failed once in a full run, with the runtime code unchanged.
+            var windows = new List<long>();
+            for (int window = 0; window < 4 && (windows.Count == 0 || windows[^1] != 0); window++)
+            {
+                long before = GC.GetAllocatedBytesForCurrentThread();
+                for (int r = 0; r < 3; r++) RunAll();
+                windows.Add(GC.GetAllocatedBytesForCurrentThread() - before);
+            }
+            Assert.True(windows[^1] == 0, $"{m}×{k}×{n}: bytes allocated by warm calls, per window of 3 rounds: {string.Join(", ", windows)}");
         }
     }
 }
