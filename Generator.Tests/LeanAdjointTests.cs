@@ -16,7 +16,7 @@ namespace Differentiable.Generator.Tests;
 /// </summary>
 public class LeanAdjointTests
 {
-    /// <summary>The usings, namespace T, and class C opened with its central-difference helper <c>Fd</c> (shared with <see cref="InliningTests"/>).</summary>
+    /// <summary>The usings, namespace T, and class C opened with its central-difference helper <c>Fd</c> and <c>ValueGradientDifferences</c> (shared with <see cref="InliningTests"/> and others).</summary>
     internal const string Header = """
         using System;
         using Differentiable;
@@ -31,6 +31,16 @@ public class LeanAdjointTests
                 p[i] = o - h; double b = f();
                 p[i] = o;
                 return (a - b) / (2 * h);
+            }
+
+            // [value, adjoints of w, adjoints of x, central differences of f in w, in x].
+            public static double[] ValueGradientDifferences(double value, Func<double> f, double[] w, double[] dw, double[] x, double[] dx)
+            {
+                var r = new System.Collections.Generic.List<double> { value };
+                r.AddRange(dw); r.AddRange(dx);
+                for (int i = 0; i < w.Length; i++) r.Add(Fd(f, w, i));
+                for (int i = 0; i < x.Length; i++) r.Add(Fd(f, x, i));
+                return r.ToArray();
             }
 
         """;
@@ -175,11 +185,7 @@ public class LeanAdjointTests
                 var dw = new double[w.Length];
                 var dx = new double[x.Length];
                 double v = method == "Reread" ? RereadGradient(w, x, dw, dx) : OverwrittenGradient(w, x, dw, dx);
-                var r = new System.Collections.Generic.List<double> { v };
-                r.AddRange(dw); r.AddRange(dx);
-                for (int i = 0; i < w.Length; i++) r.Add(Fd(f, w, i));
-                for (int i = 0; i < x.Length; i++) r.Add(Fd(f, x, i));
-                return r.ToArray();
+                return ValueGradientDifferences(v, f, w, dw, x, dx);
             }
         """;
 
@@ -516,11 +522,7 @@ public class LeanAdjointTests
                 var dw = new double[w.Length];
                 var dx = new double[x.Length];
                 double v = method == "Packed" ? PackedGradient(w, x, dw, dx) : method == "Points" ? PointsGradient(w, x, m, dw, dx) : ReadFirstGradient(w, x, dw, dx);
-                var r = new System.Collections.Generic.List<double> { v };
-                r.AddRange(dw); r.AddRange(dx);
-                for (int i = 0; i < w.Length; i++) r.Add(Fd(f, w, i));
-                for (int i = 0; i < x.Length; i++) r.Add(Fd(f, x, i));
-                return r.ToArray();
+                return ValueGradientDifferences(v, f, w, dw, x, dx);
             }
         """;
 
