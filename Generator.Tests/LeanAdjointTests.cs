@@ -516,12 +516,37 @@ public class LeanAdjointTests
                 return s;
             }
 
+            // The inner loop starts at k itself (and reads no invariant element whose guard would read k): the step would
+            // read the value it steps back to, so k is recorded.
+            [Differentiable] public static double StartsAtK(ReadOnlySpan<double> w, ReadOnlySpan<double> x)
+            {
+                double s = 0;
+                int k = 0;
+                for (int col = 0; col < x.Length; col++)
+                {
+                    for (int row = k; row < 2 * x.Length; row++) { s += Math.Sin(w[k % w.Length] * row); k++; }
+                }
+                return s;
+            }
+
             public static double[] Probe(string method, double[] w, double[] x, int m)
             {
-                Func<double> f = method == "Packed" ? () => Packed(w, x) : method == "Points" ? () => Points(w, x, m) : () => ReadFirst(w, x);
+                Func<double> f = method switch
+                {
+                    "Packed" => () => Packed(w, x),
+                    "Points" => () => Points(w, x, m),
+                    "ReadFirst" => () => ReadFirst(w, x),
+                    _ => () => StartsAtK(w, x),
+                };
                 var dw = new double[w.Length];
                 var dx = new double[x.Length];
-                double v = method == "Packed" ? PackedGradient(w, x, dw, dx) : method == "Points" ? PointsGradient(w, x, m, dw, dx) : ReadFirstGradient(w, x, dw, dx);
+                double v = method switch
+                {
+                    "Packed" => PackedGradient(w, x, dw, dx),
+                    "Points" => PointsGradient(w, x, m, dw, dx),
+                    "ReadFirst" => ReadFirstGradient(w, x, dw, dx),
+                    _ => StartsAtKGradient(w, x, dw, dx),
+                };
                 return ValueGradientDifferences(v, f, w, dw, x, dx);
             }
         """;
@@ -597,6 +622,22 @@ public class LeanAdjointTests
                 }
             }
             AssertGradient(Run(assembly, "Probe", "ReadFirst", w, x, 0), s, dw.Concat(dx).ToArray());
+
+            // StartsAtK, by hand: the first col's inner loop runs row = 0 .. 2n-1 with k = row; the later ones not at all.
+            w = Draw(Math.Max(1, n));
+            dw = new double[w.Length];
+            s = 0;
+            k = 0;
+            for (int col = 0; col < n; col++)
+            {
+                for (int row = k; row < 2 * n; row++, k++)
+                {
+                    double a = w[k % w.Length] * row;
+                    s += Math.Sin(a);
+                    dw[k % w.Length] += Math.Cos(a) * row;
+                }
+            }
+            AssertGradient(Run(assembly, "Probe", "StartsAtK", w, x, 0), s, dw.Concat(new double[n]).ToArray());
         }
         if (!analysesOff)
         {
@@ -610,8 +651,9 @@ public class LeanAdjointTests
             Assert.Equal(new[] { "k" }, Regex.Matches(points, @"savedInts\.Push\((\w+)\);").Cast<Match>().Select(match => match.Groups[1].Value));
             Assert.DoesNotContain("recordedInts", points);
             Assert.Matches(@"\? unchecked\(kAfter\w* \+ \(col\w* - 0 \+ 1\) \* 2\) : kAfter\w*;", points);
-            // ReadFirst keeps recording k.
+            // ReadFirst and StartsAtK keep recording k.
             Assert.Contains("savedInts", MembersOf(generated, "ReadFirst"));
+            Assert.Contains("savedInts", MembersOf(generated, "StartsAtK"));
         }
     }
 

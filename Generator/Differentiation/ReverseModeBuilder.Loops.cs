@@ -661,7 +661,8 @@ namespace Differentiable.Generator.Differentiation
                 int j = 0;
                 while (j < inner.Outputs.Count && inner.Outputs[j] != next) j++;
                 if (j == inner.Outputs.Count) continue;
-                if (inner.Counted is not { } counted || inner.Initial[j] != value) return null;
+                // The step is computed from the inner loop's bounds in the reverse iteration, before the value: not from the value.
+                if (inner.Counted is not { } counted || inner.Initial[j] != value || counted.Start == value || counted.Bound == value) return null;
                 var topLevel = new Dictionary<ValueId, Instruction>();
                 foreach (var instruction in inner.Body.Instructions)
                 {
