@@ -127,6 +127,33 @@ public class SnapshotTests
                 }
             }
             """ },
+        { "PackedTriangle", """
+            public static partial class Mixture
+            {
+                // gmm's packed lower triangle inside a loop over points: the reverse steps li back from its value after
+                // the col loop (one int recorded per point, not one per column); x[p * d + col] is read once before
+                // each inner loop.
+                [Differentiable]
+                public static double Quadratic(ReadOnlySpan<double> l, ReadOnlySpan<double> x, int d)
+                {
+                    Span<double> product = stackalloc double[d];
+                    double total = 0;
+                    for (int p = 0; p < x.Length / d; p++)
+                    {
+                        for (int j = 0; j < d; j++) product[j] = x[p * d + j];
+                        int li = 0;
+                        for (int col = 0; col < d; col++)
+                        {
+                            for (int row = col + 1; row < d; row++) { product[row] += l[li] * x[p * d + col]; li++; }
+                        }
+                        double norm = 0;
+                        for (int j = 0; j < d; j++) norm += product[j] * product[j];
+                        total += Math.Log(1 + norm);
+                    }
+                    return total;
+                }
+            }
+            """ },
         { "Recursion", """
             public static partial class Cofactors
             {
