@@ -266,13 +266,7 @@ namespace Differentiable.Generator.Emit
                 // The inner loop ran (bound - start) times (or one more, or none); mod 2^32 like the forward's sum.
                 var inner = stepped.Inner;
                 string start = Operand(inner.Start), bound = Operand(inner.Bound), increment = Operand(stepped.Increment);
-                string ran = inner.Comparison switch
-                {
-                    BinaryOp.Less => start + " < " + bound,
-                    BinaryOp.LessOrEqual => start + " <= " + bound,
-                    BinaryOp.Greater => start + " > " + bound,
-                    _ => start + " >= " + bound,
-                };
+                string ran = start + " " + inner.Comparison.Symbol() + " " + bound; // the inner loop's first test
                 string trips = "(" + Trips(start, bound, inner.Comparison) + ")";
                 string step = increment == "1" ? trips : trips + " * " + increment;
                 string value = _names.Value(stepped.Value);
