@@ -22,7 +22,7 @@ internal static class FuzzConstructs
     public static readonly string[] RequiredOfGenerator =
     {
         "generated: loop nest in one block", "generated: Gradient over Core", "generated: plain and checked loop versions",
-        "generated: records in a branch", "generated: stepped induction",
+        "generated: records in a branch", "generated: stepped induction", "generated: reverse in lanes",
     };
 
     public static HashSet<string> Of(FuzzProgram p)

@@ -121,7 +121,8 @@ internal static class FuzzRunner
             // What the generator did with the programs, read from its output: a loop nest recording into one block (an
             // inner loop cuts its block from its parent's), Gradient and Backward over one body, a reverse loop in a plain
             // and a checked version, a value pushed where a branch side ends (LoopPlan.RecordedInBranches), a carried int
-            // an inner loop steps computed back from its value after the loop (SteppedInduction).
+            // an inner loop steps computed back from its value after the loop (SteppedInduction), a reverse loop running
+            // Vector<T>.Count iterations at a time (LaneVersions).
             foreach (var p in programs)
             {
                 string text = GeneratedFor(generatedTrees, p.Id);
@@ -135,6 +136,8 @@ internal static class FuzzRunner
                     stats.Constructs["generated: records in a branch"] = stats.Constructs.GetValueOrDefault("generated: records in a branch") + 1;
                 if (text.Contains("; // after the loop, then after each iteration reversed", StringComparison.Ordinal))
                     stats.Constructs["generated: stepped induction"] = stats.Constructs.GetValueOrDefault("generated: stepped induction") + 1;
+                if (text.Contains("; // the first lane's iteration", StringComparison.Ordinal))
+                    stats.Constructs["generated: reverse in lanes"] = stats.Constructs.GetValueOrDefault("generated: reverse in lanes") + 1;
             }
         }
         var broken = new HashSet<int>();

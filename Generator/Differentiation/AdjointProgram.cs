@@ -138,6 +138,13 @@ namespace Differentiable.Generator.Differentiation
         public FiniteVersion? Finite { get; set; }
 
         /// <summary>
+        /// Set on an innermost loop whose reverse iterations are independent element-wise work: the reverse runs them
+        /// <c>Vector&lt;T&gt;.Count</c> at a time, one per lane, before the scalar loop does the rest (<see cref="LaneVersions"/>).
+        /// When the loop has a <see cref="Finite"/> version, only its plain version has lanes.
+        /// </summary>
+        public LaneVersion? Lanes { get; set; }
+
+        /// <summary>
         /// Recorded values pushed at the end of one side of a branch of the body, and popped at the start of that side's
         /// reverse (<see cref="PopStatement"/>), instead of at the end of every iteration: the reverse reads them only
         /// there. Not in <see cref="Recorded"/>.
@@ -171,6 +178,21 @@ namespace Differentiable.Generator.Differentiation
         public List<(Expr Partial, IrType Type)> Partials { get; } = new List<(Expr, IrType)>();
 
         public List<ValueId> Buffers { get; } = new List<ValueId>();
+    }
+
+    /// <summary>
+    /// What a loop's lanes hold: <see cref="Lanes"/> are the primal values of the iteration that differ from lane to lane
+    /// (a <c>Vector&lt;T&gt;</c> each; the iteration's other values are the same in every lane and broadcast where a lane
+    /// value meets them), <see cref="Sums"/> the adjoints of values from outside the loop that each lane adds into
+    /// separately, summed across lanes after the loop.
+    /// </summary>
+    internal sealed class LaneVersion
+    {
+        public IrType Element { get; set; }
+
+        public HashSet<ValueId> Lanes { get; } = new HashSet<ValueId>();
+
+        public List<ValueId> Sums { get; } = new List<ValueId>();
     }
 
     /// <summary>The loops whose records go in one block with their outermost loop's, outermost first, in body order.</summary>

@@ -91,7 +91,8 @@ namespace Differentiable.Generator.Differentiation
         /// <c>one block for the nest</c> (its inner loops' records too), <c>block inside %N's</c> (cut from the block of
         /// the loop whose trip count is %N); nothing when it pushes value by value or records nothing. Then, for a loop whose
         /// reverse has a plain version (<see cref="FiniteVersions"/>), a second note: <c>plain products when finite: %3[..],
-        /// %60</c> (every element of the buffer %3, the value %60).
+        /// %60</c> (every element of the buffer %3, the value %60). Last, for a loop whose reverse runs in vector lanes
+        /// (<see cref="LaneVersions"/>): <c>reverse in lanes, summing d%60</c> (the adjoints the lanes add into separately).
         /// </summary>
         public string? AnnotateLoop(LoopInstr loop)
         {
@@ -99,9 +100,13 @@ namespace Differentiable.Generator.Differentiation
             string? records = plan.Nest is not null ? "one block for the nest"
                 : plan.BlockParent is { } parent ? "block inside " + parent.TripCount + "'s"
                 : plan.RecordsInBlocks ? "one block" : null;
-            if (plan.Finite is not { } finite) return records;
-            string plain = "plain products when finite: " + string.Join(", ", finite.Buffers.Select(b => b + "[..]").Concat(finite.Partials.Select(p => Describe(p.Partial))));
-            return records is null ? plain : records + "] [" + plain;
+            var notes = new List<string>();
+            if (records is not null) notes.Add(records);
+            if (plan.Finite is { } finite)
+                notes.Add("plain products when finite: " + string.Join(", ", finite.Buffers.Select(b => b + "[..]").Concat(finite.Partials.Select(p => Describe(p.Partial)))));
+            if (plan.Lanes is { } lanes)
+                notes.Add("reverse in lanes" + (lanes.Sums.Count == 0 ? "" : ", summing d" + string.Join(", d", lanes.Sums)));
+            return notes.Count == 0 ? null : string.Join("] [", notes);
         }
 
         private static string Describe(Expr expr) => expr switch
@@ -298,6 +303,7 @@ namespace Differentiable.Generator.Differentiation
             PruneUnreadAdjoints(function, program);
             GradientAssignments.Find(function, program);
             FiniteVersions.Plan(function, program);
+            LaneVersions.Plan(function, program);
             AdjointProgramCheck.Verify(function, program);
             return program;
         }

@@ -184,7 +184,7 @@ namespace Differentiable.Generator.Emit
                     .Concat(finite.Partials.Select(p => (p.Type == IrType.F32 ? "float" : "double") + ".IsFinite(" + Print(p.Partial, p.Type) + ")"));
                 writer.Open("if (" + string.Join(" && ", tests) + ")");
                 _plainProducts = true;
-                WriteReverseIterations(writer, statement, blocks);
+                WriteReverseIterations(writer, statement, blocks, WriteLanes(writer, statement));
                 _plainProducts = false;
                 writer.Close();
                 writer.Open("else");
@@ -193,7 +193,7 @@ namespace Differentiable.Generator.Emit
             }
             else
             {
-                WriteReverseIterations(writer, statement, blocks);
+                WriteReverseIterations(writer, statement, blocks, WriteLanes(writer, statement));
             }
         }
 
@@ -214,7 +214,12 @@ namespace Differentiable.Generator.Emit
             }
         }
 
-        private void WriteReverseIterations(SourceWriter writer, LoopStatement statement, Dictionary<IrType, (string Name, List<ValueId> Values)>? blocks)
+        /// <param name="top">
+        /// For a loop whose lanes ran first (<see cref="WriteLanes"/>), the variable holding the counter's end for the
+        /// iterations left: the scalar loop starts below it.
+        /// </param>
+        private void WriteReverseIterations(SourceWriter writer, LoopStatement statement, Dictionary<IrType, (string Name, List<ValueId> Values)>? blocks,
+            string? top = null)
         {
             var loop = statement.Loop;
             // A stepped induction starts from its value after the loop and goes back one iteration's step at a time.
@@ -228,7 +233,7 @@ namespace Differentiable.Generator.Emit
             if (loop.Counted is { } c)
             {
                 string counter = _names.Value(c.Counter);
-                string start = Operand(c.Start), bound = Operand(c.Bound);
+                string start = Operand(c.Start), bound = top ?? Operand(c.Bound);
                 string header = c.Comparison switch
                 {
                     BinaryOp.Less => "for (int " + counter + " = " + bound + " - 1; " + counter + " >= " + start + "; " + counter + "--)",
@@ -676,6 +681,7 @@ namespace Differentiable.Generator.Emit
         private string PrintBare(Expr expr, IrType type)
         {
             expr = Simplified(expr);
+            if (_lanes is not null && LaneLeaf(expr, type) is { } leaf) return leaf;
             switch (expr)
             {
                 case ValueExpr v: return Operand(v.Value);
