@@ -11,6 +11,30 @@ namespace Differentiable
     /// </summary>
     public static class Lanes
     {
+        /// <summary>
+        /// <see cref="Grad.Mul(double, double)"/> lane by lane: a lane whose adjoint is zero is zero, whatever its partial.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector<double> Mul(Vector<double> adjoint, Vector<double> partial) =>
+            Vector.ConditionalSelect(Vector.Equals(adjoint, Vector<double>.Zero), Vector<double>.Zero, adjoint * partial);
+
+        /// <inheritdoc cref="Mul(Vector{double}, Vector{double})"/>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector<float> Mul(Vector<float> adjoint, Vector<float> partial) =>
+            Vector.ConditionalSelect(Vector.Equals(adjoint, Vector<float>.Zero), Vector<float>.Zero, adjoint * partial);
+
+        /// <summary>
+        /// <see cref="Grad.Div(double, double)"/> lane by lane: a lane whose adjoint is zero is zero, whatever its divisor.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector<double> Div(Vector<double> adjoint, Vector<double> divisor) =>
+            Vector.ConditionalSelect(Vector.Equals(adjoint, Vector<double>.Zero), Vector<double>.Zero, adjoint / divisor);
+
+        /// <inheritdoc cref="Div(Vector{double}, Vector{double})"/>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector<float> Div(Vector<float> adjoint, Vector<float> divisor) =>
+            Vector.ConditionalSelect(Vector.Equals(adjoint, Vector<float>.Zero), Vector<float>.Zero, adjoint / divisor);
+
         /// <summary>Elements <c>index</c> to <c>index + Vector&lt;double&gt;.Count - 1</c> of <paramref name="values"/>.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector<double> Load(ReadOnlySpan<double> values, int index) => new Vector<double>(values.Slice(index));

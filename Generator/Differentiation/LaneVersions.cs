@@ -15,9 +15,11 @@ namespace Differentiable.Generator.Differentiation
     /// iterations run, and each value must be an element-wise function of its iteration's elements:
     /// </para>
     /// <list type="bullet">
-    /// <item>a counted, innermost loop (<c>for (i = a; i &lt; b; i++)</c> in the forward) that pops nothing, with no
-    /// branch, call or inner loop in its reverse, and no checked product unless the plain version
-    /// (<see cref="FiniteVersions"/>) prints them as multiplies;</item>
+    /// <item>a counted, innermost loop (<c>for (i = a; i &lt; b; i++)</c> in the forward) that records at most one value
+    /// per iteration (in a block, so the lanes' values are next to each other), with no branch, call or inner loop in
+    /// its reverse. Checked products stay checked lane by lane (<c>Lanes.Mul</c>), except
+    /// in a plain version (<see cref="FiniteVersions"/>), whose lanes multiply plainly; a loop with a plain version has
+    /// lanes in it only;</item>
     /// <item>its recomputed ints are affine in the counter: each lane index moves by exactly 1 per iteration, so a lane's
     /// elements are contiguous; values the same in every iteration are broadcast;</item>
     /// <item>its floating values are loads at such indices and + − × ÷ of them (one element type);</item>
@@ -102,7 +104,11 @@ namespace Differentiable.Generator.Differentiation
                 var loop = _statement.Loop;
                 var plan = _statement.Plan;
                 if (loop.Counted is not { Step: 1, Comparison: BinaryOp.Less } counted) return null;
-                if (plan.Recorded.Count > 0 || plan.SteppedInductions.Count > 0 || plan.RecordedInBranches.Count > 0) return null;
+                if (plan.SteppedInductions.Count > 0 || plan.RecordedInBranches.Count > 0) return null;
+                // A recorded value is read from the loop's block, where the lanes' values are next to each other when each
+                // iteration records just that one.
+                if (plan.Recorded.Count > 1 || (plan.Recorded.Count == 1 && !(plan.RecordsInBlocks && Floating(plan.Recorded[0])))) return null;
+                _version.Lanes.UnionWith(plan.Recorded);
                 foreach (var value in IrFacts.LoopLocals(loop)) _inside.Add(value);
                 IrFacts.CollectDefinitions(loop.Header, _inside);
                 IrFacts.CollectDefinitions(loop.Body, _inside);
@@ -120,7 +126,7 @@ namespace Differentiable.Generator.Differentiation
                 var declared = new HashSet<ValueId>();
                 foreach (var statement in _statement.Body)
                 {
-                    if (!Statement(statement, declared, plan.Finite is not null)) return null;
+                    if (!Statement(statement, declared)) return null;
                 }
                 if (_element is not { } element || _readAdjoints.Overlaps(_version.Sums)) return null;
                 foreach (var group in _shadows.GroupBy(s => s.Root))
@@ -209,14 +215,14 @@ namespace Differentiable.Generator.Differentiation
             private bool Available(ValueId value) =>
                 Floating(value) && (!_inside.Contains(value) || _version.Lanes.Contains(value) || _scalars.Contains(value));
 
-            private bool Statement(AdjointStatement statement, HashSet<ValueId> declared, bool plain)
+            private bool Statement(AdjointStatement statement, HashSet<ValueId> declared)
             {
                 switch (statement)
                 {
                     case CommentStatement or NopStatement:
                         return true;
                     case AccumulateStatement a:
-                        if (a.Reassign || !Element(_function.TypeOf(a.Target)) || !Expression(a.Value, declared, plain)) return false;
+                        if (a.Reassign || !Element(_function.TypeOf(a.Target)) || !Expression(a.Value, declared)) return false;
                         if (a.Declare)
                         {
                             // Declared in the iteration: a value of the iteration's own, one per lane.
@@ -230,10 +236,10 @@ namespace Differentiable.Generator.Differentiation
                         }
                         return true;
                     case TempStatement t:
-                        return Element(t.Type) && Expression(t.Value, declared, plain);
+                        return Element(t.Type) && Expression(t.Value, declared);
                     case ShadowStatement s:
                         if (!Shadow(s.Buffer, s.Index, reads: false, assigns: s.Assign || _program.AssignedInGradient.Contains(s))) return false;
-                        return Element(_function.TypeOf(s.Buffer).Element()) && Expression(s.Value, declared, plain);
+                        return Element(_function.TypeOf(s.Buffer).Element()) && Expression(s.Value, declared);
                     default:
                         return false;
                 }
@@ -246,7 +252,7 @@ namespace Differentiable.Generator.Differentiation
                 return true;
             }
 
-            private bool Expression(Expr expr, HashSet<ValueId> declared, bool plain)
+            private bool Expression(Expr expr, HashSet<ValueId> declared)
             {
                 switch (expr)
                 {
@@ -263,11 +269,13 @@ namespace Differentiable.Generator.Differentiation
                     case ShadowExpr s: return Element(_function.TypeOf(s.Buffer).Element()) && Shadow(s.Buffer, s.Index, reads: true, assigns: false);
                     case TempExpr t: return Element(t.Type);
                     case SeedExpr or LiteralExpr: return true;
-                    case NegateExpr n: return Expression(n.Operand, declared, plain);
+                    case NegateExpr n: return Expression(n.Operand, declared);
                     case BinaryExpr { Op: BinaryOp.Add or BinaryOp.Subtract or BinaryOp.Multiply or BinaryOp.Divide } b:
-                        return Expression(b.Left, declared, plain) && Expression(b.Right, declared, plain);
-                    case CheckedMulExpr m when plain:
-                        return Expression(m.Adjoint, declared, plain) && Expression(m.Partial, declared, plain);
+                        return Expression(b.Left, declared) && Expression(b.Right, declared);
+                    case CheckedMulExpr m:
+                        return Expression(m.Adjoint, declared) && Expression(m.Partial, declared);
+                    case CheckedDivExpr d:
+                        return Expression(d.Adjoint, declared) && Expression(d.Divisor, declared);
                     default:
                         return false;
                 }

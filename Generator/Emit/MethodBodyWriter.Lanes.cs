@@ -29,7 +29,7 @@ namespace Differentiable.Generator.Emit
         /// }
         /// </code>
         /// </summary>
-        private string? WriteLanes(SourceWriter writer, LoopStatement statement)
+        private string? WriteLanes(SourceWriter writer, LoopStatement statement, Dictionary<IrType, (string Name, List<ValueId> Values)>? blocks)
         {
             if (statement.Plan.Lanes is not { } lanes || statement.Loop.Counted is not { } counted) return null;
             string vector = VectorType(lanes.Element), count = vector + ".Count";
@@ -48,6 +48,12 @@ namespace Differentiable.Generator.Emit
             }
             writer.Open("for (; " + more + "; " + top + " -= " + count + ")");
             writer.Line("int " + counter + " = " + top + " - " + count + "; // the first lane's iteration");
+            foreach (var value in statement.Plan.Recorded)
+            {
+                // One value per iteration, so the lanes' values are next to each other in the block.
+                var (block, slot) = BlockAndSlot(blocks!, statement.Loop, value);
+                writer.Line(vector + " " + _names.Value(value) + " = global::Differentiable.Lanes.Load(" + block + ", " + slot + ");");
+            }
             foreach (var induction in statement.Plan.Inductions)
                 writer.Line("int " + _names.Value(induction.Value) + " = unchecked(" + Operand(induction.Initial) + " + (" + counter + " - " + start + "));");
             _lanes = lanes;
@@ -64,6 +70,9 @@ namespace Differentiable.Generator.Emit
             writer.Close();
             return top;
         }
+
+        /// <summary>The class whose Mul and Div check a zero adjoint: per lane inside lanes.</summary>
+        private string CheckedHelpers => _lanes is null ? "global::Differentiable.Grad." : "global::Differentiable.Lanes.";
 
         private static string VectorType(IrType element) => "global::System.Numerics.Vector<" + element.Keyword() + ">";
 

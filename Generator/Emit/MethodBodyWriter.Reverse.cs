@@ -184,7 +184,7 @@ namespace Differentiable.Generator.Emit
                     .Concat(finite.Partials.Select(p => (p.Type == IrType.F32 ? "float" : "double") + ".IsFinite(" + Print(p.Partial, p.Type) + ")"));
                 writer.Open("if (" + string.Join(" && ", tests) + ")");
                 _plainProducts = true;
-                WriteReverseIterations(writer, statement, blocks, WriteLanes(writer, statement));
+                WriteReverseIterations(writer, statement, blocks, WriteLanes(writer, statement, blocks));
                 _plainProducts = false;
                 writer.Close();
                 writer.Open("else");
@@ -193,7 +193,7 @@ namespace Differentiable.Generator.Emit
             }
             else
             {
-                WriteReverseIterations(writer, statement, blocks, WriteLanes(writer, statement));
+                WriteReverseIterations(writer, statement, blocks, WriteLanes(writer, statement, blocks));
             }
         }
 
@@ -439,6 +439,12 @@ namespace Differentiable.Generator.Emit
         /// <summary>The slot of a recorded value in its block: <c>recorded[(i - start) * per + index]</c>.</summary>
         private string BlockSlot(Dictionary<IrType, (string Name, List<ValueId> Values)> blocks, LoopInstr loop, ValueId value)
         {
+            var (name, slot) = BlockAndSlot(blocks, loop, value);
+            return name + "[" + slot + "]";
+        }
+
+        private (string Block, string Slot) BlockAndSlot(Dictionary<IrType, (string Name, List<ValueId> Values)> blocks, LoopInstr loop, ValueId value)
+        {
             var type = _function.TypeOf(value);
             var (name, values) = blocks[type];
             string iteration = IterationOf(loop);
@@ -446,7 +452,7 @@ namespace Differentiable.Generator.Emit
             int index = values.IndexOf(value);
             string slot = per == "1" ? iteration : "(" + iteration + ") * " + per +
                 (index > 0 ? " + " + index.ToString(System.Globalization.CultureInfo.InvariantCulture) : "");
-            return name + "[" + slot + "]";
+            return (name, slot);
         }
 
         // ---- the reverse sweep ----
@@ -704,9 +710,9 @@ namespace Differentiable.Generator.Emit
                     return (type == IrType.F32 ? "global::System.MathF." : "global::System.Math.") + m.Function + "(" +
                         string.Join(", ", m.Args.Select(a => Print(a, type))) + ")";
                 case CheckedMulExpr c:
-                    return "global::Differentiable.Grad.Mul(" + Print(c.Adjoint, type) + ", " + Print(c.Partial, type) + ")";
+                    return CheckedHelpers + "Mul(" + Print(c.Adjoint, type) + ", " + Print(c.Partial, type) + ")";
                 case CheckedDivExpr c:
-                    return "global::Differentiable.Grad.Div(" + Print(c.Adjoint, type) + ", " + Print(c.Divisor, type) + ")";
+                    return CheckedHelpers + "Div(" + Print(c.Adjoint, type) + ", " + Print(c.Divisor, type) + ")";
                 case ConditionalExpr c:
                     return Print(c.Condition, type, 2) + " ? " + Print(c.WhenTrue, type, 2) + " : " + Print(c.WhenFalse, type, 1);
                 case ConvertExpr c:
