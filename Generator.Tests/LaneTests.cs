@@ -37,6 +37,27 @@ public class LaneTests
                 return s;
             }
 
+            // The same with w[c] read in the row loop at an index computed there (so the load is not hoisted out of it): the
+            // reverse adds into dw[c] in every row, a sum into one element.
+            [Differentiable] public static double TriangleAt(ReadOnlySpan<double> w, ReadOnlySpan<double> l)
+            {
+                int d = w.Length;
+                Span<double> p = new double[d];
+                for (int j = 0; j < d; j++) p[j] = w[j];
+                int li = 0;
+                for (int c = 0; c < d; c++)
+                {
+                    for (int row = c + 1; row < d; row++)
+                    {
+                        p[row] += l[li] * w[(c + d) % d];
+                        li++;
+                    }
+                }
+                double s = 0;
+                for (int j = 0; j < d; j++) s += p[j] * p[j];
+                return s;
+            }
+
             // A loop at the top level: its products by x[i] stay checked, lane by lane; a's adjoint is a sum.
             [Differentiable] public static double Dot(ReadOnlySpan<double> w, ReadOnlySpan<double> x, double a)
             {
@@ -126,6 +147,19 @@ public class LaneTests
                 return r.ToArray();
             }
 
+            public static double[] TriangleAtProbe(double[] w, double[] l)
+            {
+                var dw = new double[w.Length];
+                var dl = new double[l.Length];
+                var r = new System.Collections.Generic.List<double>(ValueGradientDifferences(TriangleAtGradient(w, l, dw, dl), () => TriangleAt(w, l), w, dw, l, dl));
+                Array.Fill(dw, 1.0);
+                Array.Fill(dl, 1.0);
+                TriangleAtBackward(w, l, 2, dw, dl);
+                r.AddRange(dw);
+                r.AddRange(dl);
+                return r.ToArray();
+            }
+
             public static double StridedProbe(double[] w, double[] dw) => StridedGradient(w, dw);
 
             public static double DownProbe(double[] w, double[] dw) => DownGradient(w, dw);
@@ -198,6 +232,7 @@ public class LaneTests
                 }
             }
             AssertProbe(Run(assembly, "TriangleProbe", w, l), p.Sum(v => v * v), dw.Concat(dl).ToArray(), $"Triangle at d = {d}");
+            AssertProbe(Run(assembly, "TriangleAtProbe", w, l), p.Sum(v => v * v), dw.Concat(dl).ToArray(), $"TriangleAt at d = {d}");
         }
     }
 
@@ -281,7 +316,7 @@ public class LaneTests
         {
             double[] w = Random(n, n), x = Random(50 + n, n, offset: 3);
             double[] l = Random(100 + n, n * (n - 1) / 2);
-            foreach (var (probe, args) in new[] { ("DotProbe", new object[] { w, x, 1.25 }), ("TriangleProbe", new object[] { w, l }) })
+            foreach (var (probe, args) in new[] { ("DotProbe", new object[] { w, x, 1.25 }), ("TriangleProbe", new object[] { w, l }), ("TriangleAtProbe", new object[] { w, l }) })
             {
                 double[] scalar = Run(Load(true), probe, args), lanes = Run(Load(false), probe, args);
                 Assert.Equal(scalar[0], lanes[0]);
@@ -338,7 +373,7 @@ public class LaneTests
     public void Lanes_are_generated_where_the_iterations_are_independent_and_nowhere_else()
     {
         string generated = Generated(analysesOff: false);
-        foreach (var method in new[] { "Triangle", "Dot", "Affine", "DotF" })
+        foreach (var method in new[] { "Triangle", "TriangleAt", "Dot", "Affine", "DotF" })
             Assert.Contains("; // the first lane's iteration", Member(generated, method));
         foreach (var method in new[] { "Recurrence", "Strided", "Down" })
             Assert.DoesNotContain("Lanes.", Member(generated, method));
@@ -357,6 +392,11 @@ public class LaneTests
         var program = Differentiable.Generator.Differentiation.ReverseModeBuilder.Build(function, Differentiable.Generator.Analysis.ActivityAnalysis.Run(function, enabled: true));
         string printed = Differentiable.Generator.Ir.IrPrinter.Print(function, program.Annotate, program.AnnotateLoop);
         Assert.Matches(@"loop for %\d+ = %\d+ < %\d+ step 1 trips %\d+ \[reverse in lanes, summing d%2\] carry", printed);
+        // TriangleAt's row loop adds into dw[c]: an element of w's adjoint (%0) at the index the loop recomputes.
+        var at = ModelHelper.ParseValid(source, "TriangleAt").Function;
+        var atProgram = Differentiable.Generator.Differentiation.ReverseModeBuilder.Build(at, Differentiable.Generator.Analysis.ActivityAnalysis.Run(at, enabled: true));
+        string atPrinted = Differentiable.Generator.Ir.IrPrinter.Print(at, atProgram.Annotate, atProgram.AnnotateLoop);
+        Assert.True(System.Text.RegularExpressions.Regex.IsMatch(atPrinted, @"\[reverse in lanes, summing d%0\[%\d+\]\]"), atPrinted);
     }
 
     /// <summary>The generated members of one method: from its first generated member to the next method's.</summary>

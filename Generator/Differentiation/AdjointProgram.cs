@@ -184,7 +184,7 @@ namespace Differentiable.Generator.Differentiation
     /// What a loop's lanes hold: <see cref="Lanes"/> are the primal values of the iteration that differ from lane to lane
     /// (a <c>Vector&lt;T&gt;</c> each; the iteration's other values are the same in every lane and broadcast where a lane
     /// value meets them), <see cref="Sums"/> the adjoints of values from outside the loop that each lane adds into
-    /// separately, summed across lanes after the loop.
+    /// separately, summed across lanes after the loop, and <see cref="ElementSums"/> likewise for buffer adjoint elements.
     /// </summary>
     internal sealed class LaneVersion
     {
@@ -193,6 +193,12 @@ namespace Differentiable.Generator.Differentiation
         public HashSet<ValueId> Lanes { get; } = new HashSet<ValueId>();
 
         public List<ValueId> Sums { get; } = new List<ValueId>();
+
+        /// <summary>
+        /// The elements of buffer adjoints (buffer, index) that every iteration adds into at the same index: summed across
+        /// lanes like <see cref="Sums"/>, and added to the element after the loop.
+        /// </summary>
+        public List<(ValueId Buffer, ValueId Index)> ElementSums { get; } = new List<(ValueId, ValueId)>();
     }
 
     /// <summary>The loops whose records go in one block with their outermost loop's, outermost first, in body order.</summary>

@@ -24,7 +24,9 @@ namespace Differentiable.Generator.Differentiation
     /// elements are contiguous; values the same in every iteration are broadcast;</item>
     /// <item>its floating values are loads at such indices and + − × ÷ of them (one element type);</item>
     /// <item>an adjoint of a value from outside the loop that the iteration adds to is a sum: each lane adds into its own
-    /// element, and the lanes are summed after the loop. Nothing in the loop may read it;</item>
+    /// element, and the lanes are summed after the loop. Nothing in the loop may read it. So is an element of a buffer's
+    /// adjoint that every iteration adds into (<c>dX[k] += ...</c> at an index that does not move). A loop needs at least one: a
+    /// scalar loop that adds into one variable waits for each add before the next, and that is what lanes remove;</item>
     /// <item>a buffer adjoint the loop both writes and reads, or assigns, is accessed at one index only, so no iteration
     /// reads what another writes. Buffers it only adds into are added in any order.</item>
     /// </list>
@@ -128,6 +130,11 @@ namespace Differentiable.Generator.Differentiation
                 {
                     if (!Statement(statement, declared)) return null;
                 }
+                // Lanes pay where the scalar loop waits on a sum: each iteration's add needs the one before, while lanes
+                // keep Count sums going at once (GMM's triangle, a dot product). An element-wise loop already overlaps its
+                // iterations; in lanes it gained nothing measurable and lost where its vector stores were soon read back at
+                // another offset, which the store buffer cannot forward (docs/benchmarks.md).
+                if (_version.Sums.Count == 0 && _version.ElementSums.Count == 0) return null;
                 if (_element is not { } element || _readAdjoints.Overlaps(_version.Sums)) return null;
                 foreach (var group in _shadows.GroupBy(s => s.Root))
                 {
@@ -238,8 +245,17 @@ namespace Differentiable.Generator.Differentiation
                     case TempStatement t:
                         return Element(t.Type) && Expression(t.Value, declared);
                     case ShadowStatement s:
-                        if (!Shadow(s.Buffer, s.Index, reads: false, assigns: s.Assign || _program.AssignedInGradient.Contains(s))) return false;
+                    {
+                        bool assigns = s.Assign || _program.AssignedInGradient.Contains(s);
+                        if (!assigns && !_inside.Contains(s.Buffer) && Step(s.Index) == 0)
+                        {
+                            // Added into one element in every iteration: a sum, added to the element after the loop.
+                            _shadows.Add((_program.Activity.Roots.RootOf(s.Buffer), s.Buffer, s.Index, false, false));
+                            if (!_version.ElementSums.Contains((s.Buffer, s.Index))) _version.ElementSums.Add((s.Buffer, s.Index));
+                        }
+                        else if (!Shadow(s.Buffer, s.Index, reads: false, assigns)) return false;
                         return Element(_function.TypeOf(s.Buffer).Element()) && Expression(s.Value, declared);
+                    }
                     default:
                         return false;
                 }

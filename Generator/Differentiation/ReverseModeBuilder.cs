@@ -105,7 +105,7 @@ namespace Differentiable.Generator.Differentiation
             if (plan.Finite is { } finite)
                 notes.Add("plain products when finite: " + string.Join(", ", finite.Buffers.Select(b => b + "[..]").Concat(finite.Partials.Select(p => Describe(p.Partial)))));
             if (plan.Lanes is { } lanes)
-                notes.Add("reverse in lanes" + (lanes.Sums.Count == 0 ? "" : ", summing d" + string.Join(", d", lanes.Sums)));
+                notes.Add("reverse in lanes, summing " + string.Join(", ", lanes.Sums.Select(v => "d" + v).Concat(lanes.ElementSums.Select(e => "d" + e.Buffer + "[" + e.Index + "]"))));
             return notes.Count == 0 ? null : string.Join("] [", notes);
         }
 

@@ -9,6 +9,9 @@ namespace Differentiable.Generator.Emit
         // Set while a loop's lanes are written: values and adjoints print as vectors (LaneVersions).
         private LaneVersion? _lanes;
 
+        // For each of the lanes' ElementSums: its vector of sums and the variable keeping its index.
+        private List<(string Lanes, string At)> _elementSums = new List<(string, string)>();
+
         // The adjoints declared in the lanes' iteration (vectors); other adjoints read there are broadcast.
         private readonly HashSet<ValueId> _laneAdjoints = new HashSet<ValueId>();
 
@@ -46,6 +49,17 @@ namespace Differentiable.Generator.Emit
                 sums.Add((name, target));
                 writer.Line(vector + " " + name + " = " + vector + ".Zero;");
             }
+            // An element every iteration adds into: its lanes' sums, and its index (the same in every iteration) kept for after the loop.
+            var elementSums = new List<(string Lanes, string At)>();
+            foreach (var (buffer, _) in lanes.ElementSums)
+            {
+                string name = _names.Fresh(_names.Adjoint(buffer) + "Lanes");
+                string at = _names.Fresh(_names.Adjoint(buffer) + "At");
+                elementSums.Add((name, at));
+                writer.Line(vector + " " + name + " = " + vector + ".Zero;");
+                writer.Line("int " + at + " = 0;");
+            }
+            _elementSums = elementSums;
             writer.Open("for (; " + more + "; " + top + " -= " + count + ")");
             writer.Line("int " + counter + " = " + top + " - " + count + "; // the first lane's iteration");
             foreach (var value in statement.Plan.Recorded)
@@ -67,6 +81,8 @@ namespace Differentiable.Generator.Emit
             _laneAdjoints.Clear();
             writer.Close();
             foreach (var (name, target) in sums) writer.Line(target + " += global::System.Numerics.Vector.Sum(" + name + ");");
+            for (int k = 0; k < elementSums.Count; k++)
+                writer.Line(_names.Adjoint(lanes.ElementSums[k].Buffer) + "[" + elementSums[k].At + "] += global::System.Numerics.Vector.Sum(" + elementSums[k].Lanes + ");");
             writer.Close();
             return top;
         }
@@ -130,6 +146,10 @@ namespace Differentiable.Generator.Emit
                         string temp = _names.Fresh("dNext");
                         _temps[t.Id] = temp;
                         writer.Line(type + " " + temp + " = " + Print(t.Value, lanes.Element) + ";");
+                        break;
+                    case ShadowStatement s when lanes.ElementSums.IndexOf((s.Buffer, s.Index)) is var k && k >= 0:
+                        writer.Line(_elementSums[k].Lanes + " += " + Print(s.Value, lanes.Element) + ";");
+                        writer.Line(_elementSums[k].At + " = " + Operand(s.Index) + ";");
                         break;
                     case ShadowStatement s:
                     {
