@@ -139,7 +139,8 @@ namespace Differentiable.Generator.Differentiation
             _ => false,
         };
 
-        private static IEnumerable<LoopStatement> Loops(List<AdjointStatement> statements)
+        /// <summary>The reverse loops of a statement list, outermost first, those inside branches included.</summary>
+        internal static IEnumerable<LoopStatement> Loops(List<AdjointStatement> statements)
         {
             foreach (var statement in statements)
             {

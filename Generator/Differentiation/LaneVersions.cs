@@ -47,28 +47,10 @@ namespace Differentiable.Generator.Differentiation
             }
             foreach (var statements in AdjointProgramCheck.ReverseNodes(program.Nodes))
             {
-                foreach (var statement in Loops(statements))
+                foreach (var statement in FiniteVersions.Loops(statements))
                 {
                     if (program.Plans.TryGetValue(statement.Loop, out var plan))
                         plan.Lanes = new Classifier(function, program, statement, definitions).Version();
-                }
-            }
-        }
-
-        private static IEnumerable<LoopStatement> Loops(List<AdjointStatement> statements)
-        {
-            foreach (var statement in statements)
-            {
-                switch (statement)
-                {
-                    case LoopStatement l:
-                        yield return l;
-                        foreach (var inner in Loops(l.Body)) yield return inner;
-                        break;
-                    case BranchStatement b:
-                        foreach (var inner in Loops(b.Then)) yield return inner;
-                        foreach (var inner in Loops(b.Else)) yield return inner;
-                        break;
                 }
             }
         }

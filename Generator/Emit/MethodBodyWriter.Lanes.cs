@@ -68,8 +68,7 @@ namespace Differentiable.Generator.Emit
                 var (block, slot) = BlockAndSlot(blocks!, statement.Loop, value);
                 writer.Line(vector + " " + _names.Value(value) + " = global::Differentiable.Lanes.Load(" + block + ", " + slot + ");");
             }
-            foreach (var induction in statement.Plan.Inductions)
-                writer.Line("int " + _names.Value(induction.Value) + " = unchecked(" + Operand(induction.Initial) + " + (" + counter + " - " + start + "));");
+            WriteInductions(writer, counted, statement.Plan.Inductions); // the first lane's; they step by 1, so lane k's is k more
             _lanes = lanes;
             foreach (var instruction in statement.Plan.Recompute)
             {

@@ -254,17 +254,7 @@ namespace Differentiable.Generator.Emit
                 string source = blocks is not null ? BlockSlot(blocks, loop, value) : StackFor(_function.TypeOf(value)) + ".Pop()";
                 writer.Line(Declaration(value) + " " + _names.Value(value) + " = " + source + ";");
             }
-            if (loop.Counted is { } steps)
-            {
-                foreach (var induction in statement.Plan.Inductions)
-                {
-                    string counter = _names.Value(steps.Counter), start = Operand(steps.Start);
-                    string iteration = steps.Step > 0 ? "(" + counter + " - " + start + ")" : "(" + start + " - " + counter + ")";
-                    string increment = Operand(induction.Increment);
-                    string amount = increment == "1" ? iteration : iteration + " * " + increment;
-                    writer.Line("int " + _names.Value(induction.Value) + " = unchecked(" + Operand(induction.Initial) + (induction.Subtract ? " - " : " + ") + amount + ");");
-                }
-            }
+            if (loop.Counted is { } steps) WriteInductions(writer, steps, statement.Plan.Inductions);
             foreach (var instruction in statement.Plan.Recompute) WritePrimalInstruction(writer, instruction, insideLoop: true, reverse: true);
             foreach (var (stepped, name) in after)
             {
@@ -280,6 +270,19 @@ namespace Differentiable.Generator.Emit
             }
             WriteStatements(writer, statement.Body);
             writer.Close();
+        }
+
+        /// <summary>Each carried int that steps by the same amount, from the counter: <c>int k = unchecked(k0 + (i - start) * step);</c></summary>
+        private void WriteInductions(SourceWriter writer, CountedLoop steps, List<Induction> inductions)
+        {
+            foreach (var induction in inductions)
+            {
+                string counter = _names.Value(steps.Counter), start = Operand(steps.Start);
+                string iteration = steps.Step > 0 ? "(" + counter + " - " + start + ")" : "(" + start + " - " + counter + ")";
+                string increment = Operand(induction.Increment);
+                string amount = increment == "1" ? iteration : iteration + " * " + increment;
+                writer.Line("int " + _names.Value(induction.Value) + " = unchecked(" + Operand(induction.Initial) + (induction.Subtract ? " - " : " + ") + amount + ");");
+            }
         }
 
         /// <summary>
