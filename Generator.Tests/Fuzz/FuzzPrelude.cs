@@ -30,8 +30,20 @@ internal static class FuzzPrelude
                 return t;
             }
 
+            /// <summary>
+            /// The largest finite operand of the twin's sums so far: where it is far larger than the result, the sum lost
+            /// the small operand's change to rounding (1e36 + y − 1e36 is 0 for any small y), and a finite difference
+            /// through it reads 0 whatever the derivative.
+            /// </summary>
+            public static double Size;
+
+            public static double Add(double a, double b) { Note(a); Note(b); return a + b; }
+            public static double Sub(double a, double b) { Note(a); Note(b); return a - b; }
+            private static void Note(double x) { if (double.IsFinite(x) && Math.Abs(x) > Size) Size = Math.Abs(x); }
+
             public static void Start(bool replay)
             {
+                Size = 0;
                 Saturated = false;
                 Log = new();
                 if (!replay) Stops = new();

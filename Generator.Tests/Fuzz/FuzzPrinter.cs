@@ -173,8 +173,8 @@ internal sealed class FuzzPrinter
             case Decl d: Line($"{T} {d.Name} = {E(d.Init)};"); break;
             case IntDecl d: Line($"int {d.Name} = 0;"); break;
             case IntStep step: Line(step.By == 1 ? $"{step.Name}++;" : $"{step.Name} += {step.By};"); break;
-            case Assign a: Line($"{a.Name} {a.Op} {E(a.Value)};"); break;
-            case Store st: Line($"{Idx(st.Buffer, st.Index)} {st.Op} {E(st.Value)};"); break;
+            case Assign a: Line(TwinSum(a.Name, a.Op, a.Value) ?? $"{a.Name} {a.Op} {E(a.Value)};"); break;
+            case Store st: Line(TwinSum(Idx(st.Buffer, st.Index), st.Op, st.Value) ?? $"{Idx(st.Buffer, st.Index)} {st.Op} {E(st.Value)};"); break;
             case If i:
                 Line($"if ({B(i.Test)})");
                 Block(i.Then);
@@ -241,6 +241,10 @@ internal sealed class FuzzPrinter
         Line("}");
     }
 
+    /// <summary>In the twin, <c>t += e</c> as <c>t = FuzzTrace.Add(t, e)</c> (and <c>-=</c>): the same sum, its size noted.</summary>
+    private string? TwinSum(string target, string op, Expr value) =>
+        _twin && op is "+=" or "-=" ? $"{target} = FuzzTrace.{(op == "+=" ? "Add" : "Sub")}({target}, {E(value)});" : null;
+
     // ------------------------------------------------------------ expressions
 
     private string E(Expr e) => e switch
@@ -252,6 +256,8 @@ internal sealed class FuzzPrinter
         Load l => Idx(l.Buffer, l.Index),
         Neg n => $"(-{E(n.Operand)})",
         Bin { Op: '/' } b => $"({E(b.Left)} / ({Lit(1.5)} + {Math("Cos")}({E(b.Right)})))",
+        // The twin notes the size of what it adds (FuzzTrace.Size), for the finite differences' rounding.
+        Bin { Op: '+' or '-' } b when _twin => $"FuzzTrace.{(b.Op == '+' ? "Add" : "Sub")}({E(b.Left)}, {E(b.Right)})",
         Bin b => $"({E(b.Left)} {b.Op} {E(b.Right)})",
         Fn f => Function(f),
         Cond c => $"({B(c.Test)} ? {E(c.IfTrue)} : {E(c.IfFalse)})",

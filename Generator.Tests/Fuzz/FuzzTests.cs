@@ -111,6 +111,35 @@ public class FuzzTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>
+    /// Fuzz seed 10600081 (analyses on), shrunk: a0 doubles 121 times to 1.3e36 and M returns (a0 − y) − a0, exactly 0
+    /// for every finite-difference step of y, while the derivative, which the generated code gives, is −1. The twin now
+    /// notes the largest operand of its sums, and a discrepancy within what that sum's rounding could hide skips the
+    /// point as not converged instead of failing it.
+    /// </summary>
+    [Fact]
+    public void Fuzz_checks_skip_a_point_whose_sums_absorb_the_step()
+    {
+        var helper = new Method("H0", new[] { new Param("p", ParamKind.Scalar), new Param("h", ParamKind.ReadOnlySpan) }, Array.Empty<LocalBuffer>(),
+            new Stmt[] { new Decl("s", new Bin('+', new Var("p"), new Var("p"))) }, new Var("s"));
+        var inner = new Loop(LoopKind.ForUp, "i4", "u.Length", null, null, new Stmt[]
+        {
+            new Decl("t5", new CallHelper("H0", new[] { new Arg(new Var("a0"), null), new Arg(null, "b0") })),
+            new Assign("a0", "=", new Var("t5")),
+        });
+        var body = new Stmt[] { new Decl("a0", new Num(0.5)), new Loop(LoopKind.Foreach, "v2", "u.Length", "b0", null, new Stmt[] { inner }) };
+        var main = new Method("M", new[] { new Param("y", ParamKind.Scalar), new Param("u", ParamKind.Span) }, new[] { new LocalBuffer("b0", true) },
+            body, new Bin('-', new Bin('-', new Var("a0"), new Var("y")), new Var("a0")));
+        var program = new FuzzProgram(0, 10600081, false, 11, Array.Empty<Field>(), new[] { helper }, main);
+        foreach (bool off in new[] { true, false })
+        {
+            var stats = new FuzzStats();
+            var outcome = FuzzRunner.RunBatch(new[] { program }, stats, analysesOff: off)[0];
+            Assert.True(outcome.Kind == OutcomeKind.Passed, outcome.ToString());
+            Assert.True(stats.PointsSkippedFd > 0 && stats.PointsChecked == 0 && stats.Unchecked == 1, stats.ToString());
+        }
+    }
+
     [FuzzLongFact]
     public void Fuzz_Long()
     {
