@@ -101,19 +101,28 @@ public class LaneTests
                 return s;
             }
 
+            public delegate double Gradient2(double[] w, double[] l, double[] dw, double[] dl);
+            public delegate void Backward2(double[] w, double[] l, double seed, double[] dw, double[] dl);
+
             // [value, gradient in w, in l, finite differences in w, in l, then Backward's adjoints with the seed 2 on adjoints holding 1].
-            public static double[] TriangleProbe(double[] w, double[] l)
+            public static double[] Probe2(Func<double> f, Gradient2 gradient, Backward2 backward, double[] w, double[] l)
             {
                 var dw = new double[w.Length];
                 var dl = new double[l.Length];
-                var r = new System.Collections.Generic.List<double>(ValueGradientDifferences(TriangleGradient(w, l, dw, dl), () => Triangle(w, l), w, dw, l, dl));
+                var r = new System.Collections.Generic.List<double>(ValueGradientDifferences(gradient(w, l, dw, dl), f, w, dw, l, dl));
                 Array.Fill(dw, 1.0);
                 Array.Fill(dl, 1.0);
-                TriangleBackward(w, l, 2, dw, dl);
+                backward(w, l, 2, dw, dl);
                 r.AddRange(dw);
                 r.AddRange(dl);
                 return r.ToArray();
             }
+
+            public static double[] TriangleProbe(double[] w, double[] l) =>
+                Probe2(() => Triangle(w, l), (a, b, da, db) => TriangleGradient(a, b, da, db), (a, b, seed, da, db) => TriangleBackward(a, b, seed, da, db), w, l);
+
+            public static double[] TriangleAtProbe(double[] w, double[] l) =>
+                Probe2(() => TriangleAt(w, l), (a, b, da, db) => TriangleAtGradient(a, b, da, db), (a, b, seed, da, db) => TriangleAtBackward(a, b, seed, da, db), w, l);
 
             // [value, gradient in w, in x, in a, finite differences in w, in x, in a, then Backward's as above].
             public static double[] DotProbe(double[] w, double[] x, double a)
@@ -144,19 +153,6 @@ public class LaneTests
                 foreach (float g in dw) r.Add(g);
                 foreach (float g in dx) r.Add(g);
                 r.Add(da);
-                return r.ToArray();
-            }
-
-            public static double[] TriangleAtProbe(double[] w, double[] l)
-            {
-                var dw = new double[w.Length];
-                var dl = new double[l.Length];
-                var r = new System.Collections.Generic.List<double>(ValueGradientDifferences(TriangleAtGradient(w, l, dw, dl), () => TriangleAt(w, l), w, dw, l, dl));
-                Array.Fill(dw, 1.0);
-                Array.Fill(dl, 1.0);
-                TriangleAtBackward(w, l, 2, dw, dl);
-                r.AddRange(dw);
-                r.AddRange(dl);
                 return r.ToArray();
             }
 
