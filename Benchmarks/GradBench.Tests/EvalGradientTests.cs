@@ -202,6 +202,48 @@ public class EvalGradientTests
         }
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Ba_jacobian_rows_are_the_reprojection_backward_rows(bool zeroRotation)
+    {
+        // Two cameras, three points, four observations: the CSR jacobian from ReprojectionJacobian (one forward, a reverse per
+        // residual) holds exactly what ReprojectionBackward seeded in each residual gives.
+        var input = new BundleAdjustment.Input { N = 2, M = 3, P = 4 };
+        input.Cams = Inputs.Uniform(22, 9, -0.5, 0.5);
+        input.Cams[5] = input.Cams[16] = -3;
+        if (zeroRotation) input.Cams[0] = input.Cams[1] = input.Cams[2] = 0;
+        input.Points = Inputs.Uniform(9, 10);
+        input.Weights = [0.8, 0.9, 1.1, 0.7];
+        input.Features = Inputs.Uniform(8, 11);
+        input.Observations = [0, 0, 1, 1, 0, 2, 1, 0];
+        var rows = new int[3 * input.P + 1];
+        var cols = new int[31 * input.P];
+        var vals = new double[31 * input.P];
+        input.Jacobian(rows, cols, vals);
+        for (int i = 0; i < input.P; i++)
+        {
+            int camera = input.Observations[2 * i], point = input.Observations[2 * i + 1];
+            for (int output = 0; output < 2; output++)
+            {
+                var dCam = new double[11];
+                var dPoint = new double[3];
+                double dW = 0;
+                var dErr = new double[2];
+                dErr[output] = 1;
+                BundleAdjustment.ReprojectionBackward(input.Cams.AsSpan(11 * camera, 11), input.Points.AsSpan(3 * point, 3), input.Weights[i],
+                    input.Features.AsSpan(2 * i, 2), new double[2], dCam, dPoint, ref dW, dErr);
+                int start = rows[2 * i + output];
+                Assert.Equal(start + 15, rows[2 * i + output + 1]);
+                double[] expected = Check.Concatenate(dCam, dPoint, [dW]);
+                for (int c = 0; c < 15; c++) Assert.Equal(expected[c], vals[start + c]);
+                Assert.Equal(11 * camera, cols[start]);
+                Assert.Equal(22 + 3 * point, cols[start + 11]);
+                Assert.Equal(31 + i, cols[start + 14]);
+            }
+        }
+    }
+
     [Fact]
     public void Ba_weight_error_derivative()
     {

@@ -7,7 +7,10 @@ using Differentiable.Generator.Parsing;
 
 namespace Differentiable.Generator.Emit
 {
-    /// <summary>Writes the generated file of one method: its <c>Gradient</c> (for scalar results) and <c>Backward</c>.</summary>
+    /// <summary>
+    /// Writes the generated file of one method: its <c>Gradient</c> (for scalar results), <c>Backward</c>, and <c>Jacobian</c>
+    /// (for a method that writes one buffer, <see cref="JacobianForms"/>).
+    /// </summary>
     internal static class CSharpEmitter
     {
         public static string Emit(MethodModel model) => Emit(model, EquatableArray<string>.Empty, EquatableArray<SplitKey>.Empty);
@@ -52,6 +55,12 @@ namespace Differentiable.Generator.Emit
                     writer.Line();
                 }
                 new MethodBodyWriter(function, body, BodyForm.Backward, split: choice).Write(writer, model.Accessibility);
+            }
+
+            if (!model.JacobianNameTaken && JacobianForms.Plan(function, body) is { } jacobian)
+            {
+                writer.Line();
+                new MethodBodyWriter(function, body, BodyForm.Backward, split: choice).WriteJacobian(writer, model.Accessibility, jacobian);
             }
 
             if (choice is not null && choice.Keys.Contains(model.HintName))

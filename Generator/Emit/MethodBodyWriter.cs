@@ -327,22 +327,8 @@ namespace Differentiable.Generator.Emit
         /// </summary>
         private void WriteOverlapChecks(SourceWriter writer, List<IrParameter> active)
         {
-            var buffers = _function.Parameters.Where(p => p.Type.IsBuffer()).ToList();
+            WriteBufferOverlapChecks(writer);
             var roots = _program.Activity.Roots;
-            for (int i = 0; i < buffers.Count; i++)
-            {
-                for (int j = i + 1; j < buffers.Count; j++)
-                {
-                    var a = buffers[i];
-                    var b = buffers[j];
-                    if (a.Type != b.Type) continue;
-                    bool aWritten = roots.IsWritten(a.Value), bWritten = roots.IsWritten(b.Value);
-                    if (!aWritten && !bWritten) continue;
-                    string first = _names.Value(a.Value), second = _names.Value(b.Value), written = bWritten ? second : first;
-                    writer.Line("if (" + Overlaps(a.Type, first, second) + ") throw new global::System.ArgumentException(\"The buffers '" + first + "' and '" + second +
-                        "' overlap and '" + written + "' is written; pass buffers that do not overlap.\", nameof(" + written + "));");
-                }
-            }
             var shadows = active.Where(p => p.Type.IsBuffer()).ToList();
             for (int i = 0; i < shadows.Count; i++)
             {
@@ -357,6 +343,27 @@ namespace Differentiable.Generator.Emit
                     writer.Line("if (" + Overlaps(a.Type, first + ".Slice(0, " + _names.Value(a.Value) + ".Length)", second + ".Slice(0, " + _names.Value(b.Value) + ".Length)") +
                         ") throw new global::System.ArgumentException(\"The adjoints '" + first + "' and '" + second + "' overlap and '" + written +
                         "' belongs to a written buffer; pass adjoints that do not overlap.\", nameof(" + written + "));");
+                }
+            }
+        }
+
+        /// <summary>Buffer parameters that overlap, where one of them is written, throw before any work, naming both.</summary>
+        private void WriteBufferOverlapChecks(SourceWriter writer)
+        {
+            var buffers = _function.Parameters.Where(p => p.Type.IsBuffer()).ToList();
+            var roots = _program.Activity.Roots;
+            for (int i = 0; i < buffers.Count; i++)
+            {
+                for (int j = i + 1; j < buffers.Count; j++)
+                {
+                    var a = buffers[i];
+                    var b = buffers[j];
+                    if (a.Type != b.Type) continue;
+                    bool aWritten = roots.IsWritten(a.Value), bWritten = roots.IsWritten(b.Value);
+                    if (!aWritten && !bWritten) continue;
+                    string first = _names.Value(a.Value), second = _names.Value(b.Value), written = bWritten ? second : first;
+                    writer.Line("if (" + Overlaps(a.Type, first, second) + ") throw new global::System.ArgumentException(\"The buffers '" + first + "' and '" + second +
+                        "' overlap and '" + written + "' is written; pass buffers that do not overlap.\", nameof(" + written + "));");
                 }
             }
         }

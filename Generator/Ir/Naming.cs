@@ -20,6 +20,12 @@ namespace Differentiable.Generator.Ir
         /// <summary>The name of a parameter's adjoint by the calling convention: x → dX, weights → dWeights.</summary>
         public static string AdjointName(string name) => "d" + char.ToUpperInvariant(name[0]) + name.Substring(1);
 
+        /// <summary>The name of a parameter's block of <c>{M}Jacobian</c>: x → jX, weights → jWeights.</summary>
+        public static string JacobianName(string name) => "j" + char.ToUpperInvariant(name[0]) + name.Substring(1);
+
+        /// <summary>The generated Jacobian of a method that writes one buffer: <c>{M}Jacobian</c>.</summary>
+        public static string Jacobian(string method) => method + "Jacobian";
+
         /// <summary>The generated reverse-mode method of <paramref name="method"/>: <c>{M}Backward</c>.</summary>
         public static string Backward(string method) => method + "Backward";
 

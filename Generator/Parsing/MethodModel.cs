@@ -10,7 +10,8 @@ namespace Differentiable.Generator.Parsing
     /// Roslyn: strings, enums, <see cref="EquatableArray{T}"/> and the IR. Equal inputs give equal
     /// models, so the incremental pipeline skips the emit when a change does not touch the method.
     /// <see cref="CoreNameTaken"/>: the type already has a member named <c>{M}Core</c>, so Gradient and Backward do not
-    /// share a body under that name.
+    /// share a body under that name. <see cref="JacobianNameTaken"/>: it has a member named <c>{M}Jacobian</c>, so none is
+    /// generated.
     /// </summary>
     internal sealed record MethodModel(
         string? Namespace,
@@ -19,5 +20,6 @@ namespace Differentiable.Generator.Parsing
         string HintName,
         IrFunction Function,
         bool AnalysesEnabled,
-        bool CoreNameTaken = false);
+        bool CoreNameTaken = false,
+        bool JacobianNameTaken = false);
 }

@@ -39,7 +39,8 @@ namespace Differentiable.Generator.Parsing
                 HintName(method),
                 function,
                 AnalysesEnabled: true,
-                CoreNameTaken: !method.ContainingType.GetMembers(Naming.Core(method.Name)).IsEmpty);
+                CoreNameTaken: !method.ContainingType.GetMembers(Naming.Core(method.Name)).IsEmpty,
+                JacobianNameTaken: !method.ContainingType.GetMembers(Naming.Jacobian(method.Name)).IsEmpty);
 
         private static void CheckDeclaration(IMethodSymbol method, MethodDeclarationSyntax declaration, List<DiagnosticInfo> diagnostics)
         {

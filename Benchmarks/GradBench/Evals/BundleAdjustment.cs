@@ -107,44 +107,38 @@ namespace Differentiable.GradBench
             }
 
             /// <summary>
-            /// The jacobian in compressed sparse rows, as GradBench lays it out: for each observation two rows of
-            /// 15 (camera, point, weight columns), computed by two reverse sweeps of <see cref="Reprojection"/>
-            /// seeded 1 in one residual; then one row per weight.
+            /// The jacobian in compressed sparse rows, as GradBench lays it out: for each observation two rows of 15 (camera,
+            /// point, weight columns) from the generated <c>ReprojectionJacobian</c> (one forward sweep of
+            /// <see cref="Reprojection"/>, one reverse sweep per residual); then one row per weight.
             /// </summary>
             public void Jacobian(Span<int> rows, Span<int> cols, Span<double> vals)
             {
                 Span<double> err = stackalloc double[2];
-                Span<double> dErr = stackalloc double[2];
-                Span<double> dCam = stackalloc double[CameraParameters];
-                Span<double> dPoint = stackalloc double[3];
+                Span<double> jCam = stackalloc double[2 * CameraParameters];
+                Span<double> jPoint = stackalloc double[2 * 3];
+                Span<double> jW = stackalloc double[2];
                 int pointOffset = CameraParameters * N, weightOffset = pointOffset + 3 * M;
                 int entry = 0;
                 rows[0] = 0;
                 for (int i = 0; i < P; i++)
                 {
                     int camera = Observations[2 * i], point = Observations[2 * i + 1];
-                    ReadOnlySpan<double> cam = Cams.AsSpan(camera * CameraParameters, CameraParameters);
-                    ReadOnlySpan<double> x = Points.AsSpan(point * 3, 3);
+                    ReprojectionJacobian(Cams.AsSpan(camera * CameraParameters, CameraParameters), Points.AsSpan(point * 3, 3), Weights[i],
+                        Features.AsSpan(2 * i, 2), err, jCam, jPoint, jW);
                     for (int output = 0; output < 2; output++)
                     {
-                        dCam.Clear();
-                        dPoint.Clear();
-                        dErr.Clear();
-                        dErr[output] = 1;
-                        double dW = 0;
-                        ReprojectionBackward(cam, x, Weights[i], Features.AsSpan(2 * i, 2), err, dCam, dPoint, ref dW, dErr);
                         for (int c = 0; c < CameraParameters; c++)
                         {
                             cols[entry] = CameraParameters * camera + c;
-                            vals[entry++] = dCam[c];
+                            vals[entry++] = jCam[output * CameraParameters + c];
                         }
                         for (int c = 0; c < 3; c++)
                         {
                             cols[entry] = pointOffset + 3 * point + c;
-                            vals[entry++] = dPoint[c];
+                            vals[entry++] = jPoint[output * 3 + c];
                         }
                         cols[entry] = weightOffset + i;
-                        vals[entry++] = dW;
+                        vals[entry++] = jW[output];
                         rows[2 * i + output + 1] = entry;
                     }
                 }

@@ -1,0 +1,331 @@
+using System.Reflection;
+using Differentiable.Generator.Tests.Infrastructure;
+using Xunit;
+
+namespace Differentiable.Generator.Tests;
+
+/// <summary>
+/// <c>{M}Jacobian</c>, generated for a void method that writes one buffer it never reads: each row of each block is the
+/// gradient of one output element. Checked entry by entry against hand-derived Jacobians and central finite differences at
+/// several points, against Backward seeded 1 in one element (bitwise), in double and float, for the one-pass form (one
+/// forward, a reverse per row) and the form that calls Backward per row (a loop), with the analyses on and off. Also:
+/// which methods get one, the checks (short and overlapping blocks throw, naming them), an empty output, outputs longer
+/// than what the method writes, and no allocation once warm.
+/// </summary>
+public class JacobianTests
+{
+    private const string Source = LeanAdjointTests.Header + """
+            // Straight line with a branch: one forward, one reverse per row.
+            [Differentiable] public static void Polar(ReadOnlySpan<double> p, double s, Span<double> xy)
+            {
+                double r = s * p[0];
+                double c = Math.Cos(p[1]), n = Math.Sin(p[1]);
+                xy[0] = r * c;
+                xy[1] = r * n;
+                if (p[0] > 0) xy[2] = p[0] * p[0] + s;
+                else xy[2] = -p[0] * s;
+            }
+
+            // A loop: each row calls Backward.
+            [Differentiable] public static void Cumulative(ReadOnlySpan<double> x, double a, Span<double> y)
+            {
+                double acc = 0;
+                for (int i = 0; i < y.Length; i++)
+                {
+                    acc = acc * a + x[i];
+                    y[i] = acc;
+                }
+            }
+
+            [Differentiable] public static void PolarF(ReadOnlySpan<float> p, float s, Span<float> xy)
+            {
+                xy[0] = s * p[0] * MathF.Cos(p[1]);
+                xy[1] = s * p[0] * MathF.Sin(p[1]);
+            }
+
+            // Writes its first two elements only: the other rows are zero.
+            [Differentiable] public static void Two(ReadOnlySpan<double> p, Span<double> y)
+            {
+                y[0] = p[0] * p[1];
+                y[1] = p[0] / p[1];
+            }
+
+            // No Jacobian: the output is read (its contents at entry reach the results).
+            [Differentiable] public static void InPlace(ReadOnlySpan<double> p, Span<double> y) { y[0] = y[0] * p[0]; }
+
+            // No Jacobian: two buffers written.
+            [Differentiable] public static void TwoOutputs(ReadOnlySpan<double> p, Span<double> y, Span<double> z) { y[0] = p[0]; z[0] = p[0]; }
+
+            // No Jacobian: a value, not a buffer.
+            [Differentiable] public static double Value(ReadOnlySpan<double> p) => p[0] * p[0];
+
+            // No Jacobian: the name is taken.
+            [Differentiable] public static void Taken(ReadOnlySpan<double> p, Span<double> y) { y[0] = p[0] * p[0]; }
+            public static void TakenJacobian(int unrelated) { }
+
+            public static void PolarJ(double[] p, double s, double[] xy, double[] jp, double[] js) => PolarJacobian(p, s, xy, jp, js);
+            public static void PolarB(double[] p, double s, double[] xy, double[] dp, double[] ds, double[] dxy)
+            {
+                double d = 0;
+                PolarBackward(p, s, xy, dp, ref d, dxy);
+                ds[0] = d;
+            }
+            public static void CumulativeJ(double[] x, double a, double[] y, double[] jx, double[] ja) => CumulativeJacobian(x, a, y, jx, ja);
+            public static void CumulativeB(double[] x, double a, double[] y, double[] dx, double[] da, double[] dy)
+            {
+                double d = 0;
+                CumulativeBackward(x, a, y, dx, ref d, dy);
+                da[0] = d;
+            }
+            public static void PolarFJ(float[] p, float s, float[] xy, float[] jp, float[] js) => PolarFJacobian(p, s, xy, jp, js);
+            public static void TwoJ(double[] p, double[] y, double[] jp) => TwoJacobian(p, y, jp);
+            public static double[] PolarValue(double[] p, double s) { var o = new double[3]; Polar(p, s, o); return o; }
+
+            // A block over the output, or two blocks over one array.
+            public static string Overlap(int which)
+            {
+                var a = new double[20];
+                try
+                {
+                    if (which == 0) PolarJacobian(new[] { 1.0, 2.0 }, 1, a.AsSpan(0, 3), a.AsSpan(2, 6), new double[3]);
+                    else PolarJacobian(new[] { 1.0, 2.0 }, 1, new double[3], a.AsSpan(0, 6), a.AsSpan(5, 3));
+                }
+                catch (ArgumentException e) { return e.ParamName + ": " + e.Message; }
+                return "no exception";
+            }
+
+            // Bytes allocated by 100 calls after 100 warm ones.
+            public static long PolarAllocations(double[] p, double[] xy, double[] jp, double[] js)
+            {
+                for (int i = 0; i < 100; i++) PolarJacobian(p, 0.5, xy, jp, js);
+                long before = GC.GetAllocatedBytesForCurrentThread();
+                for (int i = 0; i < 100; i++) PolarJacobian(p, 0.5, xy, jp, js);
+                return GC.GetAllocatedBytesForCurrentThread() - before;
+            }
+
+            public static long CumulativeAllocations(double[] x, double[] y, double[] jx, double[] ja)
+            {
+                for (int i = 0; i < 20; i++) CumulativeJacobian(x, 0.9, y, jx, ja);
+                long before = GC.GetAllocatedBytesForCurrentThread();
+                for (int i = 0; i < 20; i++) CumulativeJacobian(x, 0.9, y, jx, ja);
+                return GC.GetAllocatedBytesForCurrentThread() - before;
+            }
+        }
+        """;
+
+    private static Assembly Load(bool analysesOff) => GradientAssert.Load(Source, analysesOff);
+
+    private static MethodInfo Method(Assembly assembly, string name) => assembly.GetType("T.C")!.GetMethod(name)!;
+
+    private static double[] Random(int seed, int n, double offset = 0)
+    {
+        var random = new Random(seed);
+        return Enumerable.Range(0, n).Select(_ => offset + 2 * random.NextDouble() - 1).ToArray();
+    }
+
+    private static double Fd(Func<double[], double> f, double[] at, int i)
+    {
+        var p = (double[])at.Clone();
+        double o = p[i], h = 1e-6 * Math.Max(1, Math.Abs(o));
+        p[i] = o + h; double a = f(p);
+        p[i] = o - h; double b = f(p);
+        return (a - b) / (2 * h);
+    }
+
+    private static void Near(double actual, double expected, double tolerance, string what) =>
+        Assert.True(Math.Abs(actual - expected) <= tolerance * Math.Max(1, Math.Abs(expected)), $"{what}: {actual:R}, expected {expected:R}");
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Polar_rows_are_the_gradients_of_each_output(bool analysesOff)
+    {
+        var assembly = Load(analysesOff);
+        var jacobian = Method(assembly, "PolarJ");
+        var primal = Method(assembly, "PolarValue");
+        foreach (var (p0, p1, s) in new[] { (1.3, 0.4, 0.7), (-0.8, 2.1, -1.5), (0.2, -3.0, 2.0) })
+        {
+            var p = new[] { p0, p1 };
+            var xy = new double[3];
+            var jp = new double[6];
+            var js = new double[3];
+            Array.Fill(jp, 99.0); // overwritten, not added to
+            Array.Fill(js, 99.0);
+            jacobian.Invoke(null, new object[] { p, s, xy, jp, js });
+            double c = Math.Cos(p1), n = Math.Sin(p1);
+            Near(xy[0], s * p0 * c, 1e-15, "xy[0]");
+            Near(xy[2], p0 > 0 ? p0 * p0 + s : -p0 * s, 1e-15, "xy[2]");
+            double[] expectedP = { s * c, -s * p0 * n, s * n, s * p0 * c, p0 > 0 ? 2 * p0 : -s, 0 };
+            double[] expectedS = { p0 * c, p0 * n, p0 > 0 ? 1 : -p0 };
+            for (int k = 0; k < 6; k++) Near(jp[k], expectedP[k], 1e-14, $"jp[{k}] at {p0}, {p1}, {s}");
+            for (int k = 0; k < 3; k++) Near(js[k], expectedS[k], 1e-14, $"js[{k}] at {p0}, {p1}, {s}");
+            // Finite differences of each output.
+            for (int row = 0; row < 3; row++)
+            {
+                int r = row;
+                double Output(double[] q, double sv) => ((double[])primal.Invoke(null, new object[] { q, sv })!)[r];
+                for (int k = 0; k < 2; k++) Near(jp[row * 2 + k], Fd(q => Output(q, s), p, k), 1e-6, $"jp[{row},{k}] against finite differences");
+                Near(js[row], Fd(q => Output(p, q[0]), new[] { s }, 0), 1e-6, $"js[{row}] against finite differences");
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Each_row_equals_Backward_seeded_in_that_element(bool analysesOff)
+    {
+        var assembly = Load(analysesOff);
+        foreach (var (name, inputs, outputs) in new[] { ("Polar", 2, 3), ("Cumulative", 5, 5) })
+        {
+            var p = Random(7, inputs, 0.5);
+            double s = name == "Polar" ? 0.9 : 0.8;
+            var y = new double[outputs];
+            var jp = new double[outputs * inputs];
+            var js = new double[outputs];
+            Method(assembly, name + "J").Invoke(null, new object[] { p, s, y, jp, js });
+            for (int row = 0; row < outputs; row++)
+            {
+                var dp = new double[inputs];
+                var ds = new double[1];
+                var seed = new double[outputs];
+                seed[row] = 1;
+                Method(assembly, name + "B").Invoke(null, new object[] { p, s, new double[outputs], dp, ds, seed });
+                for (int k = 0; k < inputs; k++) Assert.Equal(dp[k], jp[row * inputs + k]);
+                Assert.Equal(ds[0], js[row]);
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_loop_calls_Backward_per_row_and_matches_the_formula(bool analysesOff)
+    {
+        var assembly = Load(analysesOff);
+        var jacobian = Method(assembly, "CumulativeJ");
+        foreach (int n in new[] { 1, 2, 5, 9 })
+        {
+            foreach (double a in new[] { 0.7, -1.3 })
+            {
+                var x = Random(n, n);
+                var y = new double[n];
+                var jx = new double[n * n];
+                var ja = new double[n];
+                Array.Fill(jx, -5.0);
+                jacobian.Invoke(null, new object[] { x, a, y, jx, ja });
+                for (int i = 0; i < n; i++)
+                {
+                    double yi = 0, dA = 0;
+                    for (int k = 0; k <= i; k++)
+                    {
+                        yi += Math.Pow(a, i - k) * x[k];
+                        if (i > k) dA += (i - k) * Math.Pow(a, i - k - 1) * x[k];
+                    }
+                    Near(y[i], yi, 1e-13, $"y[{i}]");
+                    Near(ja[i], dA, 1e-12, $"ja[{i}] at n = {n}, a = {a}");
+                    for (int k = 0; k < n; k++) Near(jx[i * n + k], k <= i ? Math.Pow(a, i - k) : 0, 1e-13, $"jx[{i},{k}]");
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void Float_rows_match_the_formula()
+    {
+        var assembly = Load(analysesOff: false);
+        var p = new[] { 1.5f, 0.3f };
+        var xy = new float[2];
+        var jp = new float[4];
+        var js = new float[2];
+        Method(assembly, "PolarFJ").Invoke(null, new object[] { p, 2f, xy, jp, js });
+        double c = Math.Cos(0.3f), n = Math.Sin(0.3f);
+        double[] expected = { 2 * c, -2 * 1.5f * n, 2 * n, 2 * 1.5f * c };
+        for (int k = 0; k < 4; k++) Near(jp[k], expected[k], 1e-6, $"jp[{k}]");
+        Near(js[0], 1.5f * c, 1e-6, "js[0]");
+        Near(js[1], 1.5f * n, 1e-6, "js[1]");
+    }
+
+    [Fact]
+    public void Rows_beyond_what_the_method_writes_are_zero_and_long_outputs_use_a_rented_seed()
+    {
+        var assembly = Load(analysesOff: false);
+        foreach (int rows in new[] { 2, 3, 129, 300 })
+        {
+            var p = new[] { 1.5, -0.5 };
+            var y = new double[rows];
+            var jp = new double[2 * rows];
+            Array.Fill(jp, 7.0);
+            Method(assembly, "TwoJ").Invoke(null, new object[] { p, y, jp });
+            double[] first = { -0.5, 1.5, 1 / -0.5, -1.5 / 0.25 };
+            for (int k = 0; k < 4; k++) Near(jp[k], first[k], 1e-15, $"jp[{k}] with {rows} rows");
+            for (int k = 4; k < 2 * rows; k++) Assert.Equal(0.0, jp[k]);
+            Assert.Equal(-0.75, y[0]);
+        }
+    }
+
+    [Fact]
+    public void An_empty_output_runs_the_primal_and_writes_nothing()
+    {
+        var assembly = Load(analysesOff: false);
+        var jx = new[] { 3.0 };
+        var ja = new[] { 4.0 };
+        Method(assembly, "CumulativeJ").Invoke(null, new object[] { new double[0], 0.5, new double[0], jx, ja });
+        Assert.Equal(3.0, jx[0]);
+        Assert.Equal(4.0, ja[0]);
+        // Polar's primal reads p[0] whatever the output's length: an empty p throws from the primal, as the method does.
+        var e = Assert.Throws<TargetInvocationException>(() => Method(assembly, "PolarJ").Invoke(null, new object[] { new double[0], 1.0, new double[0], new double[0], new double[0] }));
+        Assert.IsType<IndexOutOfRangeException>(e.InnerException);
+    }
+
+    [Fact]
+    public void Only_methods_that_write_one_buffer_they_never_read_get_a_Jacobian()
+    {
+        var compiled = GradientAssert.Compile(Source);
+        var type = compiled.Assembly.GetType("T.C")!;
+        foreach (var name in new[] { "Polar", "Cumulative", "PolarF", "Two" }) Assert.NotNull(type.GetMethod(name + "Jacobian"));
+        foreach (var name in new[] { "InPlace", "TwoOutputs", "Value" }) Assert.Null(type.GetMethod(name + "Jacobian"));
+        Assert.Single(type.GetMethods(), m => m.Name == "TakenJacobian");
+        // Polar's reverse runs once per row on one forward; Cumulative's loop makes each row call Backward.
+        Assert.DoesNotContain("PolarBackward(", Member(compiled.GeneratedText, "PolarJacobian"));
+        Assert.Contains("PolarFBackward(", compiled.GeneratedText);
+        Assert.DoesNotContain("PolarFBackward(", Member(compiled.GeneratedText, "PolarFJacobian"));
+        Assert.Contains("CumulativeBackward(x, a, y, dX, ref dA, dY);", Member(compiled.GeneratedText, "CumulativeJacobian"));
+        Assert.Contains("public static void PolarJacobian(global::System.ReadOnlySpan<double> p, double s, global::System.Span<double> xy, global::System.Span<double> jP, global::System.Span<double> jS)",
+            compiled.GeneratedText);
+    }
+
+    /// <summary>One generated member's text, from its signature to its closing brace.</summary>
+    private static string Member(string generated, string name)
+    {
+        int start = generated.IndexOf(" " + name + "(", StringComparison.Ordinal);
+        Assert.True(start >= 0, name + " is not in the generated code");
+        return generated.Substring(start, generated.IndexOf("\n        }\n", start, StringComparison.Ordinal) - start);
+    }
+
+    [Fact]
+    public void Short_and_overlapping_blocks_throw_naming_them()
+    {
+        var assembly = Load(analysesOff: false);
+        var jacobian = Method(assembly, "PolarJ");
+        var p = new[] { 1.0, 2.0 };
+        ArgumentException Throws(object[] args) =>
+            Assert.IsAssignableFrom<ArgumentException>(Assert.Throws<TargetInvocationException>(() => jacobian.Invoke(null, args)).InnerException);
+        Assert.Equal("jP", Throws(new object[] { p, 1.0, new double[3], new double[5], new double[3] }).ParamName);
+        Assert.Equal("jS", Throws(new object[] { p, 1.0, new double[3], new double[6], new double[2] }).ParamName);
+        var overlap = Method(assembly, "Overlap");
+        Assert.StartsWith("jP: The Jacobian block 'jP' overlaps the buffer 'xy'", (string)overlap.Invoke(null, new object[] { 0 })!);
+        Assert.StartsWith("jS: The Jacobian block 'jS' overlaps the block 'jP'", (string)overlap.Invoke(null, new object[] { 1 })!);
+    }
+
+    [Fact]
+    public void Warm_calls_allocate_nothing()
+    {
+        var assembly = Load(analysesOff: false);
+        long polar = (long)Method(assembly, "PolarAllocations").Invoke(null, new object[] { new[] { 1.0, 2.0 }, new double[3], new double[6], new double[3] })!;
+        Assert.Equal(0, polar);
+        // 200 rows: the seed is rented, and returned.
+        long cumulative = (long)Method(assembly, "CumulativeAllocations").Invoke(null, new object[] { Random(3, 200), new double[200], new double[40000], new double[200] })!;
+        Assert.Equal(0, cumulative);
+    }
+}
