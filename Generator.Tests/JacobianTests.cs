@@ -94,6 +94,18 @@ public class JacobianTests
                 return "no exception";
             }
 
+            // p shares memory with its own block: in one pass the forward reads p before any block is written, and the reverse
+            // reads no buffer, so the Jacobian is p's. Returns the shared block and the one from separate buffers.
+            public static double[][] SharedInput()
+            {
+                var a = new double[6];
+                a[0] = 1.3; a[1] = 0.4;
+                var separate = new double[6];
+                PolarJacobian(new[] { 1.3, 0.4 }, 0.7, new double[3], separate, new double[3]);
+                PolarJacobian(a.AsSpan(0, 2), 0.7, new double[3], a, new double[3]);
+                return new[] { a, separate };
+            }
+
             // Bytes allocated by 100 calls after 100 warm ones.
             public static long PolarAllocations(double[] p, double[] xy, double[] jp, double[] js)
             {
@@ -319,6 +331,14 @@ public class JacobianTests
     }
 
     [Fact]
+    public void In_one_pass_an_input_may_share_memory_with_a_block()
+    {
+        var result = (double[][])Method(Load(analysesOff: false), "SharedInput").Invoke(null, null)!;
+        Assert.Equal(result[1], result[0]);
+        Assert.NotEqual(0.0, result[1][0]);
+    }
+
+    [Fact]
     public void Warm_calls_allocate_nothing()
     {
         var assembly = Load(analysesOff: false);
@@ -327,5 +347,105 @@ public class JacobianTests
         // 200 rows: the seed is rented, and returned.
         long cumulative = (long)Method(assembly, "CumulativeAllocations").Invoke(null, new object[] { Random(3, 200), new double[200], new double[40000], new double[200] })!;
         Assert.Equal(0, cumulative);
+    }
+}
+
+/// <summary>
+/// Random straight-line methods (the one-pass form: one forward, a reverse per row) with branches, locals reassigned in
+/// them, and outputs written in a random order, some twice and some never: each row of the Jacobian must equal Backward
+/// seeded 1 in that element, bitwise (the same reverse, run again on the same forward), and the finite differences.
+/// </summary>
+public class JacobianRandomTests
+{
+    private static string Program(int seed, int methods)
+    {
+        var random = new Random(seed);
+        var sb = new System.Text.StringBuilder(LeanAdjointTests.Header);
+        string[] unary = { "Math.Sin({0})", "Math.Cos({0})", "Math.Exp(0.3 * {0})", "Math.Sqrt(1 + {0} * {0})", "Math.Tanh({0})", "(-{0})" };
+        string[] binary = { "{0} + {1}", "{0} - {1}", "{0} * {1}", "{0} / (2 + Math.Abs({1}))" };
+        for (int m = 0; m < methods; m++)
+        {
+            var values = new List<string> { "p[0]", "p[1]", "p[2]", "s", "0.75" };
+            string Expr(int depth) =>
+                depth == 0 || random.Next(3) == 0 ? values[random.Next(values.Count)]
+                : random.Next(3) == 0 ? string.Format(unary[random.Next(unary.Length)], Expr(depth - 1))
+                : "(" + string.Format(binary[random.Next(binary.Length)], Expr(depth - 1), Expr(depth - 1)) + ")";
+            sb.Append($"    [Differentiable] public static void R{m}(ReadOnlySpan<double> p, double s, Span<double> y)\n    {{\n");
+            int locals = 0;
+            for (int k = 0; k < 4 + random.Next(5); k++)
+            {
+                switch (random.Next(4))
+                {
+                    case 0 when locals > 0:
+                        string v = "a" + random.Next(locals);
+                        sb.Append($"        if (p[{random.Next(3)}] > {Expr(1)}) {v} = 0.5 * {v} + {Expr(2)}; else {{ {v} *= {Expr(1)}; y[{random.Next(3)}] = {Expr(2)}; }}\n");
+                        break;
+                    case 1:
+                        sb.Append($"        y[{random.Next(3)}] = {Expr(3)};\n");
+                        break;
+                    default:
+                        sb.Append($"        double a{locals} = {Expr(3)} + p[{random.Next(3)}];\n");
+                        values.Add("a" + locals++);
+                        break;
+                }
+            }
+            sb.Append($"        y[{random.Next(3)}] = {Expr(2)};\n    }}\n");
+            sb.Append($"    public static void R{m}J(double[] p, double s, double[] y, double[] jp, double[] js) => R{m}Jacobian(p, s, y, jp, js);\n");
+            sb.Append($"    public static void R{m}B(double[] p, double s, double[] y, double[] dp, double[] ds, double[] dy) {{ double d = 0; R{m}Backward(p, s, y, dp, ref d, dy); ds[0] = d; }}\n");
+            sb.Append($"    public static double[] R{m}V(double[] p, double s) {{ var y = new double[4]; R{m}(p, s, y); return y; }}\n");
+        }
+        return sb.Append("}\n").ToString();
+    }
+
+    [Theory]
+    [InlineData(1, false)]
+    [InlineData(2, false)]
+    [InlineData(3, true)]
+    public void Rows_equal_Backward_bitwise_and_finite_differences(int seed, bool analysesOff)
+    {
+        const int methods = 40;
+        var compiled = GradientAssert.Compile(Program(seed, methods), analysesOff);
+        var type = compiled.Assembly.GetType("T.C")!;
+        var random = new Random(seed);
+        for (int m = 0; m < methods; m++)
+        {
+            // A straight line: the reverse runs again on one forward, no Backward call.
+            int start = compiled.GeneratedText.IndexOf($" R{m}Jacobian(", StringComparison.Ordinal);
+            Assert.DoesNotContain($"R{m}Backward(", compiled.GeneratedText.Substring(start, compiled.GeneratedText.IndexOf("\n        }\n", start, StringComparison.Ordinal) - start));
+            for (int point = 0; point < 3; point++)
+            {
+                var p = Enumerable.Range(0, 3).Select(_ => 2 * random.NextDouble() - 1).ToArray();
+                double s = 2 * random.NextDouble() - 1;
+                var y = new double[4];
+                var jp = Enumerable.Repeat(double.NaN, 12).ToArray();
+                var js = Enumerable.Repeat(double.NaN, 4).ToArray();
+                type.GetMethod($"R{m}J")!.Invoke(null, new object[] { p, s, y, jp, js });
+                var value = (double[])type.GetMethod($"R{m}V")!.Invoke(null, new object[] { p, s })!;
+                Assert.Equal(value, y);
+                for (int row = 0; row < 4; row++)
+                {
+                    var dp = new double[3];
+                    var ds = new double[1];
+                    var seedRow = new double[4];
+                    seedRow[row] = 1;
+                    type.GetMethod($"R{m}B")!.Invoke(null, new object[] { p, s, new double[4], dp, ds, seedRow });
+                    for (int k = 0; k < 3; k++) Assert.True(dp[k].Equals(jp[row * 3 + k]), $"R{m} at point {point}: jp[{row},{k}] = {jp[row * 3 + k]:R}, Backward {dp[k]:R}");
+                    Assert.True(ds[0].Equals(js[row]), $"R{m} at point {point}: js[{row}] = {js[row]:R}, Backward {ds[0]:R}");
+                    int r = row;
+                    double Output(double[] q, double sv) => ((double[])type.GetMethod($"R{m}V")!.Invoke(null, new object[] { q, sv })!)[r];
+                    for (int k = 0; k < 3; k++)
+                    {
+                        var q = (double[])p.Clone();
+                        double h = 1e-6;
+                        q[k] = p[k] + h; double a = Output(q, s);
+                        q[k] = p[k] - h; double b = Output(q, s);
+                        double fd = (a - b) / (2 * h);
+                        // A branch flipped inside the step makes the difference quotient meaningless: skip, as the fuzzer does.
+                        if (Math.Abs(fd - jp[row * 3 + k]) > 1e-5 * Math.Max(1, Math.Abs(fd)) && Math.Abs(fd) > 1e3) continue;
+                        Assert.True(Math.Abs(fd - jp[row * 3 + k]) <= 1e-5 * Math.Max(1, Math.Abs(fd)), $"R{m} at point {point}: jp[{row},{k}] = {jp[row * 3 + k]:R}, finite differences {fd:R}\n{Program(seed, methods)}");
+                    }
+                }
+            }
+        }
     }
 }

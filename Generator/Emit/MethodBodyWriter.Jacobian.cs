@@ -44,8 +44,12 @@ namespace Differentiable.Generator.Emit
                     shape + ".\", nameof(" + block + "));");
             }
             WriteBufferOverlapChecks(writer);
-            // A block that overlaps a buffer or another block would be written while the method reads it, or written twice.
-            var buffers = f.Parameters.Where(p => p.Type.IsBuffer()).ToList();
+            // A block that overlaps another block, or a buffer the method writes, would be written twice. One that overlaps a
+            // buffer the method reads would change it under the method; in one pass the forward has read every input before a
+            // block is written, and the reverse reads none (it runs on the forward's values), so only Backward per row needs
+            // those checks.
+            var roots = _program.Activity.Roots;
+            var buffers = f.Parameters.Where(p => p.Type.IsBuffer() && (!plan.OnePass || roots.IsWritten(p.Value))).ToList();
             for (int i = 0; i < inputs.Count; i++)
             {
                 var p = inputs[i];
