@@ -50,6 +50,24 @@ public class JacobianTests
                 y[1] = p[0] / p[1];
             }
 
+            // Names the generated member uses for itself (rows, row, a block jX), an array input and a float scalar.
+            [Differentiable] public static void Odd(double[] x, float g, double rows, double jX, Span<double> row)
+            {
+                row[0] = x[0] * rows + jX;
+                row[1] = x[1] * g;
+            }
+
+            public static object[] OddJ(double[] x, float g, double rows, double jX)
+            {
+                var row = new double[2];
+                var jX1 = new double[4];
+                var jG = new float[2];
+                var jRows = new double[2];
+                var jJX = new double[2];
+                OddJacobian(x, g, rows, jX, row, jX1, jG, jRows, jJX);
+                return new object[] { row, jX1, jG, jRows, jJX };
+            }
+
             // No Jacobian: the output is read (its contents at entry reach the results).
             [Differentiable] public static void InPlace(ReadOnlySpan<double> p, Span<double> y) { y[0] = y[0] * p[0]; }
 
@@ -240,6 +258,17 @@ public class JacobianTests
                 }
             }
         }
+    }
+
+    [Fact]
+    public void Names_the_member_uses_do_not_collide_and_each_block_has_its_parameters_type()
+    {
+        var result = (object[])Method(Load(analysesOff: false), "OddJ").Invoke(null, new object[] { new[] { 1.5, -2.0 }, 0.25f, 3.0, 0.5 })!;
+        Assert.Equal(new[] { 1.5 * 3 + 0.5, -2.0 * 0.25 }, (double[])result[0]);
+        Assert.Equal(new[] { 3.0, 0, 0, 0.25 }, (double[])result[1]);
+        Assert.Equal(new[] { 0f, -2f }, (float[])result[2]);
+        Assert.Equal(new[] { 1.5, 0 }, (double[])result[3]);
+        Assert.Equal(new[] { 1.0, 0 }, (double[])result[4]);
     }
 
     [Fact]
