@@ -345,6 +345,21 @@ public class JacobianTests
     }
 
     [Fact]
+    public void The_decision_is_printed_on_the_output()
+    {
+        string Printed(string name)
+        {
+            var function = ModelHelper.ParseValid(Source, name).Function;
+            var program = Differentiable.Generator.Differentiation.ReverseModeBuilder.Build(function, Differentiable.Generator.Analysis.ActivityAnalysis.Run(function, enabled: true));
+            return Differentiable.Generator.Ir.IrPrinter.Print(function, program.Annotate);
+        }
+        Assert.StartsWith("func Polar(%0 p: buf<f64>, %1 s: f64, %2 xy: buf<f64> [jacobian rows, one forward]) -> void", Printed("Polar"));
+        Assert.StartsWith("func Cumulative(%0 x: buf<f64>, %1 a: f64, %2 y: buf<f64> [jacobian rows, Backward per row]) -> void", Printed("Cumulative"));
+        Assert.DoesNotContain("jacobian", Printed("InPlace"));
+        Assert.DoesNotContain("jacobian", Printed("TwoOutputs"));
+    }
+
+    [Fact]
     public void Short_and_overlapping_blocks_throw_naming_them()
     {
         var assembly = Load(analysesOff: false);
@@ -430,9 +445,20 @@ public class JacobianRandomTests
     [InlineData(1, false)]
     [InlineData(2, false)]
     [InlineData(3, true)]
-    public void Rows_equal_Backward_bitwise_and_finite_differences(int seed, bool analysesOff)
+    public void Rows_equal_Backward_bitwise_and_finite_differences(int seed, bool analysesOff) => Check(seed, 40, analysesOff);
+
+    /// <summary>The long run, with the fuzzer's <c>Fuzz_Long</c>: FUZZ_COUNT methods from FUZZ_SEED, 40 per compilation.</summary>
+    [Fuzz.FuzzLongFact]
+    public void Fuzz_Long_Jacobians()
     {
-        const int methods = 40;
+        int seed = int.Parse(Environment.GetEnvironmentVariable("FUZZ_SEED") ?? "1", System.Globalization.CultureInfo.InvariantCulture);
+        int count = int.Parse(Environment.GetEnvironmentVariable("FUZZ_COUNT")!, System.Globalization.CultureInfo.InvariantCulture);
+        bool off = Environment.GetEnvironmentVariable("FUZZ_ANALYSES") == "off";
+        for (int k = 0; k < (count + 39) / 40; k++) Check(seed + k, 40, off);
+    }
+
+    private static void Check(int seed, int methods, bool analysesOff)
+    {
         var compiled = GradientAssert.Compile(Program(seed, methods), analysesOff);
         var type = compiled.Assembly.GetType("T.C")!;
         var random = new Random(seed);

@@ -128,8 +128,12 @@ namespace Differentiable.Generator.Differentiation
         /// its branch</c> (pushed as the branch side that reads it ends, <see cref="LoopPlan.RecordedInBranches"/>); nothing for
         /// a value the reverse does not need from the forward sweep or reads where it is.
         /// </summary>
+        /// <summary>The method's <c>{M}Jacobian</c>, when it has one (<see cref="JacobianForms"/>).</summary>
+        public JacobianPlan? Jacobian { get; set; }
+
         public string? Annotate(ValueId value)
         {
+            if (Jacobian is { } jacobian && jacobian.Output.Value == value) return jacobian.OnePass ? "jacobian rows, one forward" : "jacobian rows, Backward per row";
             foreach (var plan in Plans.Values)
             {
                 if (plan.Recorded.Contains(value)) return "recorded";
@@ -304,6 +308,7 @@ namespace Differentiable.Generator.Differentiation
             GradientAssignments.Find(function, program);
             FiniteVersions.Plan(function, program);
             LaneVersions.Plan(function, program);
+            program.Jacobian = JacobianForms.Plan(function, program);
             AdjointProgramCheck.Verify(function, program);
             return program;
         }

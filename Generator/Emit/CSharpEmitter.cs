@@ -57,7 +57,7 @@ namespace Differentiable.Generator.Emit
                 new MethodBodyWriter(function, body, BodyForm.Backward, split: choice).Write(writer, model.Accessibility);
             }
 
-            if (!model.JacobianNameTaken && JacobianForms.Plan(function, body) is { } jacobian)
+            if (!model.JacobianNameTaken && body.Jacobian is { } jacobian)
             {
                 writer.Line();
                 new MethodBodyWriter(function, body, BodyForm.Backward, split: choice).WriteJacobian(writer, model.Accessibility, jacobian);
