@@ -142,4 +142,103 @@ namespace Differentiable.Benchmarks
         [Benchmark, BenchmarkCategory("llsq")]
         public double Llsq_Tape() => TapeWorkloads.Llsq(_c, LlsqN, _dC);
     }
+
+    /// <summary>
+    /// GradBench's ba at ba1's size (49 cameras, 7,776 points, 31,843 observations; inputs uniform, the camera 5 units
+    /// in front of the points): the objective (baseline), the jacobian as the GradBench tool computes it (the generated
+    /// <c>ReprojectionJacobian</c>: one forward and two reverse sweeps per observation), and the same jacobian from two
+    /// <c>ReprojectionBackward</c> calls per observation (what the tool did before there was a Jacobian member).
+    /// </summary>
+    [MemoryDiagnoser]
+    public class BaGradBenchBenchmarks
+    {
+        private BundleAdjustment.Input _input = new();
+        private double[] _reprojection = [], _weightErrors = [], _vals = [];
+        private int[] _rows = [], _cols = [];
+
+        [GlobalSetup]
+        public void Setup()
+        {
+            const int n = 49, m = 7776, p = 31843;
+            var input = new BundleAdjustment.Input { N = n, M = m, P = p };
+            input.Cams = SampleInputs.Uniform(BundleAdjustment.CameraParameters * n, 31337);
+            for (int c = 0; c < n; c++) input.Cams[BundleAdjustment.CameraParameters * c + 5] = -5;
+            input.Points = SampleInputs.Uniform(3 * m, 31338);
+            input.Weights = SampleInputs.Uniform(p, 31339);
+            input.Features = SampleInputs.Uniform(2 * p, 31340);
+            input.Observations = new int[2 * p];
+            for (int i = 0; i < p; i++)
+            {
+                input.Observations[2 * i] = i % n;
+                input.Observations[2 * i + 1] = i % m;
+            }
+            _input = input;
+            _reprojection = new double[2 * p];
+            _weightErrors = new double[p];
+            _rows = new int[3 * p + 1];
+            _cols = new int[31 * p];
+            _vals = new double[31 * p];
+        }
+
+        [Benchmark(Baseline = true)]
+        public double Objective()
+        {
+            _input.Objective(_reprojection, _weightErrors);
+            return _reprojection[0];
+        }
+
+        [Benchmark]
+        public double Jacobian()
+        {
+            _input.Jacobian(_rows, _cols, _vals);
+            return _vals[0];
+        }
+
+        [Benchmark]
+        public double TwoBackwards()
+        {
+            var input = _input;
+            Span<double> err = stackalloc double[2], dErr = stackalloc double[2];
+            Span<double> dCam = stackalloc double[BundleAdjustment.CameraParameters], dPoint = stackalloc double[3];
+            int pointOffset = BundleAdjustment.CameraParameters * input.N, weightOffset = pointOffset + 3 * input.M;
+            int entry = 0;
+            _rows[0] = 0;
+            for (int i = 0; i < input.P; i++)
+            {
+                int camera = input.Observations[2 * i], point = input.Observations[2 * i + 1];
+                var cam = input.Cams.AsSpan(camera * BundleAdjustment.CameraParameters, BundleAdjustment.CameraParameters);
+                var x = input.Points.AsSpan(point * 3, 3);
+                for (int output = 0; output < 2; output++)
+                {
+                    dCam.Clear();
+                    dPoint.Clear();
+                    dErr.Clear();
+                    dErr[output] = 1;
+                    double dW = 0;
+                    BundleAdjustment.ReprojectionBackward(cam, x, input.Weights[i], input.Features.AsSpan(2 * i, 2), err, dCam, dPoint, ref dW, dErr);
+                    for (int c = 0; c < BundleAdjustment.CameraParameters; c++)
+                    {
+                        _cols[entry] = BundleAdjustment.CameraParameters * camera + c;
+                        _vals[entry++] = dCam[c];
+                    }
+                    for (int c = 0; c < 3; c++)
+                    {
+                        _cols[entry] = pointOffset + 3 * point + c;
+                        _vals[entry++] = dPoint[c];
+                    }
+                    _cols[entry] = weightOffset + i;
+                    _vals[entry++] = dW;
+                    _rows[2 * i + output + 1] = entry;
+                }
+            }
+            for (int i = 0; i < input.P; i++)
+            {
+                BundleAdjustment.WeightErrorGradient(input.Weights[i], out double dW);
+                _cols[entry] = weightOffset + i;
+                _vals[entry++] = dW;
+                _rows[2 * input.P + i + 1] = entry;
+            }
+            return _vals[0];
+        }
+    }
 }

@@ -26,7 +26,7 @@ public class JacobianTests
                 else xy[2] = -p[0] * s;
             }
 
-            // A loop: each row calls Backward.
+            // A loop: its reverse pops what the forward recorded; the stacks are rewound before each row.
             [Differentiable] public static void Cumulative(ReadOnlySpan<double> x, double a, Span<double> y)
             {
                 double acc = 0;
@@ -35,6 +35,14 @@ public class JacobianTests
                     acc = acc * a + x[i];
                     y[i] = acc;
                 }
+            }
+
+            // A local buffer (whose shadow would keep one row's adjoints): each row calls Backward.
+            [Differentiable] public static void Smooth(ReadOnlySpan<double> x, double a, Span<double> y)
+            {
+                double[] t = new double[y.Length];
+                for (int i = 0; i < y.Length; i++) t[i] = a * x[i];
+                for (int i = 0; i < y.Length; i++) y[i] = t[i] * t[i] + (i > 0 ? t[i - 1] : 0);
             }
 
             [Differentiable] public static void PolarF(ReadOnlySpan<float> p, float s, Span<float> xy)
@@ -95,6 +103,13 @@ public class JacobianTests
                 CumulativeBackward(x, a, y, dx, ref d, dy);
                 da[0] = d;
             }
+            public static void SmoothJ(double[] x, double a, double[] y, double[] jx, double[] ja) => SmoothJacobian(x, a, y, jx, ja);
+            public static void SmoothB(double[] x, double a, double[] y, double[] dx, double[] da, double[] dy)
+            {
+                double d = 0;
+                SmoothBackward(x, a, y, dx, ref d, dy);
+                da[0] = d;
+            }
             public static void PolarFJ(float[] p, float s, float[] xy, float[] jp, float[] js) => PolarFJacobian(p, s, xy, jp, js);
             public static void TwoJ(double[] p, double[] y, double[] jp) => TwoJacobian(p, y, jp);
             public static double[] PolarValue(double[] p, double s) { var o = new double[3]; Polar(p, s, o); return o; }
@@ -108,6 +123,15 @@ public class JacobianTests
                     if (which == 0) PolarJacobian(new[] { 1.0, 2.0 }, 1, a.AsSpan(0, 3), a.AsSpan(2, 6), new double[3]);
                     else PolarJacobian(new[] { 1.0, 2.0 }, 1, new double[3], a.AsSpan(0, 6), a.AsSpan(5, 3));
                 }
+                catch (ArgumentException e) { return e.ParamName + ": " + e.Message; }
+                return "no exception";
+            }
+
+            // x shares memory with its block: Cumulative's loop reads x again in its reverse, so that throws.
+            public static string SharedLoopInput()
+            {
+                var a = new double[9];
+                try { CumulativeJacobian(a.AsSpan(0, 3), 0.5, new double[3], a, new double[3]); }
                 catch (ArgumentException e) { return e.ParamName + ": " + e.Message; }
                 return "no exception";
             }
@@ -206,7 +230,7 @@ public class JacobianTests
     public void Each_row_equals_Backward_seeded_in_that_element(bool analysesOff)
     {
         var assembly = Load(analysesOff);
-        foreach (var (name, inputs, outputs) in new[] { ("Polar", 2, 3), ("Cumulative", 5, 5) })
+        foreach (var (name, inputs, outputs) in new[] { ("Polar", 2, 3), ("Cumulative", 5, 5), ("Cumulative", 9, 9), ("Smooth", 5, 5) })
         {
             var p = Random(7, inputs, 0.5);
             double s = name == "Polar" ? 0.9 : 0.8;
@@ -230,7 +254,7 @@ public class JacobianTests
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public void A_loop_calls_Backward_per_row_and_matches_the_formula(bool analysesOff)
+    public void A_loop_runs_in_one_pass_and_matches_the_formula(bool analysesOff)
     {
         var assembly = Load(analysesOff);
         var jacobian = Method(assembly, "CumulativeJ");
@@ -269,6 +293,31 @@ public class JacobianTests
         Assert.Equal(new[] { 0f, -2f }, (float[])result[2]);
         Assert.Equal(new[] { 1.5, 0 }, (double[])result[3]);
         Assert.Equal(new[] { 1.0, 0 }, (double[])result[4]);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_local_buffer_calls_Backward_per_row_and_matches_the_formula(bool analysesOff)
+    {
+        var jacobian = Method(Load(analysesOff), "SmoothJ");
+        foreach (int n in new[] { 1, 2, 6 })
+        {
+            var x = Random(n + 10, n);
+            double a = 0.8;
+            var y = new double[n];
+            var jx = new double[n * n];
+            var ja = new double[n];
+            Array.Fill(jx, -5.0);
+            jacobian.Invoke(null, new object[] { x, a, y, jx, ja });
+            for (int i = 0; i < n; i++)
+            {
+                double before = i > 0 ? x[i - 1] : 0;
+                Near(y[i], a * a * x[i] * x[i] + a * before, 1e-14, $"y[{i}]");
+                Near(ja[i], 2 * a * x[i] * x[i] + before, 1e-14, $"ja[{i}]");
+                for (int k = 0; k < n; k++) Near(jx[i * n + k], k == i ? 2 * a * a * x[i] : k == i - 1 ? a : 0, 1e-14, $"jx[{i},{k}]");
+            }
+        }
     }
 
     [Fact]
@@ -312,8 +361,11 @@ public class JacobianTests
         var jx = new[] { 3.0 };
         var ja = new[] { 4.0 };
         Method(assembly, "CumulativeJ").Invoke(null, new object[] { new double[0], 0.5, new double[0], jx, ja });
+        Method(assembly, "SmoothJ").Invoke(null, new object[] { new double[0], 0.5, new double[0], jx, ja });
         Assert.Equal(3.0, jx[0]);
         Assert.Equal(4.0, ja[0]);
+        // Smooth's rows call Backward; with none, the method itself runs once: its x[0] throws for y longer than x.
+        Assert.Throws<TargetInvocationException>(() => Method(assembly, "SmoothJ").Invoke(null, new object[] { new double[0], 0.5, new double[1], new double[0], new double[1] }));
         // Polar's primal reads p[0] whatever the output's length: an empty p throws from the primal, as the method does.
         var e = Assert.Throws<TargetInvocationException>(() => Method(assembly, "PolarJ").Invoke(null, new object[] { new double[0], 1.0, new double[0], new double[0], new double[0] }));
         Assert.IsType<IndexOutOfRangeException>(e.InnerException);
@@ -324,14 +376,16 @@ public class JacobianTests
     {
         var compiled = GradientAssert.Compile(Source);
         var type = compiled.Assembly.GetType("T.C")!;
-        foreach (var name in new[] { "Polar", "Cumulative", "PolarF", "Two" }) Assert.NotNull(type.GetMethod(name + "Jacobian"));
+        foreach (var name in new[] { "Polar", "Cumulative", "Smooth", "PolarF", "Two" }) Assert.NotNull(type.GetMethod(name + "Jacobian"));
         foreach (var name in new[] { "InPlace", "TwoOutputs", "Value" }) Assert.Null(type.GetMethod(name + "Jacobian"));
         Assert.Single(type.GetMethods(), m => m.Name == "TakenJacobian");
-        // Polar's reverse runs once per row on one forward; Cumulative's loop makes each row call Backward.
+        // Polar's and Cumulative's reverse runs once per row on one forward; Smooth's local buffer makes each row call Backward.
         Assert.DoesNotContain("PolarBackward(", Member(compiled.GeneratedText, "PolarJacobian"));
         Assert.Contains("PolarFBackward(", compiled.GeneratedText);
         Assert.DoesNotContain("PolarFBackward(", Member(compiled.GeneratedText, "PolarFJacobian"));
-        Assert.Contains("CumulativeBackward(x, a, y, dX, ref dA, dY);", Member(compiled.GeneratedText, "CumulativeJacobian"));
+        Assert.DoesNotContain("CumulativeBackward(", Member(compiled.GeneratedText, "CumulativeJacobian"));
+        Assert.Contains(".Rewind(", Member(compiled.GeneratedText, "CumulativeJacobian"));
+        Assert.Contains("SmoothBackward(x, a, y, dX, ref dA, dY);", Member(compiled.GeneratedText, "SmoothJacobian"));
         Assert.Contains("public static void PolarJacobian(global::System.ReadOnlySpan<double> p, double s, global::System.Span<double> xy, global::System.Span<double> jP, global::System.Span<double> jS)",
             compiled.GeneratedText);
     }
@@ -354,7 +408,8 @@ public class JacobianTests
             return Differentiable.Generator.Ir.IrPrinter.Print(function, program.Annotate);
         }
         Assert.StartsWith("func Polar(%0 p: buf<f64>, %1 s: f64, %2 xy: buf<f64> [jacobian rows, one forward]) -> void", Printed("Polar"));
-        Assert.StartsWith("func Cumulative(%0 x: buf<f64>, %1 a: f64, %2 y: buf<f64> [jacobian rows, Backward per row]) -> void", Printed("Cumulative"));
+        Assert.StartsWith("func Cumulative(%0 x: buf<f64>, %1 a: f64, %2 y: buf<f64> [jacobian rows, one forward]) -> void", Printed("Cumulative"));
+        Assert.StartsWith("func Smooth(%0 x: buf<f64>, %1 a: f64, %2 y: buf<f64> [jacobian rows, Backward per row]) -> void", Printed("Smooth"));
         Assert.DoesNotContain("jacobian", Printed("InPlace"));
         Assert.DoesNotContain("jacobian", Printed("TwoOutputs"));
     }
@@ -375,11 +430,13 @@ public class JacobianTests
     }
 
     [Fact]
-    public void In_one_pass_an_input_may_share_memory_with_a_block()
+    public void Without_loops_an_input_may_share_memory_with_a_block()
     {
         var result = (double[][])Method(Load(analysesOff: false), "SharedInput").Invoke(null, null)!;
         Assert.Equal(result[1], result[0]);
         Assert.NotEqual(0.0, result[1][0]);
+        // With a loop, whose reverse reads its inputs again, the block may not share them.
+        Assert.StartsWith("jX: The Jacobian block 'jX' overlaps the buffer 'x'", (string)Method(Load(analysesOff: false), "SharedLoopInput").Invoke(null, null)!);
     }
 
     [Fact]
@@ -395,12 +452,16 @@ public class JacobianTests
 }
 
 /// <summary>
-/// Random straight-line methods (the one-pass form: one forward, a reverse per row) with branches, locals reassigned in
-/// them, and outputs written in a random order, some twice and some never: each row of the Jacobian must equal Backward
-/// seeded 1 in that element, bitwise (the same reverse, run again on the same forward), and the finite differences.
+/// Random methods in the one-pass form (one forward, a reverse per row, the stacks rewound before each): branches, locals
+/// reassigned in them, loops that record, sum (in lanes, over 6 inputs) or write outputs, and outputs written in a random
+/// order, some twice and some never. Each row of the Jacobian must equal Backward seeded 1 in that element, bitwise (the
+/// same reverse, run again on the same forward), and the finite differences.
 /// </summary>
 public class JacobianRandomTests
 {
+    /// <summary>Inputs p (this many), one scalar s, outputs y (4; the methods write y[0..2] and never y[3]).</summary>
+    private const int Inputs = 6;
+
     private static string Program(int seed, int methods)
     {
         var random = new Random(seed);
@@ -409,34 +470,60 @@ public class JacobianRandomTests
         string[] binary = { "{0} + {1}", "{0} - {1}", "{0} * {1}", "{0} / (2 + Math.Abs({1}))" };
         for (int m = 0; m < methods; m++)
         {
-            var values = new List<string> { "p[0]", "p[1]", "p[2]", "s", "0.75" };
-            string Expr(int depth) =>
-                depth == 0 || random.Next(3) == 0 ? values[random.Next(values.Count)]
-                : random.Next(3) == 0 ? string.Format(unary[random.Next(unary.Length)], Expr(depth - 1))
-                : "(" + string.Format(binary[random.Next(binary.Length)], Expr(depth - 1), Expr(depth - 1)) + ")";
+            var values = new List<string> { "s", "0.75" };
+            for (int i = 0; i < Inputs; i++) values.Add($"p[{i}]");
+            string Expr(int depth, List<string> from) =>
+                depth == 0 || random.Next(3) == 0 ? from[random.Next(from.Count)]
+                : random.Next(3) == 0 ? string.Format(unary[random.Next(unary.Length)], Expr(depth - 1, from))
+                : "(" + string.Format(binary[random.Next(binary.Length)], Expr(depth - 1, from), Expr(depth - 1, from)) + ")";
+            string P() => $"p[{random.Next(Inputs)}]";
             sb.Append($"    [Differentiable] public static void R{m}(ReadOnlySpan<double> p, double s, Span<double> y)\n    {{\n");
             int locals = 0;
             for (int k = 0; k < 4 + random.Next(5); k++)
             {
-                switch (random.Next(4))
+                switch (random.Next(6))
                 {
                     case 0 when locals > 0:
                         string v = "a" + random.Next(locals);
-                        sb.Append($"        if (p[{random.Next(3)}] > {Expr(1)}) {v} = 0.5 * {v} + {Expr(2)}; else {{ {v} *= {Expr(1)}; y[{random.Next(3)}] = {Expr(2)}; }}\n");
+                        sb.Append($"        if ({P()} > {Expr(1, values)}) {v} = 0.5 * {v} + {Expr(2, values)}; else {{ {v} *= {Expr(1, values)}; y[{random.Next(3)}] = {Expr(2, values)}; }}\n");
                         break;
                     case 1:
-                        sb.Append($"        y[{random.Next(3)}] = {Expr(3)};\n");
+                        sb.Append($"        y[{random.Next(3)}] = {Expr(3, values)};\n");
                         break;
+                    case 2:
+                    {
+                        // A loop over p carrying a sum or a recurrence (its reverse records, or sums in lanes), maybe with a
+                        // branch, maybe starting at 1.
+                        var inner = new List<string>(values) { "p[i]", "p[i]" };
+                        string a = "a" + locals;
+                        sb.Append($"        double {a} = {Expr(1, values)} + {P()};\n");
+                        inner.Add(a);
+                        string update = random.Next(2) == 0 ? $"{a} += {Expr(2, inner)} * p[i];" : $"{a} = 0.5 * {a} * {Expr(1, inner)} + p[i];";
+                        if (random.Next(3) == 0) update = $"if (p[i] > {Expr(1, values)}) {update} else {a} -= {Expr(1, inner)};";
+                        sb.Append($"        for (int i = {random.Next(2)}; i < p.Length; i++) {{ {update} }}\n");
+                        values.Add(a);
+                        locals++;
+                        break;
+                    }
+                    case 3:
+                    {
+                        // A loop that writes an output at a counter it bounds.
+                        var inner = new List<string>(values) { "p[i]", "p[i]" };
+                        sb.Append($"        for (int i = 0; i < 3; i++) y[i] = {Expr(2, inner)};\n");
+                        break;
+                    }
                     default:
-                        sb.Append($"        double a{locals} = {Expr(3)} + p[{random.Next(3)}];\n");
+                        sb.Append($"        double a{locals} = {Expr(3, values)} + {P()};\n");
                         values.Add("a" + locals++);
                         break;
                 }
             }
-            sb.Append($"        y[{random.Next(3)}] = {Expr(2)};\n    }}\n");
+            sb.Append($"        y[{random.Next(3)}] = {Expr(2, values)};\n    }}\n");
             sb.Append($"    public static void R{m}J(double[] p, double s, double[] y, double[] jp, double[] js) => R{m}Jacobian(p, s, y, jp, js);\n");
             sb.Append($"    public static void R{m}B(double[] p, double s, double[] y, double[] dp, double[] ds, double[] dy) {{ double d = 0; R{m}Backward(p, s, y, dp, ref d, dy); ds[0] = d; }}\n");
             sb.Append($"    public static double[] R{m}V(double[] p, double s) {{ var y = new double[4]; R{m}(p, s, y); return y; }}\n");
+            // p in the first elements of its own block.
+            sb.Append($"    public static double[] R{m}Shared(double[] p, double s) {{ var big = new double[4 * {Inputs}]; p.CopyTo(big, 0); R{m}Jacobian(big.AsSpan(0, {Inputs}), s, new double[4], big, new double[4]); return big; }}\n");
         }
         return sb.Append("}\n").ToString();
     }
@@ -462,33 +549,48 @@ public class JacobianRandomTests
         var compiled = GradientAssert.Compile(Program(seed, methods), analysesOff);
         var type = compiled.Assembly.GetType("T.C")!;
         var random = new Random(seed);
+        int rewound = 0, inLanes = 0, shared = 0;
         for (int m = 0; m < methods; m++)
         {
-            // A straight line: the reverse runs again on one forward, no Backward call.
+            // One pass: the reverse runs again on one forward (the stacks rewound), no Backward call.
             int start = compiled.GeneratedText.IndexOf($" R{m}Jacobian(", StringComparison.Ordinal);
-            Assert.DoesNotContain($"R{m}Backward(", compiled.GeneratedText.Substring(start, compiled.GeneratedText.IndexOf("\n        }\n", start, StringComparison.Ordinal) - start));
+            string member = compiled.GeneratedText.Substring(start, compiled.GeneratedText.IndexOf("\n        }\n", start, StringComparison.Ordinal) - start);
+            Assert.DoesNotContain($"R{m}Backward(", member);
+            if (member.Contains(".Rewind(", StringComparison.Ordinal)) rewound++;
+            if (member.Contains("Vector.Sum(", StringComparison.Ordinal)) inLanes++;
             for (int point = 0; point < 3; point++)
             {
-                var p = Enumerable.Range(0, 3).Select(_ => 2 * random.NextDouble() - 1).ToArray();
+                var p = Enumerable.Range(0, Inputs).Select(_ => 2 * random.NextDouble() - 1).ToArray();
                 double s = 2 * random.NextDouble() - 1;
                 var y = new double[4];
-                var jp = Enumerable.Repeat(double.NaN, 12).ToArray();
+                var jp = Enumerable.Repeat(double.NaN, 4 * Inputs).ToArray();
                 var js = Enumerable.Repeat(double.NaN, 4).ToArray();
                 type.GetMethod($"R{m}J")!.Invoke(null, new object[] { p, s, y, jp, js });
                 var value = (double[])type.GetMethod($"R{m}V")!.Invoke(null, new object[] { p, s })!;
                 Assert.Equal(value, y);
+                // Where the block may share the input (no check for it: no loop reads the inputs again), it gives the same.
+                if (!member.Contains("overlaps the buffer 'p'", StringComparison.Ordinal))
+                {
+                    shared++;
+                    Assert.Equal(jp, (double[])type.GetMethod($"R{m}Shared")!.Invoke(null, new object[] { p, s })!);
+                }
+                else
+                {
+                    var e = Assert.Throws<TargetInvocationException>(() => type.GetMethod($"R{m}Shared")!.Invoke(null, new object[] { p, s }));
+                    Assert.Equal("jP", Assert.IsType<ArgumentException>(e.InnerException).ParamName);
+                }
                 for (int row = 0; row < 4; row++)
                 {
-                    var dp = new double[3];
+                    var dp = new double[Inputs];
                     var ds = new double[1];
                     var seedRow = new double[4];
                     seedRow[row] = 1;
                     type.GetMethod($"R{m}B")!.Invoke(null, new object[] { p, s, new double[4], dp, ds, seedRow });
-                    for (int k = 0; k < 3; k++) Assert.True(dp[k].Equals(jp[row * 3 + k]), $"R{m} at point {point}: jp[{row},{k}] = {jp[row * 3 + k]:R}, Backward {dp[k]:R}");
+                    for (int k = 0; k < Inputs; k++) Assert.True(dp[k].Equals(jp[row * Inputs + k]), $"R{m} at point {point}: jp[{row},{k}] = {jp[row * Inputs + k]:R}, Backward {dp[k]:R}");
                     Assert.True(ds[0].Equals(js[row]), $"R{m} at point {point}: js[{row}] = {js[row]:R}, Backward {ds[0]:R}");
                     int r = row;
                     double Output(double[] q, double sv) => ((double[])type.GetMethod($"R{m}V")!.Invoke(null, new object[] { q, sv })!)[r];
-                    for (int k = 0; k < 3; k++)
+                    for (int k = 0; k < Inputs; k++)
                     {
                         var q = (double[])p.Clone();
                         double h = 1e-6;
@@ -496,11 +598,15 @@ public class JacobianRandomTests
                         q[k] = p[k] - h; double b = Output(q, s);
                         double fd = (a - b) / (2 * h);
                         // A branch flipped inside the step makes the difference quotient meaningless: skip, as the fuzzer does.
-                        if (Math.Abs(fd - jp[row * 3 + k]) > 1e-5 * Math.Max(1, Math.Abs(fd)) && Math.Abs(fd) > 1e3) continue;
-                        Assert.True(Math.Abs(fd - jp[row * 3 + k]) <= 1e-5 * Math.Max(1, Math.Abs(fd)), $"R{m} at point {point}: jp[{row},{k}] = {jp[row * 3 + k]:R}, finite differences {fd:R}\n{Program(seed, methods)}");
+                        if (Math.Abs(fd - jp[row * Inputs + k]) > 1e-5 * Math.Max(1, Math.Abs(fd)) && Math.Abs(fd) > 1e3) continue;
+                        Assert.True(Math.Abs(fd - jp[row * Inputs + k]) <= 1e-5 * Math.Max(1, Math.Abs(fd)), $"R{m} at point {point}: jp[{row},{k}] = {jp[row * Inputs + k]:R}, finite differences {fd:R}\n{Program(seed, methods)}");
                     }
                 }
             }
         }
+        // The shapes are there: loops whose records are rewound for each row, and (with the analyses) reverse lanes.
+        Assert.True(rewound >= methods / 8, $"{rewound} of {methods} Jacobians rewind stacks");
+        if (!analysesOff) Assert.True(inLanes > 0, "no Jacobian runs a reverse loop in lanes");
+        Assert.True(shared > 0, "no Jacobian let its input share its block");
     }
 }

@@ -202,6 +202,25 @@ namespace Differentiable
             return new ReadOnlySpan<T>(_items, _count, count);
         }
 
+        /// <summary>
+        /// Puts the stack back at a height it had, so the values popped since are on it again (a pop leaves them in the
+        /// storage): for a reverse sweep that runs more than once on one forward sweep (<c>{M}Jacobian</c>, one reverse
+        /// sweep per row). Valid when nothing was pushed since the stack was last at <paramref name="count"/>.
+        /// </summary>
+        /// <param name="count">The height: at least 0, at most the storage's length.</param>
+        /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> is negative or above the storage's length.</exception>
+        /// <exception cref="InvalidOperationException">The stack has been returned.</exception>
+        public void Rewind(int count)
+        {
+            if (ReferenceEquals(_items, s_returned)) ThrowReturned();
+            if ((uint)count > (uint)_items.Length) ThrowRewindOutOfRange(count);
+            _count = count;
+        }
+
+        [DoesNotReturn]
+        private void ThrowRewindOutOfRange(int count)
+            => throw new ArgumentOutOfRangeException(nameof(count), count, "The height must be between 0 and the stack's storage length, " + _items.Length + ".");
+
         [DoesNotReturn]
         private static void ThrowNegativeCount(int count)
             => throw new ArgumentOutOfRangeException(nameof(count), count, "The count must not be negative.");

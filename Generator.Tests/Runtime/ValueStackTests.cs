@@ -31,6 +31,32 @@ public class ValueStackTests
     }
 
     [Fact]
+    public void Rewind_puts_popped_values_back_for_another_reverse_sweep()
+    {
+        var stack = ValueStack<double>.Rent();
+        try
+        {
+            stack.Push(-1);
+            for (int i = 0; i < 100; i++) stack.Push(i * 0.5); // grows past the first array
+            int height = stack.Count;
+            for (int sweep = 0; sweep < 3; sweep++)
+            {
+                stack.Rewind(height);
+                for (int i = 99; i >= 0; i--) Assert.Equal(i * 0.5, stack.Pop());
+                Assert.Equal(1, stack.Count);
+                var block = stack.PopSpan(1);
+                Assert.Equal(-1.0, block[0]);
+            }
+            stack.Rewind(0);
+            Assert.Equal(0, stack.Count);
+            Assert.Equal("count", Assert.Throws<ArgumentOutOfRangeException>(() => stack.Rewind(-1)).ParamName);
+            Assert.Throws<ArgumentOutOfRangeException>(() => stack.Rewind(int.MaxValue));
+        }
+        finally { stack.Return(); }
+        Assert.Throws<InvalidOperationException>(() => stack.Rewind(0));
+    }
+
+    [Fact]
     public void Floats_come_back_in_reverse_order()
     {
         float[] values = { 0.1f, -2.5f, float.MaxValue, float.MinValue, 1e-45f, 3f };

@@ -9,10 +9,16 @@ namespace Differentiable.Generator.Differentiation
     /// </summary>
     /// <param name="Output">The one buffer the method writes, whose elements are the Jacobian's rows.</param>
     /// <param name="OnePass">
-    /// The forward sweep runs once and the reverse sweep once per row: the reverse reads only the forward's locals (no
-    /// stack, no snapshot, no buffer a call writes), so it can run again. Otherwise each row calls <c>{M}Backward</c>.
+    /// The forward sweep runs once and the reverse sweep once per row: the reverse reads only the forward's locals and
+    /// stacks (rewound before each row), and writes no primal memory, so it can run again. Otherwise each row calls
+    /// <c>{M}Backward</c>.
     /// </param>
-    internal sealed record JacobianPlan(IrParameter Output, bool OnePass);
+    /// <param name="InputsReadOnce">
+    /// In one pass, and with no loop: the forward reads every input before a block is written, and the reverse reads no
+    /// buffer (every value it needs is a local of the straight-line forward), so a block may share memory with an input.
+    /// A loop's reverse reads inputs (and the output) again: loads it does not record.
+    /// </param>
+    internal sealed record JacobianPlan(IrParameter Output, bool OnePass, bool InputsReadOnce);
 
     /// <summary>
     /// <c>{M}Jacobian</c> is generated for a <c>void</c> method that writes exactly one buffer, an active parameter it
@@ -48,22 +54,24 @@ namespace Differentiable.Generator.Differentiation
                     if (!storeOrLength) return null;
                 }
             }
-            return new JacobianPlan(output, OnePass(function, program));
+            bool onePass = OnePass(function, program);
+            return new JacobianPlan(output, onePass, onePass && !IrFacts.AllInstructions(function.Body).Any(i => i is LoopInstr));
         }
 
         /// <summary>
-        /// The reverse sweep can run again on the forward's values: no loop (whose values go on stacks), no local buffer,
-        /// no call with a buffer argument (its Backward would write it), nothing snapshotted, and the body one forward
-        /// sweep followed by the reverse (no early way out, which splits the body into paths).
+        /// The reverse sweep can run again on the forward's values: it writes no primal memory and what it pops can be
+        /// put back. So no local buffer (whose shadow would keep one row's adjoints), no call with a buffer argument (its
+        /// Backward would write it), nothing snapshotted or restored, no split call, and the body one forward sweep followed
+        /// by the reverse (no early way out, which splits the body into paths). Loops may record: the stacks are rewound
+        /// to their height after the forward before each row (<c>ValueStack.Rewind</c>); a pop leaves the values in place.
         /// </summary>
         private static bool OnePass(IrFunction function, ReverseProgram program)
         {
-            if (program.Plans.Count > 0 || program.Snapshots.Count > 0 || program.FinalContents.Count > 0 || program.SplitCalls.Count > 0) return false;
+            if (program.Snapshots.Count > 0 || program.FinalContents.Count > 0 || program.SplitCalls.Count > 0) return false;
             foreach (var instruction in IrFacts.AllInstructions(function.Body))
             {
                 switch (instruction)
                 {
-                    case LoopInstr:
                     case AllocInstr:
                     case CallInstr call when call.Args.Any(a => function.TypeOf(a).IsBuffer()):
                         return false;

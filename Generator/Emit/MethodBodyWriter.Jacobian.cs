@@ -12,8 +12,8 @@ namespace Differentiable.Generator.Emit
         /// output its block of the Jacobian, row-major: row i holds the gradient of <c>output[i]</c>, so a buffer's block is
         /// <c>output.Length × buffer.Length</c> and a scalar's <c>output.Length</c>. The blocks are overwritten; the output
         /// holds the method's results. With <see cref="JacobianPlan.OnePass"/> the forward sweep (Backward's, this writer's
-        /// body) runs once and its reverse once per row, on a seed that is 1 in that row's element; otherwise each row calls
-        /// <c>{M}Backward</c>.
+        /// body) runs once and its reverse once per row, on a seed that is 1 in that row's element, with the stacks rewound
+        /// to their height after the forward; otherwise each row calls <c>{M}Backward</c>.
         /// </summary>
         public void WriteJacobian(SourceWriter writer, string accessibility, JacobianPlan plan)
         {
@@ -45,11 +45,10 @@ namespace Differentiable.Generator.Emit
             }
             WriteBufferOverlapChecks(writer);
             // A block that overlaps another block, or a buffer the method writes, would be written twice. One that overlaps a
-            // buffer the method reads would change it under the method; in one pass the forward has read every input before a
-            // block is written, and the reverse reads none (it runs on the forward's values), so only Backward per row needs
-            // those checks.
+            // buffer the method reads would change it under the method, unless nothing reads the inputs once a block is
+            // written (JacobianPlan.InputsReadOnce).
             var roots = _program.Activity.Roots;
-            var buffers = f.Parameters.Where(p => p.Type.IsBuffer() && (!plan.OnePass || roots.IsWritten(p.Value))).ToList();
+            var buffers = f.Parameters.Where(p => p.Type.IsBuffer() && (!plan.InputsReadOnce || roots.IsWritten(p.Value))).ToList();
             for (int i = 0; i < inputs.Count; i++)
             {
                 var p = inputs[i];
@@ -77,14 +76,21 @@ namespace Differentiable.Generator.Emit
             writer.Line("global::System.Span<" + element + "> " + seed + " = " + rows + " <= 128 ? stackalloc " + element + "[" + rows + "] : new global::System.Span<" + element + ">(" + rented +
                 " = global::System.Buffers.ArrayPool<" + element + ">.Shared.Rent(" + rows + "), 0, " + rows + ");");
             writer.Line(seed + ".Clear();");
+            // In one pass: the stacks the forward records on, and their heights after it, which each row's reverse starts from.
+            var stacks = plan.OnePass ? _stacks.OrderBy(st => st.Key).Select(st => (Stack: st.Value, Type: st.Key, Height: _names.Fresh(st.Value + "Height"))).ToList()
+                : new List<(string Stack, IrType Type, string Height)>();
+            if (plan.OnePass) WriteFiniteFlags(writer);
+            foreach (var stack in stacks) writer.Line("var " + stack.Stack + " = global::Differentiable.ValueStack<" + stack.Type.Keyword() + ">.Rent();");
             writer.Open("try");
             int firstReverse = _body.FindIndex(n => n is ReverseNode);
             if (firstReverse < 0) firstReverse = _body.Count;
             if (plan.OnePass) WriteNodes(writer, _body.GetRange(0, firstReverse), new List<ValueId>());
+            foreach (var stack in stacks) writer.Line("int " + stack.Height + " = " + stack.Stack + ".Count;");
             foreach (var p in inputs.Where(p => p.Type.IsBuffer())) writer.Line(blocks[p.Value] + ".Slice(0, " + sizes[p.Value] + ").Clear();");
             string row = _names.Fresh("row");
             writer.Open("for (int " + row + " = 0; " + row + " < " + rows + "; " + row + "++)");
             writer.Line(seed + "[" + row + "] = " + Literal(1, output.Type.Element()) + ";");
+            foreach (var stack in stacks) writer.Line(stack.Stack + ".Rewind(" + stack.Height + ");");
             foreach (var p in inputs)
             {
                 string adjoint = _names.Adjoint(p.Value);
@@ -106,6 +112,7 @@ namespace Differentiable.Generator.Emit
             writer.Close();
             writer.Close();
             writer.Open("finally");
+            foreach (var stack in stacks) writer.Line(stack.Stack + ".Return();");
             writer.Line("if (" + rented + " is not null) global::System.Buffers.ArrayPool<" + element + ">.Shared.Return(" + rented + ");");
             writer.Close();
             writer.Close();
