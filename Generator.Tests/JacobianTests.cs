@@ -90,26 +90,19 @@ public class JacobianTests
             public static void TakenJacobian(int unrelated) { }
 
             public static void PolarJ(double[] p, double s, double[] xy, double[] jp, double[] js) => PolarJacobian(p, s, xy, jp, js);
-            public static void PolarB(double[] p, double s, double[] xy, double[] dp, double[] ds, double[] dxy)
+            // Backward of a method (x, a, y), its scalar adjoint returned in da[0]: what each row of the Jacobian must equal.
+            public delegate void BackwardOf(ReadOnlySpan<double> x, double a, Span<double> y, Span<double> dx, ref double da, Span<double> dy);
+            private static void Seeded(BackwardOf backward, double[] x, double a, double[] y, double[] dx, double[] da, double[] dy)
             {
                 double d = 0;
-                PolarBackward(p, s, xy, dp, ref d, dxy);
-                ds[0] = d;
+                backward(x, a, y, dx, ref d, dy);
+                da[0] = d;
             }
+            public static void PolarB(double[] p, double s, double[] xy, double[] dp, double[] ds, double[] dxy) => Seeded(PolarBackward, p, s, xy, dp, ds, dxy);
             public static void CumulativeJ(double[] x, double a, double[] y, double[] jx, double[] ja) => CumulativeJacobian(x, a, y, jx, ja);
-            public static void CumulativeB(double[] x, double a, double[] y, double[] dx, double[] da, double[] dy)
-            {
-                double d = 0;
-                CumulativeBackward(x, a, y, dx, ref d, dy);
-                da[0] = d;
-            }
+            public static void CumulativeB(double[] x, double a, double[] y, double[] dx, double[] da, double[] dy) => Seeded(CumulativeBackward, x, a, y, dx, da, dy);
             public static void SmoothJ(double[] x, double a, double[] y, double[] jx, double[] ja) => SmoothJacobian(x, a, y, jx, ja);
-            public static void SmoothB(double[] x, double a, double[] y, double[] dx, double[] da, double[] dy)
-            {
-                double d = 0;
-                SmoothBackward(x, a, y, dx, ref d, dy);
-                da[0] = d;
-            }
+            public static void SmoothB(double[] x, double a, double[] y, double[] dx, double[] da, double[] dy) => Seeded(SmoothBackward, x, a, y, dx, da, dy);
             public static void PolarFJ(float[] p, float s, float[] xy, float[] jp, float[] js) => PolarFJacobian(p, s, xy, jp, js);
             public static void TwoJ(double[] p, double[] y, double[] jp) => TwoJacobian(p, y, jp);
             public static double[] PolarValue(double[] p, double s) { var o = new double[3]; Polar(p, s, o); return o; }

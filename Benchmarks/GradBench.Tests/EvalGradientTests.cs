@@ -170,16 +170,9 @@ public class EvalGradientTests
         double w = 0.8;
         double[] feat = [0.1, -0.2];
         double[] all = Check.Concatenate(cam, point, [w]);
-        var err = new double[2];
         for (int output = 0; output < 2; output++)
         {
-            var dCam = new double[11];
-            var dPoint = new double[3];
-            double dW = 0;
-            var dErr = new double[2];
-            dErr[output] = 1;
-            BundleAdjustment.ReprojectionBackward(cam, point, w, feat, err, dCam, dPoint, ref dW, dErr);
-            Assert.Equal(0.0, dErr[output]); // an output buffer's seed is consumed
+            double[] row = BackwardRow(cam, point, w, feat, output);
             int o = output;
             ScalarFunction f = v =>
             {
@@ -190,14 +183,14 @@ public class EvalGradientTests
             if (zeroRotation)
             {
                 // At rotation 0 the function is the first-order branch only there, so compare the other coordinates.
-                double[] g = Check.Concatenate(dCam, dPoint, [dW]);
+                double[] g = row;
                 var fd = new double[g.Length];
                 GradientCheck.FiniteDifference(f, all, fd);
                 for (int i = 3; i < g.Length; i++) Assert.True(GradientCheck.RelativeError(g[i], fd[i]) <= Check.FiniteDifferenceTolerance, $"[{i}] {g[i]} vs {fd[i]}");
             }
             else
             {
-                Check.AgainstFiniteDifferences(f, all, Check.Concatenate(dCam, dPoint, [dW]));
+                Check.AgainstFiniteDifferences(f, all, row);
             }
         }
     }
@@ -226,22 +219,29 @@ public class EvalGradientTests
             int camera = input.Observations[2 * i], point = input.Observations[2 * i + 1];
             for (int output = 0; output < 2; output++)
             {
-                var dCam = new double[11];
-                var dPoint = new double[3];
-                double dW = 0;
-                var dErr = new double[2];
-                dErr[output] = 1;
-                BundleAdjustment.ReprojectionBackward(input.Cams.AsSpan(11 * camera, 11), input.Points.AsSpan(3 * point, 3), input.Weights[i],
-                    input.Features.AsSpan(2 * i, 2), new double[2], dCam, dPoint, ref dW, dErr);
+                double[] expected = BackwardRow(input.Cams.AsSpan(11 * camera, 11).ToArray(), input.Points.AsSpan(3 * point, 3).ToArray(), input.Weights[i],
+                    input.Features.AsSpan(2 * i, 2).ToArray(), output);
                 int start = rows[2 * i + output];
                 Assert.Equal(start + 15, rows[2 * i + output + 1]);
-                double[] expected = Check.Concatenate(dCam, dPoint, [dW]);
                 for (int c = 0; c < 15; c++) Assert.Equal(expected[c], vals[start + c]);
                 Assert.Equal(11 * camera, cols[start]);
                 Assert.Equal(22 + 3 * point, cols[start + 11]);
                 Assert.Equal(31 + i, cols[start + 14]);
             }
         }
+    }
+
+    /// <summary>ReprojectionBackward seeded 1 in residual <paramref name="output"/>: the row (camera, point, weight), 15 entries.</summary>
+    private static double[] BackwardRow(double[] cam, double[] point, double w, double[] feat, int output)
+    {
+        var dCam = new double[11];
+        var dPoint = new double[3];
+        double dW = 0;
+        var dErr = new double[2];
+        dErr[output] = 1;
+        BundleAdjustment.ReprojectionBackward(cam, point, w, feat, new double[2], dCam, dPoint, ref dW, dErr);
+        Assert.Equal(0.0, dErr[output]); // an output buffer's seed is consumed
+        return Check.Concatenate(dCam, dPoint, [dW]);
     }
 
     [Fact]

@@ -33,36 +33,7 @@ namespace Differentiable.Generator.Emit
 
             string rows = _names.Fresh("rows");
             writer.Line("int " + rows + " = " + outputName + ".Length;");
-            var sizes = new Dictionary<ValueId, string>();
-            foreach (var p in inputs)
-            {
-                string block = blocks[p.Value];
-                sizes[p.Value] = p.Type.IsBuffer() ? rows + " * " + _names.Value(p.Value) + ".Length" : rows;
-                string need = p.Type.IsBuffer() ? "(long)" + sizes[p.Value] : rows;
-                string shape = p.Type.IsBuffer() ? "'" + outputName + "'.Length × '" + _names.Value(p.Value) + "'.Length" : "'" + outputName + "'.Length";
-                writer.Line("if (" + block + ".Length < " + need + ") throw new global::System.ArgumentException(\"The Jacobian block '" + block + "' is shorter than " +
-                    shape + ".\", nameof(" + block + "));");
-            }
-            WriteBufferOverlapChecks(writer);
-            // A block that overlaps another block, or a buffer the method writes, would be written twice. One that overlaps a
-            // buffer the method reads would change it under the method, unless nothing reads the inputs once a block is
-            // written (JacobianPlan.InputsReadOnce).
-            var roots = _program.Activity.Roots;
-            var buffers = f.Parameters.Where(p => p.Type.IsBuffer() && (!plan.InputsReadOnce || roots.IsWritten(p.Value))).ToList();
-            for (int i = 0; i < inputs.Count; i++)
-            {
-                var p = inputs[i];
-                string block = blocks[p.Value] + ".Slice(0, " + sizes[p.Value] + ")";
-                var elementType = p.Type.IsBuffer() ? p.Type.Element() : p.Type;
-                foreach (var buffer in buffers.Where(b => b.Type.Element() == elementType))
-                    WriteOverlapThrow(writer, elementType, block, _names.Value(buffer.Value), blocks[p.Value], "the buffer '" + _names.Value(buffer.Value) + "'");
-                for (int j = i + 1; j < inputs.Count; j++)
-                {
-                    var q = inputs[j];
-                    if ((q.Type.IsBuffer() ? q.Type.Element() : q.Type) != elementType) continue;
-                    WriteOverlapThrow(writer, elementType, block, blocks[q.Value] + ".Slice(0, " + sizes[q.Value] + ")", blocks[q.Value], "the block '" + blocks[p.Value] + "'");
-                }
-            }
+            var sizes = WriteJacobianChecks(writer, plan, inputs, blocks, rows);
             var arguments = f.Parameters.Select(p => _names.Value(p.Value)).ToList();
             if (!plan.OnePass)
             {
@@ -116,6 +87,47 @@ namespace Differentiable.Generator.Emit
             writer.Line("if (" + rented + " is not null) global::System.Buffers.ArrayPool<" + element + ">.Shared.Return(" + rented + ");");
             writer.Close();
             writer.Close();
+        }
+
+        /// <summary>
+        /// The checks of <c>{M}Jacobian</c>, before any work: each block at least its shape, the primal's overlap checks,
+        /// and each block against the other blocks and the buffers. Returns each block's size (an expression).
+        /// </summary>
+        private Dictionary<ValueId, string> WriteJacobianChecks(SourceWriter writer, JacobianPlan plan, List<IrParameter> inputs, Dictionary<ValueId, string> blocks, string rows)
+        {
+            var f = _function;
+            string outputName = _names.Value(plan.Output.Value);
+            var sizes = new Dictionary<ValueId, string>();
+            foreach (var p in inputs)
+            {
+                string block = blocks[p.Value];
+                sizes[p.Value] = p.Type.IsBuffer() ? rows + " * " + _names.Value(p.Value) + ".Length" : rows;
+                string need = p.Type.IsBuffer() ? "(long)" + sizes[p.Value] : rows;
+                string shape = p.Type.IsBuffer() ? "'" + outputName + "'.Length × '" + _names.Value(p.Value) + "'.Length" : "'" + outputName + "'.Length";
+                writer.Line("if (" + block + ".Length < " + need + ") throw new global::System.ArgumentException(\"The Jacobian block '" + block + "' is shorter than " +
+                    shape + ".\", nameof(" + block + "));");
+            }
+            WriteBufferOverlapChecks(writer);
+            // A block that overlaps another block, or a buffer the method writes, would be written twice. One that overlaps a
+            // buffer the method reads would change it under the method, unless nothing reads the inputs once a block is
+            // written (JacobianPlan.InputsReadOnce).
+            var roots = _program.Activity.Roots;
+            var buffers = f.Parameters.Where(p => p.Type.IsBuffer() && (!plan.InputsReadOnce || roots.IsWritten(p.Value))).ToList();
+            for (int i = 0; i < inputs.Count; i++)
+            {
+                var p = inputs[i];
+                string block = blocks[p.Value] + ".Slice(0, " + sizes[p.Value] + ")";
+                var elementType = p.Type.IsBuffer() ? p.Type.Element() : p.Type;
+                foreach (var buffer in buffers.Where(b => b.Type.Element() == elementType))
+                    WriteOverlapThrow(writer, elementType, block, _names.Value(buffer.Value), blocks[p.Value], "the buffer '" + _names.Value(buffer.Value) + "'");
+                for (int j = i + 1; j < inputs.Count; j++)
+                {
+                    var q = inputs[j];
+                    if ((q.Type.IsBuffer() ? q.Type.Element() : q.Type) != elementType) continue;
+                    WriteOverlapThrow(writer, elementType, block, blocks[q.Value] + ".Slice(0, " + sizes[q.Value] + ")", blocks[q.Value], "the block '" + blocks[p.Value] + "'");
+                }
+            }
+            return sizes;
         }
 
         private static void WriteOverlapThrow(SourceWriter writer, IrType element, string a, string b, string block, string other) =>
