@@ -472,9 +472,16 @@ public class JacobianRandomTests
             string P() => $"p[{random.Next(Inputs)}]";
             sb.Append($"    [Differentiable] public static void R{m}(ReadOnlySpan<double> p, double s, Span<double> y)\n    {{\n");
             int locals = 0;
+            // Every fourth method is a straight line (its block may share p); the one after starts with a sum in lanes.
+            bool straight = m % 4 == 0;
+            if (m % 4 == 1)
+            {
+                sb.Append($"        double a0 = s;\n        for (int i = 0; i < p.Length; i++) a0 += (s * p[i] - 0.75) * p[i];\n");
+                values.Add("a" + locals++);
+            }
             for (int k = 0; k < 4 + random.Next(5); k++)
             {
-                switch (random.Next(6))
+                switch (straight ? random.Next(2) * 4 + random.Next(2) : random.Next(6))
                 {
                     case 0 when locals > 0:
                         string v = "a" + random.Next(locals);
