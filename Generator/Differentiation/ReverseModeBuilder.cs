@@ -120,17 +120,18 @@ namespace Differentiable.Generator.Differentiation
             _ => "(" + expr.GetType().Name + ")",
         };
 
+        /// <summary>The method's <c>{M}Jacobian</c>, when it has one (<see cref="JacobianForms"/>).</summary>
+        public JacobianPlan? Jacobian { get; set; }
+
         /// <summary>
-        /// The annotation <see cref="IrPrinter"/> prints next to a value for the loops' plans (the to-be-recorded
+        /// The annotation <see cref="IrPrinter"/> prints next to a value: on a Jacobian's output, <c>jacobian rows, one
+        /// forward</c> or <c>jacobian rows, Backward per row</c> (<see cref="JacobianForms"/>); for the loops' plans (the to-be-recorded
         /// analysis): <c>recorded</c> (pushed by each forward iteration), <c>recomputed</c> (its instruction runs
         /// again in the reverse iteration), <c>from counter</c> (a carried int computed from the counter), <c>stepped back from
         /// the end</c> (a carried int the reverse computes from its value after the loop, <see cref="SteppedInduction"/>), <c>recorded in
         /// its branch</c> (pushed as the branch side that reads it ends, <see cref="LoopPlan.RecordedInBranches"/>); nothing for
         /// a value the reverse does not need from the forward sweep or reads where it is.
         /// </summary>
-        /// <summary>The method's <c>{M}Jacobian</c>, when it has one (<see cref="JacobianForms"/>).</summary>
-        public JacobianPlan? Jacobian { get; set; }
-
         public string? Annotate(ValueId value)
         {
             if (Jacobian is { } jacobian && jacobian.Output.Value == value) return jacobian.OnePass ? "jacobian rows, one forward" : "jacobian rows, Backward per row";
