@@ -143,7 +143,9 @@ internal static class FuzzRunner
         var broken = new HashSet<int>();
         ClassifyGenerator(programs, generatorDiagnostics, outcomes, broken);
 
-        var driverTrees = programs.Where(p => !broken.Contains(p.Id)).Select(p => Tree(AdjointDrivers(p), $"D{p.Id}.cs")).ToList();
+        var withJacobian = new HashSet<int>(generatedTrees.Where(t => ProgramOf(t.FilePath) is not null && t.ToString().Contains(" H1Jacobian(", StringComparison.Ordinal))
+            .Select(t => ProgramOf(t.FilePath)!.Value));
+        var driverTrees = programs.Where(p => !broken.Contains(p.Id)).Select(p => Tree(AdjointDrivers(p, withJacobian.Contains(p.Id)), $"D{p.Id}.cs")).ToList();
         var current = output.AddSyntaxTrees(driverTrees);
         var removed = new HashSet<int>();
         for (int attempt = 0; attempt < 4; attempt++)
@@ -185,13 +187,61 @@ internal static class FuzzRunner
     private static SyntaxTree Tree(string members, string path) =>
         CSharpSyntaxTree.ParseText("using System;\nusing Differentiable;\n\nnamespace " + FuzzPrelude.Namespace + "\n{\n" + members + "}\n", Parse, path: path);
 
-    /// <summary>The drivers that call MGradient and MBackward (the value driver is in the program's own tree).</summary>
-    private static string AdjointDrivers(FuzzProgram p)
+    /// <summary>
+    /// The drivers that call MGradient and MBackward (the value driver is in the program's own tree), and, when the
+    /// generator wrote <c>H1Jacobian</c>, <see cref="JacobianDriver"/>.
+    /// </summary>
+    private static string AdjointDrivers(FuzzProgram p, bool jacobian)
     {
         var signature = LoopSignature.Parse(FuzzPrinter.MainText(p, twin: false), "M");
         string all = signature.Drivers(withAdjoints: true), valueOnly = signature.Drivers(withAdjoints: false);
-        return $"public static partial class {p.ClassName}\n{{\n{all.Substring(valueOnly.Length)}}}\n";
+        return $"public static partial class {p.ClassName}\n{{\n{all.Substring(valueOnly.Length)}{(jacobian ? JacobianDriver(p.T) : "")}}}\n";
     }
+
+    /// <summary>
+    /// <c>JacobianCheck__(seed)</c>: the void helper <c>H1(h, o, p)</c>'s generated Jacobian at three random points (lengths
+    /// 1 to 11, so reverse lanes run with remainders), each row against <c>H1Backward</c> seeded 1 in that element,
+    /// bitwise, the blocks starting as NaN (so every entry must be written), and the output against H1's. Mutable fields are reset before every call. A point where the Jacobian
+    /// throws (as H1 does for it) is skipped; null when every row matched, else what differed.
+    /// </summary>
+    private static string JacobianDriver(string t) => $$"""
+            public static string? JacobianCheck__(int seed)
+            {
+                var r = new System.Random(seed);
+                for (int trial = 0; trial < 3; trial++)
+                {
+                    int nh = 1 + r.Next(11), no = 1 + r.Next(11);
+                    var h = new {{t}}[nh];
+                    for (int i = 0; i < nh; i++) h[i] = ({{t}})(2 * r.NextDouble() - 1);
+                    {{t}} p = ({{t}})(2 * r.NextDouble() - 1);
+                    var o = new {{t}}[no];
+                    var jH = new {{t}}[no * nh];
+                    var jP = new {{t}}[no];
+                    System.Array.Fill(jH, {{t}}.NaN); // overwritten, not added to
+                    System.Array.Fill(jP, {{t}}.NaN);
+                    try { Reset__(); H1Jacobian(h, o, p, jH, jP); }
+                    catch (System.Exception) { continue; }
+                    var o2 = new {{t}}[no];
+                    Reset__();
+                    H1(h, o2, p);
+                    for (int i = 0; i < no; i++) if (!o[i].Equals(o2[i])) return $"H1Jacobian's output [{i}] = {o[i]:R}, H1's {o2[i]:R} (nh = {nh}, no = {no})";
+                    for (int row = 0; row < no; row++)
+                    {
+                        var dH = new {{t}}[nh];
+                        var dO = new {{t}}[no];
+                        dO[row] = 1;
+                        {{t}} dP = 0;
+                        Reset__();
+                        H1Backward(h, new {{t}}[no], p, dH, dO, ref dP);
+                        for (int k = 0; k < nh; k++)
+                            if (!jH[row * nh + k].Equals(dH[k])) return $"jH[{row},{k}] = {jH[row * nh + k]:R}, H1Backward seeded in o[{row}]: {dH[k]:R} (nh = {nh}, no = {no})";
+                        if (!jP[row].Equals(dP)) return $"jP[{row}] = {jP[row]:R}, H1Backward seeded in o[{row}]: {dP:R} (nh = {nh}, no = {no})";
+                    }
+                }
+                return null;
+            }
+
+        """;
 
     private static readonly Regex ProgramFile = new(@"^[PD](\d+)\.cs$", RegexOptions.Compiled);
     private static readonly Regex GeneratedFile = new(@"\.F(\d+)\.", RegexOptions.Compiled);
@@ -326,7 +376,8 @@ internal static class FuzzRunner
             {
                 try
                 {
-                    return new ProgramCheck(p, assembly, trace, generated, stats).Run();
+                    var outcome = new ProgramCheck(p, assembly, trace, generated, stats).Run();
+                    return outcome.Kind == OutcomeKind.Passed ? CheckJacobian(p, assembly, stats) ?? outcome : outcome;
                 }
                 catch (Exception e)
                 {
@@ -342,6 +393,16 @@ internal static class FuzzRunner
             outcomes[p.Id] = task.Result;
         }
         alc.Unload();
+    }
+
+    /// <summary>The helper's Jacobian against its Backward (<see cref="JacobianDriver"/>), where the generator wrote one; null when it matched or there is none.</summary>
+    private static Outcome? CheckJacobian(FuzzProgram p, Assembly assembly, FuzzStats? stats)
+    {
+        var check = assembly.GetType(FuzzPrelude.Namespace + "." + p.ClassName)!.GetMethod("JacobianCheck__");
+        if (check is null) return null;
+        if (stats is not null) lock (stats) stats.Constructs["generated: Jacobian checked"] = stats.Constructs.GetValueOrDefault("generated: Jacobian checked") + 1;
+        var difference = (string?)check.Invoke(null, new object[] { (int)(p.Seed % 1000003) });
+        return difference is null ? null : new Outcome(OutcomeKind.Failed, "H1Jacobian differs from H1Backward", difference);
     }
 
     /// <summary>FuzzTrace of a loaded fuzz assembly.</summary>
