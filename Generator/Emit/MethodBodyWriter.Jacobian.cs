@@ -131,8 +131,7 @@ namespace Differentiable.Generator.Emit
         }
 
         private static void WriteOverlapThrow(SourceWriter writer, IrType element, string a, string b, string block, string other) =>
-            writer.Line("if (global::System.MemoryExtensions.Overlaps((global::System.ReadOnlySpan<" + element.Keyword() + ">)" + a +
-                ", (global::System.ReadOnlySpan<" + element.Keyword() + ">)" + b + ")) throw new global::System.ArgumentException(\"The Jacobian block '" + block + "' overlaps " + other +
+            writer.Line("if (" + OverlapsOf(element.Keyword(), a, b) + ") throw new global::System.ArgumentException(\"The Jacobian block '" + block + "' overlaps " + other +
                 "; pass buffers that do not overlap.\", nameof(" + block + "));");
     }
 }

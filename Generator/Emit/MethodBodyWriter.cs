@@ -368,9 +368,12 @@ namespace Differentiable.Generator.Emit
             }
         }
 
-        private static string Overlaps(IrType buffer, string a, string b)
+        private static string Overlaps(IrType buffer, string a, string b) => OverlapsOf(ElementKeyword(buffer), a, b);
+
+        /// <summary>The test that two spans of <paramref name="element"/> overlap.</summary>
+        private static string OverlapsOf(string element, string a, string b)
         {
-            string span = "global::System.ReadOnlySpan<" + ElementKeyword(buffer) + ">";
+            string span = "global::System.ReadOnlySpan<" + element + ">";
             return "global::System.MemoryExtensions.Overlaps((" + span + ")" + a + ", (" + span + ")" + b + ")";
         }
 
