@@ -26,6 +26,15 @@ namespace Differentiable.Generator
         public static Result<MethodModel> Parse(IMethodSymbol method, MethodDeclarationSyntax declaration, SemanticModel semanticModel, CancellationToken cancellationToken) =>
             ParseOwn(method, declaration, semanticModel, cancellationToken, out _);
 
+        /// <param name="ownResult">False when the result depends on where the check started (a recursion below was skipped as part of a chain in progress): <see cref="ParseMemo"/> does not keep it.</param>
+        public static Result<MethodModel> Parse(IMethodSymbol method, MethodDeclarationSyntax declaration, SemanticModel semanticModel, CancellationToken cancellationToken,
+            out bool ownResult)
+        {
+            var result = ParseOwn(method, declaration, semanticModel, cancellationToken, out bool skipped);
+            ownResult = !skipped;
+            return result;
+        }
+
         /// <summary>The method checked on its own, as when the generator asks for it (the chain above it plays no part).</summary>
         /// <param name="skipped">Set when a callee below was not checked because its own check is in progress on this thread (a recursion longer than the depth limit).</param>
         private static Result<MethodModel> ParseOwn(IMethodSymbol method, MethodDeclarationSyntax declaration, SemanticModel semanticModel, CancellationToken cancellationToken,

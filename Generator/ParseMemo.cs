@@ -1,0 +1,480 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Linq;
+using System.Runtime.CompilerServices;
+using System.Security.Cryptography;
+using System.Text;
+using System.Threading;
+using Differentiable.Generator.Diagnostics;
+using Differentiable.Generator.Ir;
+using Differentiable.Generator.Parsing;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Operations;
+using Microsoft.CodeAnalysis.Text;
+
+namespace Differentiable.Generator
+{
+    /// <summary>
+    /// Each method's parse from the generator's previous run, reused while nothing it was made from has changed. The
+    /// driver runs the parse step again for every <c>[Differentiable]</c> method of an edited file, and most of that
+    /// step is Roslyn binding the method bodies again; an edit of one method (or of a comment) would bind all of them.
+    /// A method's parse depends on three things only, and the memo checks each without binding anything:
+    /// <list type="number">
+    /// <item>its declaration's text (with the column it starts at: the positions of its diagnostics are kept relative
+    /// to its start and moved with it);</item>
+    /// <item>the compilation's declarations (<see cref="Environment"/>): every file's text with the bodies of methods,
+    /// accessors and operators left out, the compilation and parse options, and the referenced assemblies; binding a
+    /// body depends on nothing else, since C# infers nothing across members;</item>
+    /// <item>the text of every method of this compilation its body reaches through calls and method references,
+    /// transitively (<see cref="Dependencies"/>): the callee checks, the side-effect summaries and the inlining read
+    /// those bodies and nothing else.</item>
+    /// </list>
+    /// A parse that depends on where the check started (a recursion skipped as part of the chain above it), one whose
+    /// diagnostics point outside the method, and one that passes caller information (<c>[CallerLineNumber]</c> and the
+    /// like) are not kept. One memo per generator driver (one per project), bounded by <see cref="MaxEntries"/>.
+    /// </summary>
+    internal sealed class ParseMemo
+    {
+        private const int MaxEntries = 20_000;
+
+        private readonly ConcurrentDictionary<string, Entry> _entries = new ConcurrentDictionary<string, Entry>(StringComparer.Ordinal);
+
+        /// <summary>Test hook: on every reuse, parse again as well and throw when the two differ.</summary>
+        internal static volatile bool Verify;
+
+        /// <summary>How many parses this thread took from a memo (for the tests).</summary>
+        [ThreadStatic] internal static int t_reused;
+
+        public Result<MethodModel> Parse(IMethodSymbol method, MethodDeclarationSyntax declaration, SemanticModel semanticModel, CancellationToken cancellationToken)
+        {
+            var compilation = semanticModel.Compilation;
+            var tree = declaration.SyntaxTree;
+            string? id = DocumentationCommentId.CreateDeclarationId(method);
+            if (id is null) return MethodPipeline.Parse(method, declaration, semanticModel, cancellationToken, out _);
+            string key = tree.FilePath + "\n" + id;
+            string text = declaration.ToString();
+            var span = declaration.Span;
+            var start = tree.GetLineSpan(span, cancellationToken).StartLinePosition;
+            var environment = Environment.Of(compilation, cancellationToken);
+            if (environment is not null && _entries.TryGetValue(key, out var entry) &&
+                entry.Text == text && entry.Column == start.Character && entry.Environment.Equals(environment) &&
+                Dependencies.Unchanged(entry.Dependencies, compilation, cancellationToken))
+            {
+                var reused = entry.At(tree.FilePath, span.Start, start.Line);
+                t_reused++;
+                if (Verify)
+                {
+                    var fresh = MethodPipeline.Parse(method, declaration, semanticModel, cancellationToken, out _);
+                    if (!fresh.Equals(reused)) throw new InvalidOperationException("The memo's parse of '" + method.Name + "' differs from a fresh one.");
+                }
+                return reused;
+            }
+
+            var result = MethodPipeline.Parse(method, declaration, semanticModel, cancellationToken, out bool ownResult);
+            if (environment is not null && ownResult && Entry.Create(result, text, start, span, tree.FilePath, environment,
+                    Dependencies.Of(method, compilation, cancellationToken)) is { } created)
+            {
+                if (_entries.Count >= MaxEntries) _entries.Clear();
+                _entries[key] = created;
+            }
+            else
+            {
+                _entries.TryRemove(key, out _);
+            }
+            return result;
+        }
+
+        /// <summary>A kept parse: its diagnostics' positions relative to the method's start.</summary>
+        private sealed class Entry
+        {
+            private readonly Result<MethodModel> _result;
+            private readonly int _start;
+            private readonly int _line;
+
+            private Entry(Result<MethodModel> result, string text, int column, int start, int line, Environment environment, string[] dependencies)
+            {
+                _result = result;
+                Text = text;
+                Column = column;
+                _start = start;
+                _line = line;
+                Environment = environment;
+                Dependencies = dependencies;
+            }
+
+            public string Text { get; }
+
+            public int Column { get; }
+
+            public Environment Environment { get; }
+
+            /// <summary>Pairs of a method's declaration id and the digest of its declarations' text.</summary>
+            public string[] Dependencies { get; }
+
+            /// <returns>Null when the parse cannot be kept: a diagnostic outside the method, or no dependencies (caller information).</returns>
+            public static Entry? Create(Result<MethodModel> result, string text, LinePosition start, TextSpan span, string path, Environment environment, string[]? dependencies)
+            {
+                if (dependencies is null) return null;
+                foreach (var diagnostic in result.Diagnostics)
+                {
+                    var location = diagnostic.Location;
+                    if (location is null) continue;
+                    if (location.FilePath != path || location.Span.Start < span.Start || location.Span.End > span.End) return null;
+                }
+                return new Entry(result, text, start.Character, span.Start, start.Line, environment, dependencies);
+            }
+
+            /// <summary>The parse, its diagnostics moved to a method that starts at <paramref name="start"/>, on line <paramref name="line"/>.</summary>
+            public Result<MethodModel> At(string path, int start, int line)
+            {
+                if ((start == _start && line == _line) || _result.Diagnostics.Count == 0) return _result;
+                var moved = new DiagnosticInfo[_result.Diagnostics.Count];
+                for (int i = 0; i < moved.Length; i++)
+                {
+                    var diagnostic = _result.Diagnostics[i];
+                    var location = diagnostic.Location;
+                    if (location is null)
+                    {
+                        moved[i] = diagnostic;
+                        continue;
+                    }
+                    var lines = location.LineSpan;
+                    int shift = line - _line;
+                    moved[i] = diagnostic with
+                    {
+                        Location = new LocationInfo(path, new TextSpan(location.Span.Start - _start + start, location.Span.Length),
+                            new LinePositionSpan(new LinePosition(lines.Start.Line + shift, lines.Start.Character), new LinePosition(lines.End.Line + shift, lines.End.Character))),
+                    };
+                }
+                return new Result<MethodModel>(_result.Value, new EquatableArray<DiagnosticInfo>(moved));
+            }
+        }
+
+        /// <summary>
+        /// What binding any body of a compilation depends on besides the body itself: the declarations (every file's
+        /// tokens outside member bodies, and its directives), the options and the referenced assemblies' metadata.
+        /// </summary>
+        internal sealed class Environment : IEquatable<Environment>
+        {
+            private static readonly ConditionalWeakTable<Compilation, Environment?> s_environments = new ConditionalWeakTable<Compilation, Environment?>();
+            private static readonly ConditionalWeakTable<SyntaxTree, string> s_skeletons = new ConditionalWeakTable<SyntaxTree, string>();
+
+            private readonly string? _assemblyName;
+            private readonly CompilationOptions _options;
+            private readonly ParseOptions[] _parseOptions;
+            private readonly string _declarations;
+            private readonly object[] _references;
+
+            private Environment(string? assemblyName, CompilationOptions options, ParseOptions[] parseOptions, string declarations, object[] references)
+            {
+                _assemblyName = assemblyName;
+                _options = options;
+                _parseOptions = parseOptions;
+                _declarations = declarations;
+                _references = references;
+            }
+
+            /// <returns>Null when a reference's metadata cannot be identified (nothing is kept then).</returns>
+            public static Environment? Of(Compilation compilation, CancellationToken cancellationToken) =>
+                s_environments.GetValue(compilation, c => Create(c, cancellationToken));
+
+            private static Environment? Create(Compilation compilation, CancellationToken cancellationToken)
+            {
+                var references = new List<object>();
+                foreach (var reference in compilation.References)
+                {
+                    switch (reference)
+                    {
+                        case PortableExecutableReference file:
+                            try
+                            {
+                                references.Add(file.GetMetadataId());
+                            }
+                            catch (Exception exception) when (exception is not OperationCanceledException)
+                            {
+                                return null;
+                            }
+                            break;
+                        case CompilationReference other:
+                            references.Add(new WeakReference<Compilation>(other.Compilation));
+                            break;
+                        default:
+                            return null;
+                    }
+                }
+                var parseOptions = new List<ParseOptions>();
+                using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+                foreach (var tree in compilation.SyntaxTrees)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    if (!parseOptions.Contains(tree.Options)) parseOptions.Add(tree.Options);
+                    var digest = s_skeletons.GetValue(tree, t => Skeleton(t, cancellationToken));
+                    var bytes = Encoding.UTF8.GetBytes(tree.FilePath + "\0" + parseOptions.IndexOf(tree.Options) + "\0" + digest + "\0");
+                    hash.AppendData(bytes);
+                }
+                return new Environment(compilation.AssemblyName, compilation.Options, parseOptions.ToArray(), Convert.ToBase64String(hash.GetHashAndReset()), references.ToArray());
+            }
+
+            /// <summary>The digest of a file's tokens and directives outside the bodies of methods, accessors and operators.</summary>
+            internal static string Skeleton(SyntaxTree tree, CancellationToken cancellationToken)
+            {
+                var text = new StringBuilder();
+                var pending = new Stack<SyntaxNodeOrToken>();
+                pending.Push(tree.GetRoot(cancellationToken));
+                while (pending.Count > 0)
+                {
+                    var item = pending.Pop();
+                    if (item.IsToken)
+                    {
+                        var token = item.AsToken();
+                        if (token.ContainsDirectives) AppendDirectives(text, token);
+                        text.Append(token.Text).Append('\0');
+                        continue;
+                    }
+                    var node = item.AsNode()!;
+                    if (IsBody(node))
+                    {
+                        // Its presence, not its text: a body written or removed is a declaration change (abstract, extern).
+                        text.Append(node is ArrowExpressionClauseSyntax ? "=>\u0001" : "{\u0001");
+                        continue;
+                    }
+                    var children = node.ChildNodesAndTokens();
+                    for (int i = children.Count - 1; i >= 0; i--) pending.Push(children[i]);
+                }
+                using var hash = SHA256.Create();
+                return Convert.ToBase64String(hash.ComputeHash(Encoding.UTF8.GetBytes(text.ToString())));
+            }
+
+            private static void AppendDirectives(StringBuilder text, SyntaxToken token)
+            {
+                foreach (var trivia in token.LeadingTrivia)
+                    if (trivia.IsDirective) text.Append(trivia.ToString()).Append('\0');
+                foreach (var trivia in token.TrailingTrivia)
+                    if (trivia.IsDirective) text.Append(trivia.ToString()).Append('\0');
+            }
+
+            /// <summary>A member's body: nothing outside it depends on its text (C# infers no member's type from a body).</summary>
+            private static bool IsBody(SyntaxNode node) => node switch
+            {
+                BlockSyntax block => block.Parent is BaseMethodDeclarationSyntax or AccessorDeclarationSyntax,
+                ArrowExpressionClauseSyntax arrow => arrow.Parent is BaseMethodDeclarationSyntax or AccessorDeclarationSyntax or BasePropertyDeclarationSyntax,
+                _ => false,
+            };
+
+            public bool Equals(Environment? other)
+            {
+                if (other is null) return false;
+                if (ReferenceEquals(this, other)) return true;
+                if (_assemblyName != other._assemblyName || _declarations != other._declarations || !_options.Equals(other._options)) return false;
+                if (_parseOptions.Length != other._parseOptions.Length || _references.Length != other._references.Length) return false;
+                for (int i = 0; i < _parseOptions.Length; i++)
+                    if (!_parseOptions[i].Equals(other._parseOptions[i])) return false;
+                for (int i = 0; i < _references.Length; i++)
+                {
+                    if (_references[i] is WeakReference<Compilation> mine && other._references[i] is WeakReference<Compilation> theirs)
+                    {
+                        if (!mine.TryGetTarget(out var a) || !theirs.TryGetTarget(out var b) || !ReferenceEquals(a, b)) return false;
+                    }
+                    else if (!ReferenceEquals(_references[i], other._references[i]))
+                    {
+                        return false;
+                    }
+                }
+                return true;
+            }
+
+            public override bool Equals(object? obj) => Equals(obj as Environment);
+
+            public override int GetHashCode() => _declarations.GetHashCode();
+        }
+
+        /// <summary>
+        /// The methods of this compilation whose text a method's parse may depend on: every method its body calls or
+        /// refers to, and theirs, transitively. Each is kept as its declaration id and the digest of its declarations.
+        /// </summary>
+        internal static class Dependencies
+        {
+            private static readonly ConditionalWeakTable<Compilation, ConcurrentDictionary<IMethodSymbol, Node?>> s_nodes =
+                new ConditionalWeakTable<Compilation, ConcurrentDictionary<IMethodSymbol, Node?>>();
+
+            private static readonly ConditionalWeakTable<Compilation, ConcurrentDictionary<string, string?>> s_digests =
+                new ConditionalWeakTable<Compilation, ConcurrentDictionary<string, string?>>();
+
+            /// <summary>A method with source: its id, its digest and the methods with source its body reaches directly.</summary>
+            private sealed class Node
+            {
+                public Node(string id, string digest, List<IMethodSymbol> targets)
+                {
+                    Id = id;
+                    Digest = digest;
+                    Targets = targets;
+                }
+
+                public string Id { get; }
+
+                public string Digest { get; }
+
+                public List<IMethodSymbol> Targets { get; }
+            }
+
+            /// <returns>Id and digest pairs, flattened; null when something reached passes caller information (its value depends on where the code is).</returns>
+            public static string[]? Of(IMethodSymbol method, Compilation compilation, CancellationToken cancellationToken)
+            {
+                var nodes = s_nodes.GetValue(compilation, static _ => new ConcurrentDictionary<IMethodSymbol, Node?>(SymbolEqualityComparer.Default));
+                var root = NodeOf(method.OriginalDefinition, compilation, nodes, cancellationToken);
+                if (root is null) return null;
+                var result = new List<string>();
+                var seen = new HashSet<IMethodSymbol>(SymbolEqualityComparer.Default) { method.OriginalDefinition };
+                var pending = new Stack<IMethodSymbol>(root.Targets);
+                while (pending.Count > 0)
+                {
+                    var target = pending.Pop();
+                    if (!seen.Add(target)) continue;
+                    var node = NodeOf(target, compilation, nodes, cancellationToken);
+                    if (node is null) return null;
+                    result.Add(node.Id);
+                    result.Add(node.Digest);
+                    foreach (var next in node.Targets) pending.Push(next);
+                }
+                return result.ToArray();
+            }
+
+            /// <summary>True when every dependency's declarations read the same in <paramref name="compilation"/>.</summary>
+            public static bool Unchanged(string[] dependencies, Compilation compilation, CancellationToken cancellationToken)
+            {
+                var digests = s_digests.GetValue(compilation, static _ => new ConcurrentDictionary<string, string?>(StringComparer.Ordinal));
+                for (int i = 0; i < dependencies.Length; i += 2)
+                {
+                    string id = dependencies[i];
+                    if (!digests.TryGetValue(id, out var digest))
+                    {
+                        digest = CurrentDigest(id, compilation, cancellationToken);
+                        digests.TryAdd(id, digest);
+                    }
+                    if (digest != dependencies[i + 1]) return false;
+                }
+                return true;
+            }
+
+            private static string? CurrentDigest(string id, Compilation compilation, CancellationToken cancellationToken)
+            {
+                var symbols = DocumentationCommentId.GetSymbolsForDeclarationId(id, compilation);
+                if (symbols.Length != 1 || symbols[0] is not IMethodSymbol method) return null;
+                return Digest(method, cancellationToken);
+            }
+
+            /// <summary>The digest of the method's declarations (both parts of a partial method), or null when it has none in source.</summary>
+            private static string? Digest(IMethodSymbol method, CancellationToken cancellationToken)
+            {
+                var text = new StringBuilder();
+                foreach (var part in new[] { method, method.PartialImplementationPart, method.PartialDefinitionPart })
+                {
+                    if (part is null) continue;
+                    foreach (var reference in part.DeclaringSyntaxReferences)
+                        text.Append(reference.SyntaxTree.FilePath).Append('\0').Append(reference.GetSyntax(cancellationToken).ToString()).Append('\0');
+                }
+                if (text.Length == 0) return null;
+                using var hash = SHA256.Create();
+                return Convert.ToBase64String(hash.ComputeHash(Encoding.UTF8.GetBytes(text.ToString())));
+            }
+
+            private static Node? NodeOf(IMethodSymbol method, Compilation compilation, ConcurrentDictionary<IMethodSymbol, Node?> nodes, CancellationToken cancellationToken)
+            {
+                if (nodes.TryGetValue(method, out var known)) return known;
+                var node = CreateNode(method, compilation, cancellationToken);
+                nodes.TryAdd(method, node);
+                return node;
+            }
+
+            /// <returns>Null when the body passes caller information.</returns>
+            private static Node? CreateNode(IMethodSymbol method, Compilation compilation, CancellationToken cancellationToken)
+            {
+                var targets = new List<IMethodSymbol>();
+                foreach (var part in new[] { method, method.PartialImplementationPart })
+                {
+                    if (part is null) continue;
+                    foreach (var reference in part.DeclaringSyntaxReferences)
+                    {
+                        var body = reference.GetSyntax(cancellationToken) switch
+                        {
+                            BaseMethodDeclarationSyntax declaration => (SyntaxNode?)declaration.Body ?? declaration.ExpressionBody,
+                            AccessorDeclarationSyntax accessor => (SyntaxNode?)accessor.Body ?? accessor.ExpressionBody,
+                            ArrowExpressionClauseSyntax arrow => arrow, // a property's getter written as `=> value`
+                            _ => null,
+                        };
+                        if (body is null || !compilation.ContainsSyntaxTree(body.SyntaxTree)) continue;
+                        var operation = SemanticModels.For(compilation, body.SyntaxTree).GetOperation(body, cancellationToken);
+                        if (operation is null) continue;
+                        foreach (var found in operation.DescendantsAndSelf())
+                        {
+                            if (found is IArgumentOperation { ArgumentKind: ArgumentKind.DefaultValue, Parameter: { } parameter } && PassesCallerInformation(parameter))
+                                return null;
+                            foreach (var target in Runs(found))
+                            {
+                                if (target is null) continue;
+                                var definition = (target.ReducedFrom ?? target).OriginalDefinition;
+                                if (definition.MethodKind == MethodKind.LocalFunction || definition.DeclaringSyntaxReferences.Length == 0 && definition.PartialImplementationPart is null) continue;
+                                targets.Add(definition);
+                            }
+                        }
+                    }
+                }
+                return new Node(DocumentationCommentId.CreateDeclarationId(method) ?? method.ToDisplayString(), Digest(method, cancellationToken) ?? "", targets);
+            }
+
+            /// <summary>
+            /// The members whose bodies an operation may run, as far as this compilation's source goes: calls, method
+            /// references, constructors, property and indexer accessors, user-defined operators and conversions. The
+            /// parse reads only called bodies; the rest keeps the set a superset if that ever changes.
+            /// </summary>
+            private static IEnumerable<IMethodSymbol?> Runs(IOperation operation)
+            {
+                switch (operation)
+                {
+                    case IInvocationOperation invocation:
+                        yield return invocation.TargetMethod;
+                        break;
+                    case IMethodReferenceOperation reference:
+                        yield return reference.Method;
+                        break;
+                    case IObjectCreationOperation creation:
+                        yield return creation.Constructor;
+                        break;
+                    case IPropertyReferenceOperation property:
+                        yield return property.Property.GetMethod;
+                        yield return property.Property.SetMethod;
+                        break;
+                    case IBinaryOperation binary:
+                        yield return binary.OperatorMethod;
+                        break;
+                    case IUnaryOperation unary:
+                        yield return unary.OperatorMethod;
+                        break;
+                    case IIncrementOrDecrementOperation increment:
+                        yield return increment.OperatorMethod;
+                        break;
+                    case ICompoundAssignmentOperation compound:
+                        yield return compound.OperatorMethod;
+                        break;
+                    case IConversionOperation conversion:
+                        yield return conversion.OperatorMethod;
+                        break;
+                }
+            }
+
+            private static bool PassesCallerInformation(IParameterSymbol parameter)
+            {
+                foreach (var attribute in parameter.GetAttributes())
+                {
+                    string? name = attribute.AttributeClass?.Name;
+                    if (name is not null && name.StartsWith("Caller", StringComparison.Ordinal) && attribute.AttributeClass!.ContainingNamespace?.ToDisplayString() == "System.Runtime.CompilerServices")
+                        return true;
+                }
+                return false;
+            }
+        }
+    }
+}
