@@ -8,17 +8,19 @@ using Microsoft.CodeAnalysis.CSharp;
 namespace Differentiable.Generator.Tests;
 
 /// <summary>
-/// <see cref="ParseMemo"/>: a method's parse from the previous run is reused only while its text, the compilation's
-/// declarations and the bodies its own reaches are unchanged. Every test runs the same driver again after an edit and
-/// compares everything it produces (generated files, diagnostics with their positions) with a fresh driver's run on the
-/// edited compilation, with <see cref="ParseMemo.Verify"/> on (each reuse parsed again and compared).
+/// <see cref="ParseMemo"/>: a method's parse from a previous run is reused only while its text, the compilation's
+/// declarations and the bodies its own reaches are unchanged. Every test runs the generator again after an edit (with a
+/// new driver, as the compiler server does: the memo is the process's) and compares everything it produces (generated
+/// files, diagnostics with their positions) with a run that bypasses the memo, with <see cref="ParseMemo.Verify"/> on
+/// (each reuse parsed again and compared). Each test's assembly has a name of its own, so tests running at the same
+/// time do not share entries.
 /// </summary>
 public class ParseMemoTests
 {
     private static readonly CSharpParseOptions Parse = new(LanguageVersion.Latest);
 
     private static CSharpCompilation Compile(params string[] sources) =>
-        CSharpCompilation.Create("Memo", sources.Select((s, i) => CSharpSyntaxTree.ParseText(s, Parse, path: $"File{i}.cs")),
+        CSharpCompilation.Create("Memo" + Guid.NewGuid().ToString("N"), sources.Select((s, i) => CSharpSyntaxTree.ParseText(s, Parse, path: $"File{i}.cs")),
             TestCompiler.DefaultReferences, new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, allowUnsafe: true));
 
     private static GeneratorDriver Driver() => CSharpGeneratorDriver.Create(new[] { new DifferentiableGenerator().AsSourceGenerator() }, parseOptions: Parse);
@@ -51,12 +53,14 @@ public class ParseMemoTests
             int reused = ParseMemo.t_reused - before;
             string incremental = Output(driver);
             Assert.DoesNotContain("DIFF0000", incremental); // Verify throws inside the parse, which reports DIFF0000
+            ParseMemo.t_bypass = true;
             Assert.Equal(Output(Driver().RunGenerators(edited)), incremental);
             return (driver, reused);
         }
         finally
         {
             ParseMemo.Verify = verify;
+            ParseMemo.t_bypass = false;
         }
     }
 
@@ -101,6 +105,52 @@ public class ParseMemoTests
         var compilation = Compile(Model, Library);
         var driver = Driver().RunGenerators(compilation);
         var (_, reused) = RunAgain(driver, Edit(compilation, 0, t => t + "// touched\n"));
+        Assert.Equal(4, reused);
+    }
+
+    [Fact]
+    public void A_new_driver_reuses_the_parses_of_the_previous_one()
+    {
+        // The compiler server starts a new driver for every build.
+        var compilation = Compile(Model, Library);
+        Driver().RunGenerators(compilation);
+        var (_, reused) = RunAgain(Driver(), Edit(compilation, 0, t => t.Replace("Math.Sin(x) * y", "Math.Cos(x) * y")));
+        Assert.Equal(2, reused);
+    }
+
+    /// <summary>The compiler server's per-tree options provider throws from <c>Equals</c>; so does this one.</summary>
+    private sealed class ServerLikeOptions : SyntaxTreeOptionsProvider
+    {
+        public override GeneratedKind IsGenerated(SyntaxTree tree, CancellationToken cancellationToken) => GeneratedKind.Unknown;
+
+        public override bool TryGetDiagnosticValue(SyntaxTree tree, string diagnosticId, CancellationToken cancellationToken, out ReportDiagnostic severity)
+        {
+            severity = ReportDiagnostic.Default;
+            return false;
+        }
+
+        public override bool TryGetGlobalDiagnosticValue(string diagnosticId, CancellationToken cancellationToken, out ReportDiagnostic severity)
+        {
+            severity = ReportDiagnostic.Default;
+            return false;
+        }
+
+        public override bool Equals(object? obj) => throw new NotImplementedException();
+
+        public override int GetHashCode() => throw new NotImplementedException();
+    }
+
+    [Fact]
+    public void Options_as_the_compiler_server_makes_them_are_compared_without_failing()
+    {
+        // Found in the compiler server: comparing whole options objects threw there, and every parse reported DIFF0000.
+        var compilation = Compile(Model, Library);
+        compilation = compilation.WithOptions(compilation.Options.WithSyntaxTreeOptionsProvider(new ServerLikeOptions()));
+        var first = Driver().RunGenerators(compilation);
+        Assert.DoesNotContain(first.GetRunResult().Diagnostics, d => d.Id == "DIFF0000");
+        var edited = Edit(compilation, 0, t => t + "// touched\n");
+        edited = edited.WithOptions(edited.Options.WithSyntaxTreeOptionsProvider(new ServerLikeOptions()));
+        var (_, reused) = RunAgain(Driver(), edited);
         Assert.Equal(4, reused);
     }
 
@@ -231,7 +281,7 @@ public class ParseMemoTests
                 4 => ChangeHelperBody(text, random),
                 _ => ToggleSideEffect(text, random),
             });
-            (driver, int reused) = RunAgain(driver, compilation);
+            (driver, int reused) = RunAgain(round % 2 == 0 ? driver : Driver(), compilation); // the IDE's driver, or the compiler server's new one
             totalReused += reused;
         }
         Assert.True(totalReused > 0, "no parse was reused");

@@ -41,14 +41,15 @@ namespace Differentiable.Generator
         [ThreadStatic]
         internal static Action<string>? FaultInjection;
 
-        private static Result<MethodModel> Parse(ParseMemo memo, GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
+        private static Result<MethodModel> Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
         {
             var method = (IMethodSymbol)context.TargetSymbol;
             var declaration = (MethodDeclarationSyntax)context.TargetNode;
             try
             {
                 FaultInjection?.Invoke(method.Name);
-                return memo.Parse(method, declaration, SemanticModels.Share(context.SemanticModel), cancellationToken);
+                // The previous runs' parses, reused for the methods of an edited file that the edit did not touch.
+                return ParseMemo.Shared.Parse(method, declaration, SemanticModels.Share(context.SemanticModel), cancellationToken);
             }
             catch (Exception exception) when (exception is not OperationCanceledException)
             {

@@ -23,13 +23,11 @@ namespace Differentiable.Generator
                 .Select(static (options, _) => ReadAnalysesEnabled(options))
                 .WithTrackingName(StepNames.Options);
 
-            // The previous run's parses, reused for the methods of an edited file that the edit did not touch.
-            var memo = new ParseMemo();
             var parsed = context.SyntaxProvider
                 .ForAttributeWithMetadataName(
                     "Differentiable.DifferentiableAttribute",
                     static (node, _) => node is MethodDeclarationSyntax,
-                    (context, cancellationToken) => Parse(memo, context, cancellationToken))
+                    static (context, cancellationToken) => Parse(context, cancellationToken))
                 .WithTrackingName(StepNames.Parse);
 
             var models = parsed

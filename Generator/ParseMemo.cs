@@ -34,11 +34,17 @@ namespace Differentiable.Generator
     /// </list>
     /// A parse that depends on where the check started (a recursion skipped as part of the chain above it), one whose
     /// diagnostics point outside the method, and one that passes caller information (<c>[CallerLineNumber]</c> and the
-    /// like) are not kept. One memo per generator driver (one per project), bounded by <see cref="MaxEntries"/>.
+    /// like) are not kept. One memo per process (<see cref="Shared"/>): the compiler server starts a new generator driver
+    /// for every build, so a memo per driver would never see a second run there. An entry's key and checks hold
+    /// everything its parse was made from (the assembly's name and references among them), so an entry is valid for
+    /// whichever project meets it. Bounded by <see cref="MaxEntries"/>: cleared when full.
     /// </summary>
     internal sealed class ParseMemo
     {
-        private const int MaxEntries = 20_000;
+        private const int MaxEntries = 5_000;
+
+        /// <summary>The memo the generator uses.</summary>
+        public static readonly ParseMemo Shared = new ParseMemo();
 
         private readonly ConcurrentDictionary<string, Entry> _entries = new ConcurrentDictionary<string, Entry>(StringComparer.Ordinal);
 
@@ -48,22 +54,28 @@ namespace Differentiable.Generator
         /// <summary>How many parses this thread took from a memo (for the tests).</summary>
         [ThreadStatic] internal static int t_reused;
 
+        /// <summary>Test hook: this thread parses afresh and leaves the memo as it is.</summary>
+        [ThreadStatic] internal static bool t_bypass;
+
+        /// <summary>
+        /// The method's parse: the kept one when nothing it was made from has changed, else a fresh one (kept for next
+        /// time). The memo's own bookkeeping never fails a parse: an exception in it (a host whose options or
+        /// references behave unlike the compiler's own) only means a fresh parse that is not kept.
+        /// </summary>
         public Result<MethodModel> Parse(IMethodSymbol method, MethodDeclarationSyntax declaration, SemanticModel semanticModel, CancellationToken cancellationToken)
         {
-            var compilation = semanticModel.Compilation;
-            var tree = declaration.SyntaxTree;
-            string? id = DocumentationCommentId.CreateDeclarationId(method);
-            if (id is null) return MethodPipeline.Parse(method, declaration, semanticModel, cancellationToken, out _);
-            string key = tree.FilePath + "\n" + id;
-            string text = declaration.ToString();
-            var span = declaration.Span;
-            var start = tree.GetLineSpan(span, cancellationToken).StartLinePosition;
-            var environment = Environment.Of(compilation, cancellationToken);
-            if (environment is not null && _entries.TryGetValue(key, out var entry) &&
-                entry.Text == text && entry.Column == start.Character && entry.Environment.Equals(environment) &&
-                Dependencies.Unchanged(entry.Dependencies, compilation, cancellationToken))
+            if (t_bypass) return MethodPipeline.Parse(method, declaration, semanticModel, cancellationToken, out _);
+            Probe? probe;
+            try
             {
-                var reused = entry.At(tree.FilePath, span.Start, start.Line);
+                probe = Lookup(method, declaration, semanticModel.Compilation, cancellationToken);
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException)
+            {
+                probe = null;
+            }
+            if (probe?.Reused is { } reused)
+            {
                 t_reused++;
                 if (Verify)
                 {
@@ -74,17 +86,79 @@ namespace Differentiable.Generator
             }
 
             var result = MethodPipeline.Parse(method, declaration, semanticModel, cancellationToken, out bool ownResult);
-            if (environment is not null && ownResult && Entry.Create(result, text, start, span, tree.FilePath, environment,
+            if (probe is not null)
+            {
+                try
+                {
+                    Keep(probe, result, ownResult, method, semanticModel.Compilation, cancellationToken);
+                }
+                catch (Exception exception) when (exception is not OperationCanceledException)
+                {
+                    _entries.TryRemove(probe.Key, out _);
+                }
+            }
+            return result;
+        }
+
+        /// <summary>What the lookup found: the method's key and place, the compilation's environment, and the kept parse if it still holds.</summary>
+        private sealed class Probe
+        {
+            public Probe(string key, string text, LinePosition start, TextSpan span, string path, Environment environment, Result<MethodModel>? reused)
+            {
+                Key = key;
+                Text = text;
+                Start = start;
+                Span = span;
+                Path = path;
+                Environment = environment;
+                Reused = reused;
+            }
+
+            public string Key { get; }
+
+            public string Text { get; }
+
+            public LinePosition Start { get; }
+
+            public TextSpan Span { get; }
+
+            public string Path { get; }
+
+            public Environment Environment { get; }
+
+            public Result<MethodModel>? Reused { get; }
+        }
+
+        /// <returns>Null when the method cannot be kept at all (no declaration id, references that cannot be identified).</returns>
+        private Probe? Lookup(IMethodSymbol method, MethodDeclarationSyntax declaration, Compilation compilation, CancellationToken cancellationToken)
+        {
+            string? id = DocumentationCommentId.CreateDeclarationId(method);
+            var environment = Environment.Of(compilation, cancellationToken);
+            if (id is null || environment is null) return null;
+            var tree = declaration.SyntaxTree;
+            string key = compilation.AssemblyName + "\n" + tree.FilePath + "\n" + id;
+            string text = declaration.ToString();
+            var span = declaration.Span;
+            var start = tree.GetLineSpan(span, cancellationToken).StartLinePosition;
+            Result<MethodModel>? reused = null;
+            if (_entries.TryGetValue(key, out var entry) && entry.Text == text && entry.Column == start.Character && entry.Environment.Equals(environment) &&
+                Dependencies.Unchanged(entry.Dependencies, compilation, cancellationToken))
+                reused = entry.At(tree.FilePath, span.Start, start.Line);
+            return new Probe(key, text, start, span, tree.FilePath, environment, reused);
+        }
+
+        private void Keep(Probe probe, Result<MethodModel> result, bool ownResult, IMethodSymbol method, Compilation compilation, CancellationToken cancellationToken)
+        {
+            if (ownResult && Entry.Create(result, probe.Text, probe.Start, probe.Span, probe.Path, probe.Environment,
                     Dependencies.Of(method, compilation, cancellationToken)) is { } created)
             {
                 if (_entries.Count >= MaxEntries) _entries.Clear();
-                _entries[key] = created;
+                _entries[probe.Key] = created;
             }
             else
             {
-                _entries.TryRemove(key, out _);
+                _entries.TryRemove(probe.Key, out _);
             }
-            return result;
         }
 
         /// <summary>A kept parse: its diagnostics' positions relative to the method's start.</summary>
@@ -163,12 +237,12 @@ namespace Differentiable.Generator
             private static readonly ConditionalWeakTable<SyntaxTree, string> s_skeletons = new ConditionalWeakTable<SyntaxTree, string>();
 
             private readonly string? _assemblyName;
-            private readonly CompilationOptions _options;
+            private readonly string _options;
             private readonly ParseOptions[] _parseOptions;
             private readonly string _declarations;
             private readonly object[] _references;
 
-            private Environment(string? assemblyName, CompilationOptions options, ParseOptions[] parseOptions, string declarations, object[] references)
+            private Environment(string? assemblyName, string options, ParseOptions[] parseOptions, string declarations, object[] references)
             {
                 _assemblyName = assemblyName;
                 _options = options;
@@ -189,13 +263,25 @@ namespace Differentiable.Generator
                     switch (reference)
                     {
                         case PortableExecutableReference file:
+                            // The module version ids: the content's identity (the compiler server makes new reference
+                            // objects for every build; a rebuilt assembly gets a new id).
                             try
                             {
-                                references.Add(file.GetMetadataId());
+                                switch (file.GetMetadata())
+                                {
+                                    case AssemblyMetadata assembly:
+                                        foreach (var module in assembly.GetModules()) references.Add(module.GetModuleVersionId());
+                                        break;
+                                    case ModuleMetadata module:
+                                        references.Add(module.GetModuleVersionId());
+                                        break;
+                                    default:
+                                        return null;
+                                }
                             }
                             catch (Exception exception) when (exception is not OperationCanceledException)
                             {
-                                return null;
+                                return null; // unreadable: nothing is kept
                             }
                             break;
                         case CompilationReference other:
@@ -215,7 +301,25 @@ namespace Differentiable.Generator
                     var bytes = Encoding.UTF8.GetBytes(tree.FilePath + "\0" + parseOptions.IndexOf(tree.Options) + "\0" + digest + "\0");
                     hash.AppendData(bytes);
                 }
-                return new Environment(compilation.AssemblyName, compilation.Options, parseOptions.ToArray(), Convert.ToBase64String(hash.GetHashAndReset()), references.ToArray());
+                return new Environment(compilation.AssemblyName, OptionsKey(compilation.Options), parseOptions.ToArray(), Convert.ToBase64String(hash.GetHashAndReset()), references.ToArray());
+            }
+
+            /// <summary>
+            /// The compilation options binding can see. Not the options object itself: the compiler server's per-tree
+            /// options provider throws from <c>Equals</c>, and its resolvers are new objects for every build.
+            /// </summary>
+            private static string OptionsKey(CompilationOptions options)
+            {
+                var key = new StringBuilder();
+                key.Append(options.OutputKind).Append('|').Append(options.CheckOverflow).Append('|').Append(options.NullableContextOptions).Append('|')
+                    .Append(options.Platform).Append('|').Append(options.MetadataImportOptions).Append('|').Append(options.ScriptClassName).Append('|')
+                    .Append(options.ModuleName).Append('|').Append(options.MainTypeName).Append('|').Append(options.OptimizationLevel);
+                if (options is CSharpCompilationOptions csharp)
+                {
+                    key.Append('|').Append(csharp.AllowUnsafe);
+                    foreach (var @using in csharp.Usings) key.Append('|').Append(@using);
+                }
+                return key.ToString();
             }
 
             /// <summary>The digest of a file's tokens and directives outside the bodies of methods, accessors and operators.</summary>
@@ -268,7 +372,7 @@ namespace Differentiable.Generator
             {
                 if (other is null) return false;
                 if (ReferenceEquals(this, other)) return true;
-                if (_assemblyName != other._assemblyName || _declarations != other._declarations || !_options.Equals(other._options)) return false;
+                if (_assemblyName != other._assemblyName || _declarations != other._declarations || _options != other._options) return false;
                 if (_parseOptions.Length != other._parseOptions.Length || _references.Length != other._references.Length) return false;
                 for (int i = 0; i < _parseOptions.Length; i++)
                     if (!_parseOptions[i].Equals(other._parseOptions[i])) return false;
@@ -278,7 +382,7 @@ namespace Differentiable.Generator
                     {
                         if (!mine.TryGetTarget(out var a) || !theirs.TryGetTarget(out var b) || !ReferenceEquals(a, b)) return false;
                     }
-                    else if (!ReferenceEquals(_references[i], other._references[i]))
+                    else if (!Equals(_references[i], other._references[i]))
                     {
                         return false;
                     }
