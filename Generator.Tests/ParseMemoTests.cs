@@ -114,8 +114,12 @@ public class ParseMemoTests
         // The compiler server starts a new driver for every build.
         var compilation = Compile(Model, Library);
         Driver().RunGenerators(compilation);
-        var (_, reused) = RunAgain(Driver(), Edit(compilation, 0, t => t.Replace("Math.Sin(x) * y", "Math.Cos(x) * y")));
+        int emitted = EmitMemo.t_reused;
+        var (_, reused) = RunAgain(Driver(), Edit(compilation, 0, t => t.Replace("Math.Sin(x) * y", "Math.Tanh(x) * y"))); // an edit no other test makes
         Assert.Equal(2, reused);
+        // The generated text of the methods whose models are unchanged (H, Twice, and G, which calls F's Backward) is
+        // kept too: the new driver's own cache is empty. F's model changed, so F is emitted again.
+        Assert.Equal(3, EmitMemo.t_reused - emitted);
     }
 
     /// <summary>The compiler server's per-tree options provider throws from <c>Equals</c>; so does this one.</summary>

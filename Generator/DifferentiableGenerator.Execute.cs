@@ -94,9 +94,14 @@ namespace Differentiable.Generator
 
         private static GeneratedSource Emit(MethodModel model, EquatableArray<string> variants, EquatableArray<Differentiation.SplitKey> splits, CancellationToken cancellationToken)
         {
+            cancellationToken.ThrowIfCancellationRequested();
+            return EmitMemo.Emit(model, variants, splits, static (m, v, s) => EmitNew(m, v, s));
+        }
+
+        private static GeneratedSource EmitNew(MethodModel model, EquatableArray<string> variants, EquatableArray<Differentiation.SplitKey> splits)
+        {
             try
             {
-                cancellationToken.ThrowIfCancellationRequested();
                 return new GeneratedSource(model.HintName, CSharpEmitter.Emit(model, variants, splits), model.Function.Name, null);
             }
             catch (Exception exception) when (exception is not OperationCanceledException)

@@ -57,6 +57,9 @@ namespace Differentiable.Generator
         /// <summary>Test hook: this thread parses afresh and leaves the memo as it is.</summary>
         [ThreadStatic] internal static bool t_bypass;
 
+        /// <summary>Forgets every kept parse (the build-time benchmark's full builds).</summary>
+        internal void Clear() => _entries.Clear();
+
         /// <summary>
         /// The method's parse: the kept one when nothing it was made from has changed, else a fresh one (kept for next
         /// time). The memo's own bookkeeping never fails a parse: an exception in it (a host whose options or

@@ -13,8 +13,9 @@
 #    `dotnet build -c Release --no-restore`; A and B interleaved (the order alternates), ROUNDS rounds; median and
 #    min–max of the wall time and of the Csc task (MSBuild performance summary), and the ratio A/B of the medians.
 # 4. Two more A rebuilds with -p:ReportAnalyzer=true: the generator's time inside the compiler server (the second).
-# 5. The generator in process (BuildTimeCorpus.Measure_generator): fresh driver, rerun after the comment, rerun
-#    after a one-literal edit, and emit times of A's and B's compilations.
+# 5. The generator in process (BuildTimeCorpus.Measure_generator): fresh driver with nothing kept, rerun after the
+#    comment, rerun after a one-literal edit, a new driver after the comment (as the compiler server runs a rebuild),
+#    and emit times of A's and B's compilations.
 set -euo pipefail
 # As users have it: the compiler server and MSBuild's worker nodes stay up between builds. Some machines (CI images,
 # this one) turn both off in the environment; then every build starts a fresh csc that loads and JIT-compiles the
@@ -86,7 +87,7 @@ for k, name in ((2, "wall"), (3, "Csc ")):
           f"A/B {ma / mb:.2f} (per round {min(pairs):.2f}-{max(pairs):.2f})")
 EOF
 
-echo "== the generator inside the compiler server (-p:ReportAnalyzer=true; the second of two A rebuilds, so the server's cached driver is used)"
+echo "== the generator inside the compiler server (-p:ReportAnalyzer=true; the second of two A rebuilds: the server is warm, and its new driver meets the parses the first one kept)"
 for i in 1 2; do
   touch_corpus A
   dotnet build "$OUT/A" -c Release --no-restore -nologo -v:d -p:ReportAnalyzer=true >"$OUT/A.report.log" 2>&1
