@@ -15,7 +15,7 @@ namespace Differentiable.Generator
     /// </summary>
     internal static class EmitMemo
     {
-        private const int MaxEntries = 5_000;
+        private const int MaxEntries = 2_000;
 
         private sealed record Key(MethodModel Model, EquatableArray<string> Variants, EquatableArray<SplitKey> Splits);
 

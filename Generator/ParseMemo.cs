@@ -41,7 +41,7 @@ namespace Differentiable.Generator
     /// </summary>
     internal sealed class ParseMemo
     {
-        private const int MaxEntries = 5_000;
+        private const int MaxEntries = 2_000;
 
         /// <summary>The memo the generator uses.</summary>
         public static readonly ParseMemo Shared = new ParseMemo();

@@ -93,6 +93,10 @@ for i in 1 2; do
   dotnet build "$OUT/A" -c Release --no-restore -nologo -v:d -p:ReportAnalyzer=true >"$OUT/A.report.log" 2>&1
 done
 grep -E "Total analyzer execution time|Total generator execution time|DifferentiableGenerator" "$OUT/A.report.log" | sed 's/^ *//' | sort -u | head -n 10 | tee "$OUT/report-analyzer.txt"
+# The rebuilds reused what earlier builds kept (ParseMemo, EmitMemo): their generated files must still be the test's.
+grep -q "Build succeeded" "$OUT/A.report.log" || { echo "the last rebuild of A failed"; exit 1; }
+diff -r -q "$OUT/expected-generated" "$GEN" >/dev/null && echo "the last rebuild generated the same $(ls "$GEN" | wc -l) files as the test" \
+  || { echo "the last rebuild's generated files differ from the test's"; exit 1; }
 
 echo "== the generator in process"
 BUILDTIME_OUT=$OUT BUILDTIME_ROUNDS=$ROUNDS \
