@@ -252,6 +252,58 @@ public class ParseMemoTests
         Assert.Equal(2, reused);
     }
 
+    [Fact]
+    public void A_side_effect_in_an_extension_method_called_in_reduced_form_reaches_its_caller()
+    {
+        // The call binds to the reduced method (x.Twice()); its body is the static definition's, in another file.
+        const string Caller = """
+            using System;
+            using Differentiable;
+            public static partial class Model
+            {
+                [Differentiable]
+                public static double F(double x) => Math.Sin(x) + x.Twice();
+            }
+            """;
+        const string Callee = """
+            using Differentiable;
+            public static partial class Ext
+            {
+                [Differentiable]
+                public static double Twice(this double x) => 2 * x;
+
+                static double Effect(double v) { System.Console.WriteLine(); return v; }
+            }
+            """;
+        var compilation = Compile(Caller, Callee);
+        var driver = Driver().RunGenerators(compilation);
+        Assert.Empty(driver.GetRunResult().Diagnostics);
+        var (after, reused) = RunAgain(driver, Edit(compilation, 1, t => t.Replace("=> 2 * x;", "{ Effect(0); return 2 * x; }")));
+        Assert.Equal(0, reused);
+        Assert.Contains(after.GetRunResult().Diagnostics, d => d.Id == "DIFF0024" && d.GetMessage().Contains("'F'"));
+    }
+
+    [Fact]
+    public void A_method_passing_caller_information_is_not_kept()
+    {
+        const string Source = """
+            using System.Runtime.CompilerServices;
+            using Differentiable;
+            public static partial class Model
+            {
+                [Differentiable]
+                public static double F(double x) => x * Line();
+
+                static double Line([CallerLineNumber] int line = 0) => line;
+            }
+            """;
+        var compilation = Compile(Source);
+        var driver = Driver().RunGenerators(compilation);
+        // F moves down a line: Line() now passes another number, so F is parsed again.
+        var (_, reused) = RunAgain(driver, Edit(compilation, 0, t => t.Replace("    [Differentiable]", "\n    [Differentiable]")));
+        Assert.Equal(0, reused);
+    }
+
     /// <summary>
     /// Random programs from the fuzzer (accepted and refused ones) in one file, edited again and again: literals
     /// changed, lines inserted, comments appended, overloads added, helpers' bodies changed. After every edit the same

@@ -338,14 +338,16 @@ namespace Differentiable.Generator
                     {
                         var token = item.AsToken();
                         if (token.ContainsDirectives) AppendDirectives(text, token);
+                        if (EndsArrowBody(token)) continue; // `=> x;` and `{ return x; }` are the same declaration
                         text.Append(token.Text).Append('\0');
                         continue;
                     }
                     var node = item.AsNode()!;
                     if (IsBody(node))
                     {
-                        // Its presence, not its text: a body written or removed is a declaration change (abstract, extern).
-                        text.Append(node is ArrowExpressionClauseSyntax ? "=>\u0001" : "{\u0001");
+                        // Its presence, not its text or form (a block or `=>`): a body written or removed is a declaration
+                        // change (abstract, extern, a partial method's parts).
+                        text.Append("{\u0001");
                         continue;
                     }
                     var children = node.ChildNodesAndTokens();
@@ -362,6 +364,15 @@ namespace Differentiable.Generator
                 foreach (var trivia in token.TrailingTrivia)
                     if (trivia.IsDirective) text.Append(trivia.ToString()).Append('\0');
             }
+
+            /// <summary>The `;` after a member's `=>` body, which a block body does not have.</summary>
+            private static bool EndsArrowBody(SyntaxToken token) =>
+                token.IsKind(SyntaxKind.SemicolonToken) && token.Parent switch
+                {
+                    BaseMethodDeclarationSyntax method => method.ExpressionBody is not null,
+                    AccessorDeclarationSyntax accessor => accessor.ExpressionBody is not null,
+                    _ => false,
+                };
 
             /// <summary>A member's body: nothing outside it depends on its text (C# infers no member's type from a body).</summary>
             private static bool IsBody(SyntaxNode node) => node switch
