@@ -25,12 +25,13 @@ namespace Differentiable.Generator
     /// <list type="number">
     /// <item>its declaration's text (with the column it starts at: the positions of its diagnostics are kept relative
     /// to its start and moved with it);</item>
-    /// <item>the compilation's declarations (<see cref="Environment"/>): every file's text with the bodies of methods,
-    /// accessors and operators left out, the compilation and parse options, and the referenced assemblies; binding a
-    /// body depends on nothing else, since C# infers nothing across members;</item>
-    /// <item>the text of every method of this compilation its body reaches through calls and method references,
-    /// transitively (<see cref="Dependencies"/>): the callee checks, the side-effect summaries and the inlining read
-    /// those bodies and nothing else.</item>
+    /// <item>the compilation's declarations (<see cref="Environment"/>): every file's tokens and directives with the
+    /// bodies of methods, constructors, accessors and operators left out, the options binding sees, each file's parse
+    /// options, and the referenced assemblies' module version ids; binding a body depends on nothing else, since C#
+    /// infers nothing across members;</item>
+    /// <item>the text of every member of this compilation its body reaches (calls, method groups, constructions,
+    /// property reads, operators and conversions), transitively (<see cref="Dependencies"/>): the callee checks, the
+    /// side-effect summaries and the inlining read called bodies and nothing else.</item>
     /// </list>
     /// A parse that depends on where the check started (a recursion skipped as part of the chain above it), one whose
     /// diagnostics point outside the method, and one that passes caller information (<c>[CallerLineNumber]</c> and the
@@ -104,33 +105,7 @@ namespace Differentiable.Generator
         }
 
         /// <summary>What the lookup found: the method's key and place, the compilation's environment, and the kept parse if it still holds.</summary>
-        private sealed class Probe
-        {
-            public Probe(string key, string text, LinePosition start, TextSpan span, string path, Environment environment, Result<MethodModel>? reused)
-            {
-                Key = key;
-                Text = text;
-                Start = start;
-                Span = span;
-                Path = path;
-                Environment = environment;
-                Reused = reused;
-            }
-
-            public string Key { get; }
-
-            public string Text { get; }
-
-            public LinePosition Start { get; }
-
-            public TextSpan Span { get; }
-
-            public string Path { get; }
-
-            public Environment Environment { get; }
-
-            public Result<MethodModel>? Reused { get; }
-        }
+        private sealed record Probe(string Key, string Text, LinePosition Start, TextSpan Span, string Path, Environment Environment, Result<MethodModel>? Reused);
 
         /// <returns>Null when the method cannot be kept at all (no declaration id, references that cannot be identified).</returns>
         private Probe? Lookup(IMethodSymbol method, MethodDeclarationSyntax declaration, Compilation compilation, CancellationToken cancellationToken)
@@ -422,21 +397,7 @@ namespace Differentiable.Generator
                 new ConditionalWeakTable<Compilation, ConcurrentDictionary<string, string?>>();
 
             /// <summary>A method with source: its id, its digest and the methods with source its body reaches directly.</summary>
-            private sealed class Node
-            {
-                public Node(string id, string digest, List<IMethodSymbol> targets)
-                {
-                    Id = id;
-                    Digest = digest;
-                    Targets = targets;
-                }
-
-                public string Id { get; }
-
-                public string Digest { get; }
-
-                public List<IMethodSymbol> Targets { get; }
-            }
+            private sealed record Node(string Id, string Digest, List<IMethodSymbol> Targets);
 
             /// <returns>Id and digest pairs, flattened; null when something reached passes caller information (its value depends on where the code is).</returns>
             public static string[]? Of(IMethodSymbol method, Compilation compilation, CancellationToken cancellationToken)
