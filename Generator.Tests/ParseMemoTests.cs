@@ -109,6 +109,17 @@ public class ParseMemoTests
     }
 
     [Fact]
+    public void A_body_edit_in_another_file_reuses_every_parse()
+    {
+        // Roslyn runs the parse step for every method on every edit, in any file: the memo is what spares the binding.
+        const string Other = "public static class Other { public static int C() => 1; }";
+        var compilation = Compile(Model, Library, Other);
+        var driver = Driver().RunGenerators(compilation);
+        var (_, reused) = RunAgain(driver, Edit(compilation, 2, t => t.Replace("=> 1", "=> 2")));
+        Assert.Equal(4, reused);
+    }
+
+    [Fact]
     public void A_new_driver_reuses_the_parses_of_the_previous_one()
     {
         // The compiler server starts a new driver for every build.

@@ -48,7 +48,7 @@ namespace Differentiable.Generator
             try
             {
                 FaultInjection?.Invoke(method.Name);
-                // The previous runs' parses, reused for the methods of an edited file that the edit did not touch.
+                // The previous runs' parses, reused for the methods an edit did not touch (the step runs for every method on every edit).
                 return ParseMemo.Shared.Parse(method, declaration, SemanticModels.Share(context.SemanticModel), cancellationToken);
             }
             catch (Exception exception) when (exception is not OperationCanceledException)

@@ -19,8 +19,9 @@ namespace Differentiable.Generator
 {
     /// <summary>
     /// Each method's parse from the generator's previous run, reused while nothing it was made from has changed. The
-    /// driver runs the parse step again for every <c>[Differentiable]</c> method of an edited file, and most of that
-    /// step is Roslyn binding the method bodies again; an edit of one method (or of a comment) would bind all of them.
+    /// driver runs the parse step again for every <c>[Differentiable]</c> method of the compilation on every edit, in any
+    /// file (the step takes the semantic model, which is new with each compilation), and most of that step is Roslyn
+    /// binding the method bodies again; an edit of one method (or of a comment) would bind all of them.
     /// A method's parse depends on three things only, and the memo checks each without binding anything:
     /// <list type="number">
     /// <item>its declaration's text (with the column it starts at: the positions of its diagnostics are kept relative
