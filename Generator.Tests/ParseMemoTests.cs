@@ -295,6 +295,40 @@ public class ParseMemoTests
     }
 
     [Fact]
+    public void A_side_effect_in_a_partial_callee_implemented_in_another_file_reaches_its_caller()
+    {
+        const string Caller = """
+            using System;
+            using Differentiable;
+            public static partial class Model
+            {
+                [Differentiable]
+                public static double F(double x) => Math.Sin(x) + Part.P(x);
+            }
+            public static partial class Part
+            {
+                public static partial double P(double x);
+            }
+            """;
+        const string Implementation = """
+            using Differentiable;
+            public static partial class Part
+            {
+                [Differentiable]
+                public static partial double P(double x) => 2 * x;
+
+                static double Effect(double v) { System.Console.WriteLine(); return v; }
+            }
+            """;
+        var compilation = Compile(Caller, Implementation);
+        var driver = Driver().RunGenerators(compilation);
+        Assert.Empty(driver.GetRunResult().Diagnostics);
+        var (after, reused) = RunAgain(driver, Edit(compilation, 1, t => t.Replace("=> 2 * x;", "{ Effect(0); return 2 * x; }")));
+        Assert.Equal(0, reused);
+        Assert.Contains(after.GetRunResult().Diagnostics, d => d.Id == "DIFF0024" && d.GetMessage().Contains("'F'"));
+    }
+
+    [Fact]
     public void A_method_passing_caller_information_is_not_kept()
     {
         const string Source = """

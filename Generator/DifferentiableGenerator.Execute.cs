@@ -45,11 +45,20 @@ namespace Differentiable.Generator
         {
             var method = (IMethodSymbol)context.TargetSymbol;
             var declaration = (MethodDeclarationSyntax)context.TargetNode;
+            var semanticModel = context.SemanticModel;
+            // [Differentiable] on a partial method's declaration: the method is its implementation (the part with the body).
+            if (method.PartialImplementationPart is { } implementation &&
+                implementation.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(cancellationToken) is MethodDeclarationSyntax body)
+            {
+                method = implementation;
+                declaration = body;
+                semanticModel = SemanticModels.For(semanticModel.Compilation, body.SyntaxTree);
+            }
             try
             {
                 FaultInjection?.Invoke(method.Name);
                 // The previous runs' parses, reused for the methods an edit did not touch (the step runs for every method on every edit).
-                return ParseMemo.Shared.Parse(method, declaration, SemanticModels.Share(context.SemanticModel), cancellationToken);
+                return ParseMemo.Shared.Parse(method, declaration, SemanticModels.Share(semanticModel), cancellationToken);
             }
             catch (Exception exception) when (exception is not OperationCanceledException)
             {

@@ -23,8 +23,9 @@ namespace Differentiable.Generator.Lowering
         public static void Check(IMethodSymbol caller, IrLowering lowering, Compilation compilation, List<DiagnosticInfo> diagnostics,
             Func<IMethodSymbol, bool> skip, Func<IMethodSymbol, MethodDeclarationSyntax, List<DiagnosticInfo>> checkCallee, CancellationToken cancellationToken)
         {
-            foreach (var (callee, location) in lowering.DifferentiableCallees)
+            foreach (var (called, location) in lowering.DifferentiableCallees)
             {
+                var callee = called.PartialImplementationPart ?? called; // a partial method is checked as its implementation, the part with the body
                 if (skip(callee)) continue; // recursion is fine: its Backward calls itself
                 string? problem = null;
                 var declaration = callee.DeclaringSyntaxReferences.Select(r => r.GetSyntax(cancellationToken)).OfType<MethodDeclarationSyntax>().FirstOrDefault();

@@ -55,8 +55,7 @@ namespace Differentiable.Generator.Lowering
             if (table.TryGetValue(method, out var known)) return known;
             var summary = new Summary();
             table[method] = summary; // a recursion sees what is known so far
-            var body = method.DeclaringSyntaxReferences.Select(r => r.GetSyntax(cancellationToken)).OfType<BaseMethodDeclarationSyntax>()
-                .Select(d => (SyntaxNode?)d.Body ?? d.ExpressionBody).FirstOrDefault(b => b is not null);
+            var body = BodyOf(method, cancellationToken);
             if (body is null) return summary;
             var operation = SemanticModels.For(compilation, body.SyntaxTree).GetOperation(body, cancellationToken);
             if (operation is null) return summary;
@@ -91,6 +90,11 @@ namespace Differentiable.Generator.Lowering
             return summary;
         }
 
+        /// <summary>The method's body in source (a partial method's is its implementation's), or null.</summary>
+        private static SyntaxNode? BodyOf(IMethodSymbol method, CancellationToken cancellationToken) =>
+            (method.PartialImplementationPart ?? method).DeclaringSyntaxReferences.Select(r => r.GetSyntax(cancellationToken)).OfType<BaseMethodDeclarationSyntax>()
+                .Select(d => (SyntaxNode?)d.Body ?? d.ExpressionBody).FirstOrDefault(b => b is not null);
+
         /// <summary>
         /// True for a method whose call only computes its result: a static method of the math and primitive types,
         /// one marked <c>[Pure]</c>, or a method of this compilation that returns a value, takes its parameters by
@@ -103,8 +107,7 @@ namespace Differentiable.Generator.Lowering
             if (method.ReturnsVoid || method.Parameters.Any(p => p.RefKind != RefKind.None) || method.DeclaringSyntaxReferences.Length == 0) return false;
             var summary = Summarize(method, compilation, table, cancellationToken);
             if (summary.Effect is not null || summary.MutableRead is not null) return false;
-            var body = method.DeclaringSyntaxReferences.Select(r => r.GetSyntax(cancellationToken)).OfType<BaseMethodDeclarationSyntax>()
-                .Select(d => (SyntaxNode?)d.Body ?? d.ExpressionBody).FirstOrDefault(b => b is not null);
+            var body = BodyOf(method, cancellationToken);
             var operation = body is null ? null : SemanticModels.For(compilation, body.SyntaxTree).GetOperation(body, cancellationToken);
             return operation is not null && AssignsOnlyLocals(operation);
         }
