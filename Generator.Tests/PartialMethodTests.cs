@@ -60,8 +60,8 @@ public class PartialMethodTests
     [Fact]
     public void A_side_effect_in_a_partial_callee_is_reported_in_its_caller()
     {
-        // The side-effect summary reads the implementation's body: the declaration has none, and an empty summary
-        // would let the caller's Backward run the effect again.
+        // The callee is checked as its implementation: the declaration has no body, so neither its differentiability nor
+        // its side effects could be seen there.
         string source = Usings + """
             public static partial class Model
             {
