@@ -64,6 +64,14 @@ public class ParseMemoTests
         }
     }
 
+    /// <summary>A first run on <paramref name="sources"/>, then <see cref="RunAgain"/> on the same driver after <paramref name="edit"/> of file <paramref name="file"/>; returns the parses reused.</summary>
+    private static int ReusedAfter(string[] sources, int file, Func<string, string> edit)
+    {
+        var compilation = Compile(sources);
+        var driver = Driver().RunGenerators(compilation);
+        return RunAgain(driver, Edit(compilation, file, edit)).Reused;
+    }
+
     private static Compilation Edit(Compilation compilation, int file, Func<string, string> edit)
     {
         var tree = compilation.SyntaxTrees.ElementAt(file);
@@ -102,9 +110,7 @@ public class ParseMemoTests
     [Fact]
     public void A_comment_reuses_every_parse()
     {
-        var compilation = Compile(Model, Library);
-        var driver = Driver().RunGenerators(compilation);
-        var (_, reused) = RunAgain(driver, Edit(compilation, 0, t => t + "// touched\n"));
+        int reused = ReusedAfter(new[] { Model, Library }, 0, t => t + "// touched\n");
         Assert.Equal(4, reused);
     }
 
@@ -113,9 +119,7 @@ public class ParseMemoTests
     {
         // Roslyn runs the parse step for every method on every edit, in any file: the memo is what spares the binding.
         const string Other = "public static class Other { public static int C() => 1; }";
-        var compilation = Compile(Model, Library, Other);
-        var driver = Driver().RunGenerators(compilation);
-        var (_, reused) = RunAgain(driver, Edit(compilation, 2, t => t.Replace("=> 1", "=> 2")));
+        int reused = ReusedAfter(new[] { Model, Library, Other }, 2, t => t.Replace("=> 1", "=> 2"));
         Assert.Equal(4, reused);
     }
 
@@ -172,10 +176,8 @@ public class ParseMemoTests
     [Fact]
     public void A_body_edit_parses_that_method_and_its_callers_again()
     {
-        var compilation = Compile(Model, Library);
-        var driver = Driver().RunGenerators(compilation);
         // F changes; G calls F; H and Twice reach neither.
-        var (_, reused) = RunAgain(driver, Edit(compilation, 0, t => t.Replace("Math.Sin(x) * y", "Math.Cos(x) * y")));
+        int reused = ReusedAfter(new[] { Model, Library }, 0, t => t.Replace("Math.Sin(x) * y", "Math.Cos(x) * y"));
         Assert.Equal(2, reused);
     }
 
@@ -206,9 +208,7 @@ public class ParseMemoTests
     [InlineData("public static class Lib", "public static partial class Lib")] // a modifier
     public void A_declaration_edit_in_another_file_parses_everything_again(string from, string to)
     {
-        var compilation = Compile(Model, Library);
-        var driver = Driver().RunGenerators(compilation);
-        var (_, reused) = RunAgain(driver, Edit(compilation, 1, t => t.Replace(from, to)));
+        int reused = ReusedAfter(new[] { Model, Library }, 1, t => t.Replace(from, to));
         Assert.Equal(0, reused);
     }
 
@@ -318,13 +318,19 @@ public class ParseMemoTests
         EffectReachesCaller(Caller, Implementation);
     }
 
-    /// <summary>The callee's `=> 2 * x;` (in the second file) gains a side effect: F must be parsed again, and refused.</summary>
+    /// <summary>
+    /// A comment in the callee's file reuses both parses; then the callee's `=> 2 * x;` (in the second file) gains a
+    /// side effect: F must be parsed again, and refused.
+    /// </summary>
     private static void EffectReachesCaller(string caller, string callee)
     {
         var compilation = Compile(caller, callee);
         var driver = Driver().RunGenerators(compilation);
         Assert.Empty(driver.GetRunResult().Diagnostics);
-        var (after, reused) = RunAgain(driver, Edit(compilation, 1, t => t.Replace("=> 2 * x;", "{ Effect(0); return 2 * x; }")));
+        var commented = Edit(compilation, 1, t => t + "// touched\n");
+        var (next, reused) = RunAgain(driver, commented);
+        Assert.Equal(2, reused);
+        (var after, reused) = RunAgain(next, Edit(commented, 1, t => t.Replace("=> 2 * x;", "{ Effect(0); return 2 * x; }")));
         Assert.Equal(0, reused);
         Assert.Contains(after.GetRunResult().Diagnostics, d => d.Id == "DIFF0024" && d.GetMessage().Contains("'F'"));
     }
@@ -343,10 +349,8 @@ public class ParseMemoTests
                 static double Line([CallerLineNumber] int line = 0) => line;
             }
             """;
-        var compilation = Compile(Source);
-        var driver = Driver().RunGenerators(compilation);
         // F moves down a line: Line() now passes another number, so F is parsed again.
-        var (_, reused) = RunAgain(driver, Edit(compilation, 0, t => t.Replace("    [Differentiable]", "\n    [Differentiable]")));
+        int reused = ReusedAfter(new[] { Source }, 0, t => t.Replace("    [Differentiable]", "\n    [Differentiable]"));
         Assert.Equal(0, reused);
     }
 

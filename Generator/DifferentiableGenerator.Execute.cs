@@ -47,7 +47,8 @@ namespace Differentiable.Generator
             var declaration = (MethodDeclarationSyntax)context.TargetNode;
             var semanticModel = context.SemanticModel;
             // [Differentiable] on a partial method's declaration: the method is its implementation (the part with the body).
-            if (method.PartialImplementationPart is { } implementation &&
+            var implementation = SymbolFacts.Implementation(method);
+            if (!SymbolEqualityComparer.Default.Equals(implementation, method) &&
                 implementation.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(cancellationToken) is MethodDeclarationSyntax body)
             {
                 method = implementation;

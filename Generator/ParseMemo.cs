@@ -105,6 +105,13 @@ namespace Differentiable.Generator
             return result;
         }
 
+        /// <summary>The SHA-256 of <paramref name="text"/> (UTF-8), in base 64.</summary>
+        private static string Digest(StringBuilder text)
+        {
+            using var hash = SHA256.Create();
+            return Convert.ToBase64String(hash.ComputeHash(Encoding.UTF8.GetBytes(text.ToString())));
+        }
+
         /// <summary>What the lookup found: the method's key and place, the compilation's environment, and the kept parse if it still holds.</summary>
         private sealed record Probe(string Key, string Text, LinePosition Start, TextSpan Span, string Path, Environment Environment, Result<MethodModel>? Reused);
 
@@ -128,8 +135,7 @@ namespace Differentiable.Generator
 
         private void Keep(Probe probe, Result<MethodModel> result, bool ownResult, IMethodSymbol method, Compilation compilation, CancellationToken cancellationToken)
         {
-            if (ownResult && Entry.Create(result, probe.Text, probe.Start, probe.Span, probe.Path, probe.Environment,
-                    Dependencies.Of(method, compilation, cancellationToken)) is { } created)
+            if (ownResult && Entry.Create(probe, result, Dependencies.Of(method, compilation, cancellationToken)) is { } created)
             {
                 if (_entries.Count >= MaxEntries) _entries.Clear();
                 _entries[probe.Key] = created;
@@ -140,69 +146,42 @@ namespace Differentiable.Generator
             }
         }
 
-        /// <summary>A kept parse: its diagnostics' positions relative to the method's start.</summary>
-        private sealed class Entry
+        /// <summary>A kept parse, with the method's text, first column, start and line when it was made, and what it was made from.</summary>
+        /// <param name="Dependencies">Each member the method's body reaches: its declaration id and the digest of its declarations.</param>
+        private sealed record Entry(Result<MethodModel> Result, string Text, int Column, int Start, int Line, Environment Environment,
+            (string Id, string Digest)[] Dependencies)
         {
-            private readonly Result<MethodModel> _result;
-            private readonly int _start;
-            private readonly int _line;
-
-            private Entry(Result<MethodModel> result, string text, int column, int start, int line, Environment environment, string[] dependencies)
-            {
-                _result = result;
-                Text = text;
-                Column = column;
-                _start = start;
-                _line = line;
-                Environment = environment;
-                Dependencies = dependencies;
-            }
-
-            public string Text { get; }
-
-            public int Column { get; }
-
-            public Environment Environment { get; }
-
-            /// <summary>Pairs of a method's declaration id and the digest of its declarations' text.</summary>
-            public string[] Dependencies { get; }
-
             /// <returns>Null when the parse cannot be kept: a diagnostic outside the method, or no dependencies (caller information).</returns>
-            public static Entry? Create(Result<MethodModel> result, string text, LinePosition start, TextSpan span, string path, Environment environment, string[]? dependencies)
+            public static Entry? Create(Probe probe, Result<MethodModel> result, (string Id, string Digest)[]? dependencies)
             {
                 if (dependencies is null) return null;
                 foreach (var diagnostic in result.Diagnostics)
                 {
                     var location = diagnostic.Location;
                     if (location is null) continue;
-                    if (location.FilePath != path || location.Span.Start < span.Start || location.Span.End > span.End) return null;
+                    if (location.FilePath != probe.Path || location.Span.Start < probe.Span.Start || location.Span.End > probe.Span.End) return null;
                 }
-                return new Entry(result, text, start.Character, span.Start, start.Line, environment, dependencies);
+                return new Entry(result, probe.Text, probe.Start.Character, probe.Span.Start, probe.Start.Line, probe.Environment, dependencies);
             }
 
             /// <summary>The parse, its diagnostics moved to a method that starts at <paramref name="start"/>, on line <paramref name="line"/>.</summary>
             public Result<MethodModel> At(string path, int start, int line)
             {
-                if ((start == _start && line == _line) || _result.Diagnostics.Count == 0) return _result;
-                var moved = new DiagnosticInfo[_result.Diagnostics.Count];
+                if ((start == Start && line == Line) || Result.Diagnostics.Count == 0) return Result;
+                int shift = line - Line;
+                var moved = new DiagnosticInfo[Result.Diagnostics.Count];
                 for (int i = 0; i < moved.Length; i++)
                 {
-                    var diagnostic = _result.Diagnostics[i];
+                    var diagnostic = Result.Diagnostics[i];
                     var location = diagnostic.Location;
-                    if (location is null)
+                    var lines = location?.LineSpan ?? default;
+                    moved[i] = location is null ? diagnostic : diagnostic with
                     {
-                        moved[i] = diagnostic;
-                        continue;
-                    }
-                    var lines = location.LineSpan;
-                    int shift = line - _line;
-                    moved[i] = diagnostic with
-                    {
-                        Location = new LocationInfo(path, new TextSpan(location.Span.Start - _start + start, location.Span.Length),
+                        Location = new LocationInfo(path, new TextSpan(location.Span.Start - Start + start, location.Span.Length),
                             new LinePositionSpan(new LinePosition(lines.Start.Line + shift, lines.Start.Character), new LinePosition(lines.End.Line + shift, lines.End.Character))),
                     };
                 }
-                return new Result<MethodModel>(_result.Value, new EquatableArray<DiagnosticInfo>(moved));
+                return new Result<MethodModel>(Result.Value, new EquatableArray<DiagnosticInfo>(moved));
             }
         }
 
@@ -215,15 +194,13 @@ namespace Differentiable.Generator
             private static readonly ConditionalWeakTable<Compilation, Environment?> s_environments = new ConditionalWeakTable<Compilation, Environment?>();
             private static readonly ConditionalWeakTable<SyntaxTree, string> s_skeletons = new ConditionalWeakTable<SyntaxTree, string>();
 
-            private readonly string? _assemblyName;
             private readonly string _options;
             private readonly ParseOptions[] _parseOptions;
             private readonly string _declarations;
             private readonly object[] _references;
 
-            private Environment(string? assemblyName, string options, ParseOptions[] parseOptions, string declarations, object[] references)
+            private Environment(string options, ParseOptions[] parseOptions, string declarations, object[] references)
             {
-                _assemblyName = assemblyName;
                 _options = options;
                 _parseOptions = parseOptions;
                 _declarations = declarations;
@@ -271,16 +248,15 @@ namespace Differentiable.Generator
                     }
                 }
                 var parseOptions = new List<ParseOptions>();
-                using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+                var files = new StringBuilder();
                 foreach (var tree in compilation.SyntaxTrees)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
                     if (!parseOptions.Contains(tree.Options)) parseOptions.Add(tree.Options);
                     var digest = s_skeletons.GetValue(tree, t => Skeleton(t, cancellationToken));
-                    var bytes = Encoding.UTF8.GetBytes(tree.FilePath + "\0" + parseOptions.IndexOf(tree.Options) + "\0" + digest + "\0");
-                    hash.AppendData(bytes);
+                    files.Append(tree.FilePath).Append('\0').Append(parseOptions.IndexOf(tree.Options)).Append('\0').Append(digest).Append('\0');
                 }
-                return new Environment(compilation.AssemblyName, OptionsKey(compilation.Options), parseOptions.ToArray(), Convert.ToBase64String(hash.GetHashAndReset()), references.ToArray());
+                return new Environment(OptionsKey(compilation.Options), parseOptions.ToArray(), Digest(files), references.ToArray());
             }
 
             /// <summary>
@@ -329,8 +305,7 @@ namespace Differentiable.Generator
                     var children = node.ChildNodesAndTokens();
                     for (int i = children.Count - 1; i >= 0; i--) pending.Push(children[i]);
                 }
-                using var hash = SHA256.Create();
-                return Convert.ToBase64String(hash.ComputeHash(Encoding.UTF8.GetBytes(text.ToString())));
+                return Digest(text);
             }
 
             private static void AppendDirectives(StringBuilder text, SyntaxToken token)
@@ -362,7 +337,7 @@ namespace Differentiable.Generator
             {
                 if (other is null) return false;
                 if (ReferenceEquals(this, other)) return true;
-                if (_assemblyName != other._assemblyName || _declarations != other._declarations || _options != other._options) return false;
+                if (_declarations != other._declarations || _options != other._options) return false; // the assembly's name is in the entry's key
                 if (_parseOptions.Length != other._parseOptions.Length || _references.Length != other._references.Length) return false;
                 for (int i = 0; i < _parseOptions.Length; i++)
                     if (!_parseOptions[i].Equals(other._parseOptions[i])) return false;
@@ -400,13 +375,13 @@ namespace Differentiable.Generator
             /// <summary>A method with source: its id, its digest and the methods with source its body reaches directly.</summary>
             private sealed record Node(string Id, string Digest, List<IMethodSymbol> Targets);
 
-            /// <returns>Id and digest pairs, flattened; null when something reached passes caller information (its value depends on where the code is).</returns>
-            public static string[]? Of(IMethodSymbol method, Compilation compilation, CancellationToken cancellationToken)
+            /// <returns>Null when something reached passes caller information (its value depends on where the code is).</returns>
+            public static (string Id, string Digest)[]? Of(IMethodSymbol method, Compilation compilation, CancellationToken cancellationToken)
             {
                 var nodes = s_nodes.GetValue(compilation, static _ => new ConcurrentDictionary<IMethodSymbol, Node?>(SymbolEqualityComparer.Default));
                 var root = NodeOf(method.OriginalDefinition, compilation, nodes, cancellationToken);
                 if (root is null) return null;
-                var result = new List<string>();
+                var result = new List<(string Id, string Digest)>();
                 var seen = new HashSet<IMethodSymbol>(SymbolEqualityComparer.Default) { method.OriginalDefinition };
                 var pending = new Stack<IMethodSymbol>(root.Targets);
                 while (pending.Count > 0)
@@ -415,26 +390,20 @@ namespace Differentiable.Generator
                     if (!seen.Add(target)) continue;
                     var node = NodeOf(target, compilation, nodes, cancellationToken);
                     if (node is null) return null;
-                    result.Add(node.Id);
-                    result.Add(node.Digest);
+                    result.Add((node.Id, node.Digest));
                     foreach (var next in node.Targets) pending.Push(next);
                 }
                 return result.ToArray();
             }
 
             /// <summary>True when every dependency's declarations read the same in <paramref name="compilation"/>.</summary>
-            public static bool Unchanged(string[] dependencies, Compilation compilation, CancellationToken cancellationToken)
+            public static bool Unchanged((string Id, string Digest)[] dependencies, Compilation compilation, CancellationToken cancellationToken)
             {
                 var digests = s_digests.GetValue(compilation, static _ => new ConcurrentDictionary<string, string?>(StringComparer.Ordinal));
-                for (int i = 0; i < dependencies.Length; i += 2)
+                foreach (var (id, kept) in dependencies)
                 {
-                    string id = dependencies[i];
-                    if (!digests.TryGetValue(id, out var digest))
-                    {
-                        digest = CurrentDigest(id, compilation, cancellationToken);
-                        digests.TryAdd(id, digest);
-                    }
-                    if (digest != dependencies[i + 1]) return false;
+                    var digest = digests.GetOrAdd(id, i => CurrentDigest(i, compilation, cancellationToken));
+                    if (digest != kept) return false;
                 }
                 return true;
             }
@@ -456,9 +425,7 @@ namespace Differentiable.Generator
                     foreach (var reference in part.DeclaringSyntaxReferences)
                         text.Append(reference.SyntaxTree.FilePath).Append('\0').Append(reference.GetSyntax(cancellationToken).ToString()).Append('\0');
                 }
-                if (text.Length == 0) return null;
-                using var hash = SHA256.Create();
-                return Convert.ToBase64String(hash.ComputeHash(Encoding.UTF8.GetBytes(text.ToString())));
+                return text.Length == 0 ? null : ParseMemo.Digest(text);
             }
 
             private static Node? NodeOf(IMethodSymbol method, Compilation compilation, ConcurrentDictionary<IMethodSymbol, Node?> nodes, CancellationToken cancellationToken)

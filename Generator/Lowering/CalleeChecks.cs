@@ -4,6 +4,7 @@ using System.Linq;
 using System.Threading;
 using Differentiable.Generator.Diagnostics;
 using Differentiable.Generator.Ir;
+using Differentiable.Generator.Parsing;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 
@@ -25,7 +26,7 @@ namespace Differentiable.Generator.Lowering
         {
             foreach (var (called, location) in lowering.DifferentiableCallees)
             {
-                var callee = called.PartialImplementationPart ?? called; // a partial method is checked as its implementation, the part with the body
+                var callee = SymbolFacts.Implementation(called); // a partial method is checked as its implementation, the part with the body
                 if (skip(callee)) continue; // recursion is fine: its Backward calls itself
                 string? problem = null;
                 var declaration = callee.DeclaringSyntaxReferences.Select(r => r.GetSyntax(cancellationToken)).OfType<MethodDeclarationSyntax>().FirstOrDefault();

@@ -92,7 +92,7 @@ namespace Differentiable.Generator.Lowering
 
         /// <summary>The method's body in source (a partial method's is its implementation's), or null.</summary>
         private static SyntaxNode? BodyOf(IMethodSymbol method, CancellationToken cancellationToken) =>
-            (method.PartialImplementationPart ?? method).DeclaringSyntaxReferences.Select(r => r.GetSyntax(cancellationToken)).OfType<BaseMethodDeclarationSyntax>()
+            SymbolFacts.Implementation(method).DeclaringSyntaxReferences.Select(r => r.GetSyntax(cancellationToken)).OfType<BaseMethodDeclarationSyntax>()
                 .Select(d => (SyntaxNode?)d.Body ?? d.ExpressionBody).FirstOrDefault(b => b is not null);
 
         /// <summary>

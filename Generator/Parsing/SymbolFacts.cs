@@ -11,6 +11,9 @@ namespace Differentiable.Generator.Parsing
     {
         public const string AttributeNamespace = "Differentiable";
 
+        /// <summary>The part of <paramref name="method"/> with the body: a partial method's implementation, else the method itself.</summary>
+        public static IMethodSymbol Implementation(IMethodSymbol method) => method.PartialImplementationPart ?? method;
+
         public static IrType? IrTypeOf(ITypeSymbol? type) => type?.SpecialType switch
         {
             SpecialType.System_Double => IrType.F64,
